@@ -1,0 +1,87 @@
+"""coordination: emergency response and medical-support coordination.
+
+``create_app`` is the one way to build the application, for ``serve``, the
+CLI, gunicorn (``coordination:create_app()``) and the tests alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from . import events
+from .config import ROOT, ConfigError, load_settings
+from .extensions import babel, csrf, db, login_manager, socketio
+
+PACKAGE = ROOT / "coordination"
+_handlers_registered = False
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; raises ConfigError with a one-line message on a wrong setting."""
+    settings = load_settings(test_config)
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        static_folder=str(ROOT / "static"),
+        template_folder=str(ROOT / "templates"),
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        COORDINATION=settings,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        BABEL_DEFAULT_LOCALE=settings.default_locale,
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(PACKAGE / "translations"),
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    db.dispose()
+    db.init(settings.database_url)  # type: ignore[arg-type]
+    events.install(db.factory)
+    if settings.redis_url:
+        _check_redis(settings.redis_url)
+
+    from .realtime import handlers, publisher
+
+    global _handlers_registered
+    if not _handlers_registered:
+        handlers.register()
+        _handlers_registered = True
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=settings.redis_url,
+        channel="flask-socketio",
+        logger=False,
+        engineio_logger=False,
+    )
+    events.set_publisher(publisher.publish)
+
+    from .i18n import init_i18n
+    from .web import register_web
+
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    init_i18n(app, babel)
+    register_web(app)
+    return app
+
+
+def _check_redis(url: str) -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
+    except (redis.RedisError, OSError) as exc:
+        raise ConfigError(f"COORDINATION_REDIS_URL: cannot reach {url} ({exc})") from None
+
+
+__all__ = ["ConfigError", "create_app"]

@@ -1,0 +1,67 @@
+"""Roles, permissions and the one table that maps one to the other.
+
+Pages, JSON routes and socket events all ask ``allowed(principal, permission)``;
+nothing else decides access, so the table-driven access test can walk it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    LIAISON = "liaison"
+    LOGISTICS = "logistics"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+ROLE_LABELS = {
+    Role.OPERATOR: _l("Command-room operator"),
+    Role.LIAISON: _l("Liaison officer"),
+    Role.LOGISTICS: _l("Logistics"),
+    Role.TRAINER: _l("Trainer"),
+    Role.ADMIN: _l("Administrator"),
+}
+
+
+class Permission(StrEnum):
+    VIEW_OPS = "ops.view"
+    POST_DUTY_LOG = "dutylog.post"
+    READ_DUTY_LOG = "dutylog.read"
+    READ_EVENTS = "events.read"
+    VIEW_AUDIT = "audit.view"
+    MANAGE_USERS = "users.manage"
+    MANAGE_TOKENS = "tokens.manage"
+    OWN_SETTINGS = "settings.own"
+    VIEW_AREAS = "areas.view"
+
+
+_ALL = frozenset(Role)
+
+GRANTS: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW_OPS: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    Permission.POST_DUTY_LOG: frozenset({Role.OPERATOR}),
+    Permission.READ_DUTY_LOG: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    Permission.READ_EVENTS: _ALL,
+    Permission.VIEW_AUDIT: frozenset({Role.ADMIN}),
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_TOKENS: frozenset({Role.ADMIN}),
+    Permission.OWN_SETTINGS: _ALL,
+    Permission.VIEW_AREAS: _ALL,
+}
+
+
+def parse_roles(values: list[str]) -> frozenset[Role]:
+    """Turn role names into roles, raising ValueError naming the first unknown one."""
+    roles: set[Role] = set()
+    for value in values:
+        try:
+            roles.add(Role(value.strip().lower()))
+        except ValueError:
+            known = ", ".join(r.value for r in Role)
+            raise ValueError(f"unknown role {value!r} (known: {known})") from None
+    return frozenset(roles)

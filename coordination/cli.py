@@ -1,0 +1,141 @@
+"""The ``coordination`` command: serve, init-db, demo-data, create-user, create-token."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+
+from .config import ConfigError
+from .errors import CoordinationError
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    click.echo(f"coordination: {message}", err=True)
+    sys.exit(code)
+
+
+def _app():  # type: ignore[no-untyped-def]
+    from . import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        _fail(str(exc))
+
+
+def _migrate() -> None:
+    from . import migrate
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        migrate.upgrade()
+    except OperationalError as exc:
+        _fail(f"COORDINATION_DATABASE_URL: cannot use the database ({exc.orig})")
+
+
+def _print_accounts(accounts: list) -> None:  # type: ignore[type-arg]
+    if not accounts:
+        click.echo("Demo accounts already exist (passwords as printed when first created).")
+    from .demo import ACCOUNTS
+
+    click.echo("Demo accounts (username / password / roles):")
+    for acct in ACCOUNTS:
+        click.echo(f"  {acct.username:<10} {acct.password:<16} {', '.join(acct.roles)}")
+
+
+@click.group()
+def main() -> None:
+    """Emergency response and medical-support coordination."""
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database schema."""
+    _app()
+    _migrate()
+    click.echo("Database is at the newest schema.")
+
+
+@main.command("demo-data")
+def demo_data() -> None:
+    """Load the Ulanqab demo set and one account per role."""
+    app = _app()
+    _migrate()
+    from .demo import load_demo
+
+    with app.app_context():
+        _print_accounts(load_demo())
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", is_flag=True, help="Load the demo set first.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Migrate, then serve HTTP and Socket.IO (development server; see README for production)."""
+    app = _app()
+    _migrate()
+    from .extensions import socketio
+    from .realtime.handlers import head_ticker
+
+    if demo:
+        from .demo import load_demo
+
+        with app.app_context():
+            _print_accounts(load_demo())
+    settings = app.config["COORDINATION"]
+    socketio.start_background_task(head_ticker, settings.head_interval_seconds)
+    click.echo(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)")
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
+                 log_output=False)
+
+
+@main.command("create-user")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+@click.option("--display-name", default="", help="Full name shown to others.")
+@click.option("--password-stdin", is_flag=True, required=True,
+              help="Read the password from standard input (never from the command line).")
+def create_user(name: str, roles: tuple[str, ...], display_name: str, password_stdin: bool) -> None:
+    """Create an account."""
+    app = _app()
+    _migrate()
+    password = sys.stdin.readline().rstrip("\r\n")
+    from .auth import service
+    from .events import Actor
+
+    with app.app_context():
+        try:
+            user = service.create_user(
+                username=name, display_name=display_name or name, password=password,
+                roles=list(roles), actor=Actor.system("cli"),
+            )
+        except CoordinationError as exc:
+            _fail(str(exc.message), 1)
+    click.echo(f"Created {user.name} with roles {', '.join(sorted(r.value for r in user.roles))}.")
+
+
+@main.command("create-token")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
+def create_token(name: str, roles: tuple[str, ...]) -> None:
+    """Create an API token for a device or integration; it is printed once."""
+    app = _app()
+    _migrate()
+    from .auth import service
+    from .events import Actor
+
+    with app.app_context():
+        try:
+            _token, secret = service.create_token(name=name, roles=list(roles),
+                                                  actor=Actor.system("cli"))
+        except CoordinationError as exc:
+            _fail(str(exc.message), 1)
+    click.echo(secret)
+    click.echo("Keep it now: it is stored hashed and cannot be shown again.", err=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Settings read from ``COORDINATION_*`` environment variables.
+
+A command room restarts the app under pressure, so a wrong setting must stop
+start-up with one line that names the variable, never a traceback later.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "COORDINATION_"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message names it and is fit for one terminal line."""
+
+
+class Settings(BaseSettings):
+    """Every knob the app reads; each maps to ``COORDINATION_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    instance_path: Path = ROOT / "instance"
+    database_url: str | None = None
+    redis_url: str | None = None
+    secret_key: str | None = None
+    default_locale: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    map_tile_url: str | None = None
+    map_tile_attribution: str = ""
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_window_seconds: int = Field(default=900, ge=10, le=86400)
+    login_max_failures_per_ip: int = Field(default=30, ge=1, le=100000)
+    replay_page_size: int = Field(default=500, ge=10, le=10000)
+    head_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if value.startswith("postgres:"):
+            value = "postgresql:" + value[len("postgres:") :]
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value[len("postgresql://") :]
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _check_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Shanghai") from None
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _check_tiles(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if "{z}" not in value or "{x}" not in value or "{y}" not in value:
+            raise ValueError("must contain {z}, {x} and {y}")
+        return value
+
+
+SUPPORTED_LOCALES = ("zh_CN", "en")
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Read the environment, apply test overrides, and fill derived defaults."""
+    try:
+        settings = Settings(**(overrides or {}))
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = ENV_PREFIX + str(err["loc"][0]).upper() if err["loc"] else ENV_PREFIX
+        raise ConfigError(f"{name}: {err['msg']}") from None
+    try:
+        settings.instance_path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{ENV_PREFIX}INSTANCE_PATH: cannot create {exc.filename}") from None
+    if settings.database_url is None:
+        settings.database_url = f"sqlite:///{settings.instance_path / 'coordination.db'}"
+    if not settings.secret_key:
+        settings.secret_key = _instance_secret(settings.instance_path)
+    return settings
+
+
+def _instance_secret(instance: Path) -> str:
+    """Keep one generated key per instance so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        key = path.read_text().strip()
+        if key:
+            return key
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

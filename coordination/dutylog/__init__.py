@@ -1,0 +1,1 @@
+"""The command room's duty log (值班日志): notes, instructions, reports and handovers."""

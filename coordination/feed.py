@@ -1,0 +1,70 @@
+"""The live event feed a page starts from, and how each event type reads.
+
+A page renders the newest events it may see and hands the client the head
+sequence number; from then on the socket client keeps the feed current and
+replays anything it missed. Descriptions are translated here, on the server,
+and filled in by the client with text, never HTML.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from . import events
+from .auth.principal import Principal, can_see
+from .contexts import LIVE
+from .events import Event
+from .extensions import db
+
+# Placeholders in braces are filled by static/js/feed.js from the event.
+DESCRIPTIONS = {
+    "dutylog.posted": _l("{actor} logged: {payload.text}"),
+    "user.created": _l("{actor} created the account {payload.username}"),
+    "user.updated": _l("{actor} changed the account {payload.username}"),
+    "user.locale_changed": _l("{actor} switched the language to {payload.to}"),
+    "user.password_changed": _l("{actor} changed their password"),
+    "token.created": _l("{actor} created the API token {payload.name}"),
+    "token.revoked": _l("{actor} revoked the API token {payload.name}"),
+    "auth.login": _l("{actor} signed in"),
+    "auth.logout": _l("{actor} signed out"),
+    "auth.login_failed": _l("Failed sign-in for {payload.username} from {payload.ip}"),
+    "areas.loaded": _l("{actor} loaded {payload.count} administrative areas"),
+}
+FALLBACK = _l("{actor}: {type}")
+SCAN_LIMIT = 1000
+
+
+def descriptions() -> dict[str, str]:
+    return {k: str(v) for k, v in DESCRIPTIONS.items()} | {"*": str(FALLBACK)}
+
+
+def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30) -> dict[str, Any]:
+    """The newest events the principal may see, oldest first, and the head seq."""
+    with db.reading() as s:
+        head = events.head(s, context)
+        rows = s.scalars(
+            select(Event)
+            .where(Event.context == context, Event.seq <= head)
+            .order_by(Event.seq.desc())
+            .limit(SCAN_LIMIT)
+        )
+        seen = [e.as_message() for e in rows if can_see(principal, e.audience)][:limit]
+    seen.reverse()
+    return {
+        "context": context,
+        "head": head,
+        "events": seen,
+        "descriptions": descriptions(),
+        "timezone": current_app.config["COORDINATION"].timezone,
+        "labels": {
+            "live": _("Live"),
+            "connecting": _("Connecting…"),
+            "reconnecting": _("Connection lost, reconnecting…"),
+            "offline": _("Connection lost"),
+        },
+    }

@@ -1,0 +1,1 @@
+"""Geography: administrative areas now; CRS, nearest, zones and coverage as they land."""

@@ -1,0 +1,14 @@
+"""Imports every model so the metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+from .auth import models as auth_models
+from .contexts import Context
+from .db import Base
+from .dutylog import models as dutylog_models
+from .events import Event
+from .geo import models as geo_models
+
+metadata = Base.metadata
+
+__all__ = ["Context", "Event", "auth_models", "dutylog_models", "geo_models", "metadata"]

@@ -1,0 +1,1 @@
+"""Socket.IO adapters: authenticate, place in rooms, replay, publish after commit."""

@@ -1,0 +1,117 @@
+"""Wiring of blueprints, login, error pages and response headers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import format_datetime, format_time
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from ..auth import service as auth_service
+from ..auth.identity import current_principal
+from ..auth.principal import Principal, allowed
+from ..auth.roles import ROLE_LABELS, Permission, Role
+from ..errors import CoordinationError
+from ..extensions import login_manager
+
+log = logging.getLogger(__name__)
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(status: int, message: str) -> tuple[Any, int]:
+    if _wants_json():
+        return jsonify({"error": message, "status": status}), status
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def register_web(app: Flask) -> None:
+    from . import admin, api, auth_views, pages
+
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load(ident: str) -> Principal | None:
+        return auth_service.load_principal(ident) if ident.startswith("user:") else None
+
+    for bp in (auth_views.bp, pages.bp, admin.bp, api.bp):
+        app.register_blueprint(bp)
+
+    @app.errorhandler(CoordinationError)
+    def _domain(exc: CoordinationError) -> tuple[Any, int]:
+        if _wants_json():
+            return jsonify(exc.to_dict() | {"error": str(exc.message)}), exc.status
+        return _error(exc.status, str(exc.message))
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError) -> tuple[Any, int]:
+        return _error(400, _("The form expired or came from elsewhere; reload the page and "
+                             "try again."))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[Any, int]:
+        messages = {
+            400: _("The request was not understood."),
+            401: _("Sign in first."),
+            403: _("Your role does not allow this."),
+            404: _("Not found."),
+            405: _("This method is not allowed here."),
+            413: _("The upload is too large."),
+        }
+        status = exc.code or 500
+        return _error(status, messages.get(status, exc.description or ""))
+
+    @app.errorhandler(Exception)
+    def _crash(exc: Exception) -> tuple[Any, int]:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _error(500, _("Internal error; the request changed nothing."))
+
+    @app.template_filter("local_time")
+    def _local_time(value: str | datetime, fmt: str = "short") -> str:
+        """Times are stored in UTC and shown in the command room's zone."""
+        when = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return format_time(when, fmt)
+
+    @app.template_filter("local_datetime")
+    def _local_datetime(value: str | datetime, fmt: str = "short") -> str:
+        when = datetime.fromisoformat(value) if isinstance(value, str) else value
+        return format_datetime(when, fmt)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        principal = current_principal()
+        return {
+            "principal": principal,
+            "can": lambda perm: allowed(principal, perm),
+            "Permission": Permission,
+            "Role": Role,
+            "role_labels": ROLE_LABELS,
+        }
+
+    @app.after_request
+    def _headers(resp: Response) -> Response:
+        settings = app.config["COORDINATION"]
+        img = "'self' data:"
+        if settings.map_tile_url:
+            from urllib.parse import urlsplit
+
+            parts = urlsplit(settings.map_tile_url.replace("{s}", "*"))
+            if parts.netloc:
+                img += f" {parts.scheme}://{parts.netloc}"
+        resp.headers.setdefault(
+            "Content-Security-Policy",
+            f"default-src 'self'; img-src {img}; connect-src 'self'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+        )
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        return resp

@@ -1,0 +1,69 @@
+/*
+ * Renders the live event feed from the page's bootstrap data and keeps it
+ * current through the live channel. Descriptions arrive translated from the
+ * server; every value is inserted as text, never as HTML.
+ */
+(function (global) {
+  "use strict";
+  var MAX_ITEMS = 200;
+  var dataNode = document.getElementById("feed-data");
+  if (!dataNode) return;
+  var data = JSON.parse(dataNode.textContent);
+  var list = document.getElementById("feed-list");
+  var empty = document.getElementById("feed-empty");
+  var lang = document.documentElement.lang || "zh-CN";
+  var timeFormat = new Intl.DateTimeFormat(lang, {
+    hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false,
+    timeZone: data.timezone,
+  });
+
+  function lookup(ev, path) {
+    var value = ev;
+    path.split(".").forEach(function (key) {
+      value = value === null || value === undefined ? undefined : value[key];
+    });
+    if (value === undefined || value === null) return "";
+    return typeof value === "object" ? JSON.stringify(value) : String(value);
+  }
+
+  function describe(ev) {
+    var template = data.descriptions[ev.type] || data.descriptions["*"];
+    return template.replace(/\{([a-z_.]+)\}/g, function (_m, key) {
+      if (key === "actor") return ev.actor ? ev.actor.name : "";
+      return lookup(ev, key);
+    });
+  }
+
+  function render(ev, fresh) {
+    var item = document.createElement("li");
+    item.dataset.seq = ev.seq;
+    item.dataset.type = ev.type;
+    if (fresh) item.className = "fresh";
+    var time = document.createElement("time");
+    time.dateTime = ev.at;
+    time.textContent = timeFormat.format(new Date(ev.at));
+    var text = document.createElement("span");
+    text.className = "feed-text";
+    text.textContent = describe(ev);
+    item.appendChild(time);
+    item.appendChild(text);
+    list.insertBefore(item, list.firstChild);
+    while (list.children.length > MAX_ITEMS) list.removeChild(list.lastChild);
+    empty.hidden = true;
+  }
+
+  data.events.forEach(function (ev) { render(ev, false); });
+  empty.hidden = data.events.length > 0;
+
+  var live = global.Coordination.createLive({ context: data.context, head: data.head });
+  live.onEvent(function (ev) { render(ev, true); });
+  var badge = document.getElementById("conn-state");
+  if (badge) {
+    live.onState(function (state) {
+      badge.dataset.state = state;
+      badge.textContent = data.labels[state] || state;
+    });
+  }
+  global.Coordination.live = live;
+  global.Coordination.timeFormat = timeFormat;
+})(window);
