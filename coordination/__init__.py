@@ -59,7 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode="threading",
         message_queue=settings.redis_url,
-        channel="flask-socketio",
+        channel=settings.socketio_channel,
         logger=False,
         engineio_logger=False,
     )

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     instance_path: Path = ROOT / "instance"
     database_url: str | None = None
     redis_url: str | None = None
+    socketio_channel: str = Field(default="flask-socketio", min_length=1, max_length=100)
     secret_key: str | None = None
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"

@@ -228,3 +228,16 @@ def wipe(path: Path) -> None:
 def json_of(resp: requests.Response) -> Any:
     assert resp.headers.get("content-type", "").startswith("application/json"), resp.text[:300]
     return resp.json()
+
+
+def close_socket(client: Any) -> None:
+    """Drop a python-socketio (Simple)Client at once.
+
+    A graceful disconnect waits 3 s for a WebSocket close frame (websocket-client's
+    default); tests need only that the server sees the connection end.
+    """
+    inner = getattr(client, "client", client)
+    ws = getattr(inner.eio, "ws", None)
+    if ws is not None:
+        ws.shutdown()  # no close handshake: the reader thread would eat the reply
+    inner.eio.disconnect(abort=True)

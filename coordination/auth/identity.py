@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import request
 from flask_login import current_user
 
 from . import service
@@ -21,21 +21,28 @@ def bearer_token(auth: object = None) -> str | None:
     return None
 
 
+_CACHE = "_coordination_principal"
+
+
 def current_principal(auth: object = None) -> Principal | None:
-    """Resolve once per request; a presented but bad token never falls back to the session."""
-    if "principal" in g:
-        return g.principal
+    """Resolve once per request; a presented but bad token never falls back to the session.
+
+    Cached on the request object, not on ``g``: an app context (and its ``g``)
+    can outlive one request, and a socket's events each get a fresh request.
+    """
+    cached = getattr(request, _CACHE, None)
+    if cached is not None:
+        return cached[0]
     token = bearer_token(auth)
     principal: Principal | None
     if token is not None:
         principal = service.resolve_token(token)
-        g.via_token = True
     else:
         principal = current_user if current_user.is_authenticated else None
-        g.via_token = False
-    g.principal = principal
+    setattr(request, _CACHE, (principal, token is not None))
     return principal
 
 
 def via_token() -> bool:
-    return bool(g.get("via_token"))
+    cached = getattr(request, _CACHE, None)
+    return bool(cached and cached[1])

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 from pydantic import BaseModel, Field
-from shapely.geometry import Point
 from sqlalchemy import select
 
 from .. import events
@@ -14,6 +13,9 @@ from ..contexts import LIVE
 from ..events import Actor
 from ..extensions import db
 from .models import AdminArea
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 
 class AreaIn(BaseModel):
@@ -50,6 +52,9 @@ def list_areas() -> list[AdminArea]:
 
 def areas_frame() -> gpd.GeoDataFrame:
     """Areas as a GeoDataFrame in WGS-84, the input to every spatial computation."""
+    import geopandas as gpd  # heavy; loaded on first spatial use, not at start-up
+    from shapely.geometry import Point
+
     rows = list_areas()
     return gpd.GeoDataFrame(
         {
@@ -66,4 +71,6 @@ def areas_frame() -> gpd.GeoDataFrame:
 
 def areas_geojson() -> dict[str, Any]:
     frame = areas_frame()
-    return frame.__geo_interface__ if len(frame) else {"type": "FeatureCollection", "features": []}
+    if not len(frame):
+        return {"type": "FeatureCollection", "features": []}
+    return json.loads(frame.to_json(drop_id=True))

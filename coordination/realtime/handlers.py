@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask_babel import gettext as _
-from flask_socketio import join_room, leave_room
+from flask_socketio import ConnectionRefusedError, join_room, leave_room
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import events
@@ -65,7 +65,7 @@ connections = _Conn()
 
 class JoinIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    room: str = Field(min_length=3, max_length=80)
+    room: str = Field(min_length=1, max_length=80)
 
 
 class ReplayIn(BaseModel):
