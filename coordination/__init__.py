@@ -72,7 +72,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     init_i18n(app, babel)
     register_web(app)
+    if settings.proxy_count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.proxy_count
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     return app
+
+
+def start_background_work(app: Flask) -> None:
+    """Timed work each serving process runs (now: the head ticker). Not for tests/CLI."""
+    from .realtime.handlers import head_ticker
+
+    socketio.start_background_task(head_ticker, app.config["COORDINATION"].head_interval_seconds)
 
 
 def _check_redis(url: str) -> None:
@@ -84,4 +96,4 @@ def _check_redis(url: str) -> None:
         raise ConfigError(f"COORDINATION_REDIS_URL: cannot reach {url} ({exc})") from None
 
 
-__all__ = ["ConfigError", "create_app"]
+__all__ = ["ConfigError", "create_app", "start_background_work"]

@@ -77,16 +77,15 @@ def serve(host: str, port: int, demo: bool) -> None:
     """Migrate, then serve HTTP and Socket.IO (development server; see README for production)."""
     app = _app()
     _migrate()
+    from . import start_background_work
     from .extensions import socketio
-    from .realtime.handlers import head_ticker
 
     if demo:
         from .demo import load_demo
 
         with app.app_context():
             _print_accounts(load_demo())
-    settings = app.config["COORDINATION"]
-    socketio.start_background_task(head_ticker, settings.head_interval_seconds)
+    start_background_work(app)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)")
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)
