@@ -8,6 +8,7 @@ the next request, not the next login.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..events import Actor
@@ -51,6 +52,21 @@ def allowed(principal: Principal | None, permission: Permission) -> bool:
     return bool(principal.roles & GRANTS[permission])
 
 
+RoomCheck = Callable[[Principal, str], bool]
+_room_kinds: dict[str, RoomCheck] = {}
+
+
+def register_room_kind(kind: str, check: RoomCheck) -> None:
+    """Let a domain add subject rooms ("incident:42"), with its own access rule.
+
+    The rule gets the principal and the id after the colon; rooms of kinds no
+    domain registered are refused.
+    """
+    if kind in ("role", "user", "token", "*"):
+        raise ValueError(f"room kind {kind!r} is reserved")
+    _room_kinds[kind] = check
+
+
 def can_join(principal: Principal, room: str) -> bool:
     """Whether a principal may be in ``room`` (and so see events addressed to it)."""
     kind, _, ident = room.partition(":")
@@ -61,7 +77,8 @@ def can_join(principal: Principal, room: str) -> bool:
             return False
     if kind in ("user", "token"):
         return kind == principal.kind and ident == str(principal.id)
-    return False
+    check = _room_kinds.get(kind)
+    return bool(ident) and check is not None and check(principal, ident)
 
 
 def can_see(principal: Principal, audience: list[str] | tuple[str, ...]) -> bool:
