@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import format_datetime, format_time
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -88,10 +89,16 @@ def register_web(app: Flask) -> None:
         when = datetime.fromisoformat(value) if isinstance(value, str) else value
         return format_datetime(when, fmt)
 
+    @app.before_request
+    def _nonce() -> None:
+        # Inline blocks (folium's map script) run only with this per-response nonce.
+        g.csp_nonce = secrets.token_urlsafe(16)
+
     @app.context_processor
     def _globals() -> dict[str, Any]:
         principal = current_principal()
         return {
+            "csp_nonce": g.get("csp_nonce", ""),
             "principal": principal,
             "can": lambda perm: allowed(principal, perm),
             "Permission": Permission,
@@ -109,10 +116,13 @@ def register_web(app: Flask) -> None:
             parts = urlsplit(settings.map_tile_url.replace("{s}", "*"))
             if parts.netloc:
                 img += f" {parts.scheme}://{parts.netloc}"
+        nonce = g.get("csp_nonce")
+        inline = f" 'nonce-{nonce}'" if nonce else ""
         resp.headers.setdefault(
             "Content-Security-Policy",
-            f"default-src 'self'; img-src {img}; connect-src 'self'; "
-            "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+            f"default-src 'self'; script-src 'self'{inline}; style-src 'self'{inline}; "
+            f"img-src {img}; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
         )
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")

@@ -1,0 +1,1 @@
+"""folium map building for the live map and for reports, offline by construction."""
