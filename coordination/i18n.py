@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from babel import support
 from flask import Flask, session
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, Domain, get_locale
 
 from .auth.identity import current_principal
 from .config import SUPPORTED_LOCALES
@@ -38,8 +39,34 @@ def html_lang() -> str:
     return "zh-CN" if current_code() == "zh_CN" else "en"
 
 
+class CatalogueDomain(Domain):
+    """Loads the catalogue from the directory named by our code (zh_CN/, en/).
+
+    Babel parses "zh_CN" as zh_Hans_CN, and gettext then looks in zh_Hans_CN/ and
+    zh/ only, so Flask-Babel's own lookup never finds zh_CN/ and every page falls
+    back to the English msgids.
+    """
+
+    def get_translations(self) -> support.NullTranslations:
+        if get_locale() is None:
+            return support.NullTranslations()
+        code = current_code()
+        cache = self.get_translations_cache(None)
+        key = (code, self.domain[0])
+        if key not in cache:
+            translations = support.Translations()
+            for dirname in self.translation_directories:
+                catalog = support.Translations.load(dirname, [code], self.domain[0])
+                translations.merge(catalog)
+                if hasattr(catalog, "plural"):
+                    translations.plural = catalog.plural
+            cache[key] = translations
+        return cache[key]
+
+
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
+    babel.domain_instance = CatalogueDomain(domain="messages")  # replaces a cached_property
 
     @app.context_processor
     def _i18n_globals() -> dict[str, Any]:

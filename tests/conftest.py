@@ -40,6 +40,19 @@ def database_url(databases: Databases, tmp_path: Path) -> str:
     return databases.sqlite(tmp_path)
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context (and so its own ``g``), as in a server.
+
+    The ``app`` fixture keeps an app context open for service calls; without this,
+    every test request would reuse it and leak Babel's locale, the signed-in user
+    and the CSRF token from one request (or client) to the next.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     application = create_app({
@@ -49,6 +62,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         "redis_url": None,
     })
     application.config["TESTING"] = True
+    application.test_client_class = IsolatedClient
     migrate.upgrade()
     with application.app_context():
         yield application

@@ -161,23 +161,25 @@ def test_revoked_or_wrong_token_is_refused(client):
 def test_locale_choice_is_saved_on_the_account(client, auth, make_user):
     make_user("operator", username="op")
     auth.login("op")
-    assert 'lang="zh-CN"' in client.get("/ops").text
+    assert '<html lang="zh-CN">' in client.get("/ops").text
     client.post("/locale", data={"locale": "en", "csrf_token": auth.csrf, "next": "/ops"})
-    assert 'lang="en"' in client.get("/ops").text
+    assert '<html lang="en">' in client.get("/ops").text
     with db.reading() as s:
         assert s.scalar(select(User.locale).where(User.username == "op")) == "en"
     fresh = client.application.test_client()
     page = fresh.get("/login")
-    fresh.post("/login", data={"username": "op", "password": "correct horse battery",
-                               "csrf_token": csrf_from(page.text)})
-    assert 'lang="en"' in fresh.get("/ops").text
+    assert '<html lang="zh-CN">' in page.text, "a new browser starts in the default language"
+    signed_in = fresh.post("/login", data={"username": "op", "password": "correct horse battery",
+                                           "csrf_token": csrf_from(page.text)})
+    assert signed_in.status_code == 302
+    assert '<html lang="en">' in fresh.get("/ops").text
     assert _events("user.locale_changed")[-1].payload == {"from": None, "to": "en"}
 
 
 def test_unknown_locale_is_refused(client):
     token = csrf_from(client.get("/login").text)
     resp = client.post("/locale", data={"locale": "xx", "csrf_token": token}, follow_redirects=True)
-    assert 'lang="zh-CN"' in resp.text
+    assert '<html lang="zh-CN">' in resp.text
 
 
 def test_login_redirect_stays_on_site(client, make_user):

@@ -38,7 +38,9 @@ def current_principal(auth: object = None) -> Principal | None:
     if token is not None:
         principal = service.resolve_token(token)
     else:
-        principal = current_user if current_user.is_authenticated else None
+        # The user object, not the current_user proxy: after logout_user() the proxy
+        # would turn into the anonymous user while this request still uses the cache.
+        principal = current_user._get_current_object() if current_user.is_authenticated else None
     setattr(request, _CACHE, (principal, token is not None))
     return principal
 

@@ -53,6 +53,8 @@ def login() -> str | Response | tuple[str, int]:
     if principal.locale is None and chosen in SUPPORTED_LOCALES:
         # A language picked on the sign-in page becomes the account's choice.
         service.set_locale(user_id=principal.id, locale=chosen, actor=principal.actor)
+    elif principal.locale:
+        session["locale"] = principal.locale  # so the sign-in page after sign-out matches
     login_user(principal)
     return redirect(_safe_next(request.form.get("next")))
 
