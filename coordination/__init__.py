@@ -81,9 +81,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def start_background_work(app: Flask) -> None:
-    """Timed work each serving process runs (now: the head ticker). Not for tests/CLI."""
+    """What each serving process runs beside requests: queued fan-out and the head ticker."""
     from .realtime.handlers import head_ticker
+    from .realtime.publisher import fanout
 
+    fanout.start()
     socketio.start_background_task(head_ticker, app.config["COORDINATION"].head_interval_seconds)
 
 

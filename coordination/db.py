@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 NAMING = {
@@ -55,10 +54,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 def make_engine(url: str) -> Engine:
     """Create the engine with the per-dialect settings that keep writers safe."""
     if url.startswith("sqlite"):
+        # Pooled: opening a connection runs the PRAGMAs and re-reads the schema,
+        # which cost more than the rest of a small write (measured by the fanout bench).
         engine = create_engine(
             url,
             connect_args={"timeout": 30, "check_same_thread": False},
-            poolclass=NullPool if ":memory:" not in url else None,
+            pool_size=10,
+            max_overflow=40,
         )
         _configure_sqlite(engine)
         return engine

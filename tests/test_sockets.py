@@ -67,8 +67,10 @@ def _receive_type(client, type_, timeout=5.0):
             name, data = client.receive(timeout=max(0.1, deadline - time.monotonic()))
         except socketio.exceptions.TimeoutError:
             break
-        if name == "event" and data["type"] == type_:
-            return data
+        batch = [data] if name == "event" else data if name == "events" else []
+        for ev in batch:
+            if ev["type"] == type_:
+                return ev
     return None
 
 

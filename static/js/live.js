@@ -66,6 +66,7 @@
     function onLive(ev) {
       if (ev.context !== context || ev.seq <= lastSeq) return;
       if (replaying) { buffered.push(ev); return; }
+      if (buffered.length && ev.seq !== lastSeq + 1) { buffered.push(ev); return; }
       if (ev.seq === lastSeq + 1) { apply(ev); return; }
       // A gap: an event we may not see, or one still on its way. Ask the log.
       buffered.push(ev);
@@ -74,6 +75,8 @@
 
     socket.on("connect", function () { replay(); });
     socket.on("event", onLive);
+    // Under load the server sends runs of consecutive events as one message.
+    socket.on("events", function (list) { list.forEach(onLive); });
     socket.on("head", function (msg) {
       if (msg && msg.context === context && msg.seq > lastSeq) replay();
     });
