@@ -8,6 +8,7 @@ live here so nothing else has to know which database it talks to.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -90,6 +91,9 @@ class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self._factory: sessionmaker[Session] | None = None
+        # SQLite has one writer at a time; waiting on its busy handler sleeps in
+        # growing steps, so threads of one process queue on this lock instead.
+        self._sqlite_writer = threading.RLock()
 
     def init(self, url: str) -> None:
         self.engine = make_engine(url)
@@ -122,9 +126,12 @@ class Database:
         The session is opened for writing before anything runs so SQLite takes its
         write lock up front; events appended inside are published after commit.
         """
+        serialise = self.dialect == "sqlite"
+        if serialise:
+            self._sqlite_writer.acquire()
         session = self.new_session()
-        session.connection(execution_options={WRITE_OPTION: True})
         try:
+            session.connection(execution_options={WRITE_OPTION: True})
             yield session
             session.commit()
         except BaseException:
@@ -132,6 +139,8 @@ class Database:
             raise
         finally:
             session.close()
+            if serialise:
+                self._sqlite_writer.release()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

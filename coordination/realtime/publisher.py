@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from .rooms import scoped
 log = logging.getLogger(__name__)
 
 MAX_RUN = 200  # events per message at most, so one message stays small
+MIN_GAP = 0.015  # seconds between two fan-outs at the most; a quiet channel waits not at all
 
 
 class Fanout:
@@ -51,14 +53,21 @@ class Fanout:
             self._queue.put(item)
 
     def _run(self) -> None:
+        last = 0.0
         while True:
             first = self._queue.get()
+            # Under a burst, gather for the rest of MIN_GAP so each client wakes once
+            # per gap, not once per event; an event after a quiet spell goes at once.
+            wait = last + MIN_GAP - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             pending = [first]
             while True:
                 try:
                     pending.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            last = time.monotonic()
             try:
                 emit_runs(sorted(pending, key=_order))
             except Exception:  # clients recover anything lost here by replay

@@ -96,7 +96,9 @@ def _handler(prefix: str, stats: Stats) -> Any:
 async def _connect(i: int, url: str, token: str, prefix: str, stats: Stats,
                    gate: asyncio.Semaphore) -> socketio.AsyncClient:
     sio = socketio.AsyncClient(reconnection=False)
-    sio.on("event", _handler(prefix, stats))  # plain function: no coroutine per message
+    handler = _handler(prefix, stats)
+    sio.on("event", handler)  # plain function: no coroutine per message
+    sio.on("events", lambda run: [handler(one) for one in run])
     async with gate:
         await sio.connect(url, transports=["websocket"], auth={"token": token},
                           wait_timeout=20)
@@ -143,6 +145,9 @@ class RawClient:
                 name, *args = json.loads(data[2:])
                 if name == "event" and args:
                     on_event(args[0], t)
+                elif name == "events" and args:  # a run of events in one message
+                    for one in args[0]:
+                        on_event(one, t)
             elif data == "2":
                 await ws.send_str("3")
         self.connected = False
