@@ -26,8 +26,9 @@ def _app():  # type: ignore[no-untyped-def]
 
 
 def _migrate() -> None:
-    from . import migrate
     from sqlalchemy.exc import OperationalError
+
+    from . import migrate
 
     try:
         migrate.upgrade()

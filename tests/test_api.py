@@ -23,8 +23,10 @@ def _count(model):
         return s.scalar(select(func.count()).select_from(model))
 
 
-@pytest.mark.parametrize("query", ["", "?since=", "?since=abc", "?since=-1", "?since=1.5",
-                                   "?since=0&limit=0", "?since=0&limit=x", "?since=99999999999999999999"])
+@pytest.mark.parametrize("query", [
+    "", "?since=", "?since=abc", "?since=-1", "?since=1.5", "?since=0&limit=0",
+    "?since=0&limit=x", "?since=99999999999999999999",
+])
 def test_bad_since_is_a_400_with_a_message(client, bearer, query):
     resp = client.get("/api/events" + query, headers=bearer)
     assert resp.status_code == 400

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from coordination.auth.principal import Principal, _room_kinds, can_join, can_see, register_room_kind
+from coordination.auth.principal import (
+    Principal,
+    _room_kinds,
+    can_join,
+    can_see,
+    register_room_kind,
+)
 from coordination.auth.roles import Role
 
 OP = Principal(kind="user", id=7, name="op", display_name="op", roles=frozenset({Role.OPERATOR}))

@@ -166,13 +166,14 @@ def test_revoked_token_loses_access_on_its_open_connection(server, tokens):
         admin = tokens["admin"]
         listing = requests.get(server.url + "/api/me", headers={"Authorization": f"Bearer {admin}"})
         assert listing.ok
+        from sqlalchemy import select
+
         from coordination import create_app
         from coordination.auth import service
         from coordination.auth.models import ApiToken
         from coordination.auth.passwords import token_digest
         from coordination.events import Actor
         from coordination.extensions import db
-        from sqlalchemy import select
 
         create_app({"database_url": server.env["COORDINATION_DATABASE_URL"],
                     "instance_path": server.env["COORDINATION_INSTANCE_PATH"]})

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import events
-from ..contexts import Context, LIVE
+from ..contexts import LIVE, Context
 from ..errors import NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db

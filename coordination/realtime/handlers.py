@@ -94,7 +94,9 @@ def _parse(model: type[BaseModel], data: Any) -> Any:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "message"
-        raise ValidationFailed(_("Invalid %(field)s: %(msg)s", field=field, msg=first["msg"]))
+        raise ValidationFailed(
+            _("Invalid %(field)s: %(msg)s", field=field, msg=first["msg"])
+        ) from None
 
 
 def _require(principal: Principal, event: str) -> None:

@@ -35,7 +35,10 @@ def users() -> str | Response | tuple[str, int]:
         except CoordinationError as exc:
             flash(str(exc.message), "error")
             status = exc.status
-    return render_template("admin/users.html", users=auth_service.list_users(), roles=list(Role)), status
+    page_html = render_template(
+        "admin/users.html", users=auth_service.list_users(), roles=list(Role)
+    )
+    return page_html, status
 
 
 @bp.route("/users/<int:user_id>", methods=["POST"])
