@@ -26,7 +26,7 @@ DESCRIPTIONS = {
     "dutylog.posted": _l("{actor} logged: {payload.text}"),
     "user.created": _l("{actor} created the account {payload.username}"),
     "user.updated": _l("{actor} changed the account {payload.username}"),
-    "user.locale_changed": _l("{actor} switched the language to {payload.to}"),
+    "user.locale_changed": _l("{actor} changed their display language"),
     "user.password_changed": _l("{actor} changed their password"),
     "token.created": _l("{actor} created the API token {payload.name}"),
     "token.revoked": _l("{actor} revoked the API token {payload.name}"),

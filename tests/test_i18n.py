@@ -42,6 +42,7 @@ TRANSLATIONS = ROOT / "coordination" / "translations"
 TEMPLATES = ROOT / "templates"
 # The README's extraction command, minus the output file and the input directory.
 EXTRACT = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
+           "-k", "lazy_ngettext:1,2",
            "--no-location", "--omit-header"]
 FIX = "see README, Translations: extract, update, translate, compile"
 
@@ -194,7 +195,8 @@ def test_the_completeness_check_can_fail() -> None:
 def _compiled_view(catalog: Catalog) -> dict[tuple[object, str | None], tuple[str, ...]]:
     """What `pybabel compile` writes: translated, non-fuzzy messages (the header aside)."""
     return {
-        (m.id, m.context): _forms(m.string)
+        # read_mo gives a plural id as a list, read_po as a tuple: compare as tuples.
+        (tuple(m.id) if isinstance(m.id, list | tuple) else m.id, m.context): _forms(m.string)
         for m in catalog
         if m.id and not m.fuzzy and any(_forms(m.string))
     }

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -132,9 +133,11 @@ def authenticate(
             _failures(s, LoginAttempt.username, username.lower(), window) >= max_failures
             or _failures(s, LoginAttempt.ip, ip, window) >= max_failures_per_ip
         ):
+            minutes = max(1, window_seconds // 60)
             raise TooManyAttempts(
-                _l("Too many failed attempts. Try again in %(m)d minutes.",
-                   m=max(1, window_seconds // 60))
+                lazy_ngettext("Too many failed attempts. Try again in %(num)d minute.",
+                              "Too many failed attempts. Try again in %(num)d minutes.",
+                              minutes)
             )
         user = s.scalar(select(User).where(func.lower(User.username) == username.lower()))
         ok = verify_password(user.password_hash if user else None, password)
