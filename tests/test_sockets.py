@@ -185,3 +185,15 @@ def test_revoked_token_loses_access_on_its_open_connection(server, tokens):
         assert ack["ok"] is False and ack["code"] == "forbidden"
     finally:
         close_socket(client)
+
+
+# The client events the table test above exercises for every role.
+COVERED = {"join", "leave", "replay"}
+
+
+def test_every_socket_event_is_in_the_permission_table_and_tested(app):
+    from coordination.extensions import socketio as server
+    from coordination.realtime.handlers import EVENT_PERMISSIONS
+
+    registered = {h[0] for h in server.handlers} - {"connect", "disconnect"}
+    assert registered == set(EVENT_PERMISSIONS) == COVERED
