@@ -12,7 +12,7 @@ from typing import Any
 from flask import Flask
 
 from . import events
-from .config import ROOT, ConfigError, load_settings
+from .config import ROOT, ConfigError, load_settings, redact
 from .extensions import babel, csrf, db, login_manager, socketio
 
 PACKAGE = ROOT / "coordination"
@@ -57,6 +57,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not _handlers_registered:
         handlers.register()
         _handlers_registered = True
+    # One line per Redis outage is enough; the libraries would log every emit, twice.
+    logging.getLogger("socketio.server").setLevel(logging.WARNING)
+    logging.getLogger("engineio.server").setLevel(logging.WARNING)
+    # Flask-SocketIO keeps the previous app's queue manager in server_options.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode="threading",
@@ -97,7 +102,9 @@ def _check_redis(url: str) -> None:
     try:
         redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2).ping()
     except (redis.RedisError, OSError) as exc:
-        raise ConfigError(f"COORDINATION_REDIS_URL: cannot reach {url} ({exc})") from None
+        raise ConfigError(
+            f"COORDINATION_REDIS_URL: cannot reach {redact(url)} ({exc})"
+        ) from None
 
 
 __all__ = ["ConfigError", "create_app", "start_background_work"]

@@ -6,13 +6,16 @@ start-up with one line that names the variable, never a traceback later.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "COORDINATION_"
@@ -30,7 +33,7 @@ class Settings(BaseSettings):
     instance_path: Path = ROOT / "instance"
     database_url: str | None = None
     redis_url: str | None = None
-    socketio_channel: str = Field(default="flask-socketio", min_length=1, max_length=100)
+    socketio_channel: str | None = Field(default=None, min_length=1, max_length=100)
     secret_key: str | None = None
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
@@ -110,7 +113,30 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         settings.database_url = f"sqlite:///{settings.instance_path / 'coordination.db'}"
     if not settings.secret_key:
         settings.secret_key = _instance_secret(settings.instance_path)
+    if not settings.socketio_channel:
+        settings.socketio_channel = default_channel(settings.database_url)
     return settings
+
+
+def default_channel(database_url: str) -> str:
+    """One Redis pub/sub channel per database.
+
+    Pub/sub channels are global across Redis databases, so two deployments on one
+    Redis with a fixed channel would hear each other's events and a screen could
+    take a foreign event for its own. Processes that share a database share the
+    channel; the password is left out so rotating it changes nothing.
+    """
+    url = make_url(database_url)._replace(password=None).render_as_string(hide_password=False)
+    return "coordination-" + hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def redact(url: str) -> str:
+    """A URL fit for a log line or error message: no password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _instance_secret(instance: Path) -> str:
