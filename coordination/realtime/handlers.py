@@ -8,7 +8,6 @@ sequence number. Malformed payloads get an error ack to that client only.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from flask import current_app, request
@@ -24,6 +23,7 @@ from ..auth.roles import Permission
 from ..contexts import LIVE, Context
 from ..errors import CoordinationError, PermissionDenied, ValidationFailed
 from ..extensions import db, socketio
+from .connections import connections
 from .rooms import EVERYONE, everyone, scoped
 
 log = logging.getLogger(__name__)
@@ -36,31 +36,6 @@ EVENT_PERMISSIONS: dict[str, Permission | None] = {
 }
 
 
-class _Conn:
-    """Per-connection state kept in this process (a sid lives in one process)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.by_sid: dict[str, tuple[str, str]] = {}
-
-    def put(self, sid: str, ident: str, context: str) -> None:
-        with self.lock:
-            self.by_sid[sid] = (ident, context)
-
-    def get(self, sid: str) -> tuple[str, str] | None:
-        with self.lock:
-            return self.by_sid.get(sid)
-
-    def drop(self, sid: str) -> None:
-        with self.lock:
-            self.by_sid.pop(sid, None)
-
-    def contexts(self) -> set[str]:
-        with self.lock:
-            return {ctx for _, ctx in self.by_sid.values()}
-
-
-connections = _Conn()
 
 
 class JoinIn(BaseModel):
