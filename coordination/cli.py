@@ -137,5 +137,29 @@ def create_token(name: str, roles: tuple[str, ...]) -> None:
     click.echo("Keep it now: it is stored hashed and cannot be shown again.", err=True)
 
 
+@main.command("simulate-units")
+@click.option("--interval", default=3.0, show_default=True, type=click.FloatRange(0.2, 600),
+              help="Seconds between position reports.")
+@click.option("--once", is_flag=True, help="Report one step and exit.")
+@click.option("--max-steps", default=20000, show_default=True, type=click.IntRange(1),
+              help="Stop after this many steps (Ctrl-C stops earlier).")
+@click.option("--time-scale", default=5.0, show_default=True, type=click.FloatRange(0.1, 100),
+              help="Simulated driving seconds per real second, so the demo visibly moves.")
+def simulate_units(interval: float, once: bool, max_steps: int, time_scale: float) -> None:
+    """Move available demo ambulances along plausible paths (Ctrl-C to stop)."""
+    app = _app()
+    _migrate()
+    from .units.simulate import run
+
+    with app.app_context():
+        try:
+            run(region=app.config["COORDINATION"].region, interval=interval, once=once,
+                max_steps=max_steps, time_scale=time_scale, echo=click.echo)
+        except RuntimeError as exc:
+            _fail(str(exc), 1)
+        except CoordinationError as exc:
+            _fail(str(exc.message), 1)
+
+
 if __name__ == "__main__":
     main()

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from .geo.region import BBox
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "COORDINATION_"
@@ -45,6 +49,10 @@ class Settings(BaseSettings):
     proxy_count: int = Field(default=0, ge=0, le=5)
     replay_page_size: int = Field(default=500, ge=10, le=10000)
     head_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Positions outside this box (min_lon,min_lat,max_lon,max_lat) are refused.
+    region_bbox: str = "97.0,37.2,126.3,53.6"
+    # A facility that has not reported for longer shows as "stale" on the map.
+    facility_stale_minutes: int = Field(default=240, ge=1, le=60 * 24 * 30)
 
     @field_validator("database_url")
     @classmethod
@@ -92,6 +100,24 @@ class Settings(BaseSettings):
         if "{z}" not in value or "{x}" not in value or "{y}" not in value:
             raise ValueError("must contain {z}, {x} and {y}")
         return value
+
+    @field_validator("region_bbox")
+    @classmethod
+    def _check_region(cls, value: str) -> str:
+        from .geo.region import BBox
+
+        BBox.parse(value)
+        return value
+
+    @property
+    def region(self) -> BBox:
+        from .geo.region import BBox
+
+        return BBox.parse(self.region_bbox)
+
+    @property
+    def facility_stale_after(self) -> timedelta:
+        return timedelta(minutes=self.facility_stale_minutes)
 
 
 SUPPORTED_LOCALES = ("zh_CN", "en")

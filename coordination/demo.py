@@ -17,6 +17,7 @@ from .dutylog.models import Category
 from .dutylog.schemas import NewEntry
 from .events import Actor
 from .extensions import db
+from .facilities.demo import load_map_demo
 from .geo.service import AreaIn, upsert_areas
 
 ACTOR = Actor.system("demo")
@@ -79,6 +80,7 @@ def load_demo() -> list[DemoAccount]:
     with db.reading() as s:
         existing = set(s.scalars(select(User.username)))
     upsert_areas(areas=AREAS, actor=ACTOR)
+    load_map_demo(ACTOR)
     created = []
     for acct in ACCOUNTS:
         if acct.username in existing:

@@ -34,7 +34,18 @@ DESCRIPTIONS = {
     "auth.logout": _l("{actor} signed out"),
     "auth.login_failed": _l("Failed sign-in for {payload.username} from {payload.ip}"),
     "areas.loaded": _l("{actor} loaded {payload.count} administrative areas"),
+    "facilities.loaded": _l("{actor} added {payload.count} facilities"),
+    "facility.capacity_reported": _l(
+        "{actor} reported capacity and occupancy of {payload.name} ({payload.status})"),
+    "units.loaded": _l("{actor} added {payload.count} units"),
+    "unit.status_changed": _l(
+        "{actor}: {payload.call_sign} changed status from {payload.previous} to {payload.status}"),
+    "unit.moved": _l("{payload.count} units moved"),
+    "places.loaded": _l("{actor} loaded {payload.count} populated places"),
 }
+# Position reports arrive every few seconds per ambulance: the map shows them,
+# the feed (a list for people to read) leaves them out.
+QUIET = frozenset({"unit.moved"})
 FALLBACK = _l("{actor}: {type}")
 SCAN_LIMIT = 1000
 
@@ -49,7 +60,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         head = events.head(s, context)
         rows = s.scalars(
             select(Event)
-            .where(Event.context == context, Event.seq <= head)
+            .where(Event.context == context, Event.seq <= head, Event.type.notin_(QUIET))
             .order_by(Event.seq.desc())
             .limit(SCAN_LIMIT)
         )
@@ -60,6 +71,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "head": head,
         "events": seen,
         "descriptions": descriptions(),
+        "quiet": sorted(QUIET),
         "timezone": current_app.config["COORDINATION"].timezone,
         "labels": {
             "live": _("Live"),

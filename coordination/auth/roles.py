@@ -38,6 +38,10 @@ class Permission(StrEnum):
     MANAGE_TOKENS = "tokens.manage"
     OWN_SETTINGS = "settings.own"
     VIEW_AREAS = "areas.view"
+    VIEW_MAP = "map.view"
+    REPORT_CAPACITY = "facilities.report"
+    REPORT_POSITIONS = "units.track"
+    UPDATE_UNIT_STATUS = "units.status"
 
 
 _ALL = frozenset(Role)
@@ -52,6 +56,12 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_TOKENS: frozenset({Role.ADMIN}),
     Permission.OWN_SETTINGS: _ALL,
     Permission.VIEW_AREAS: _ALL,
+    Permission.VIEW_MAP: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    # Facility staff report with the operator role until a facility role exists.
+    Permission.REPORT_CAPACITY: frozenset({Role.OPERATOR}),
+    # Trackers are API tokens with the operator role (`create-token tracker-01 --role operator`).
+    Permission.REPORT_POSITIONS: frozenset({Role.OPERATOR}),
+    Permission.UPDATE_UNIT_STATUS: frozenset({Role.OPERATOR}),
 }
 
 

@@ -34,7 +34,10 @@
     });
   }
 
+  var quiet = data.quiet || [];
+
   function render(ev, fresh) {
+    if (quiet.indexOf(ev.type) >= 0) return;
     var item = document.createElement("li");
     item.dataset.seq = ev.seq;
     item.dataset.type = ev.type;

@@ -1,0 +1,1 @@
+"""Facilities: fever clinics, triage and isolation points, hospitals, their capacity reports."""

@@ -1,0 +1,210 @@
+"""Facilities and capacity reports: the only place their rows change.
+
+Every report is appended to ``capacity_reports`` and applied to the facility's
+current figures in the same transaction, with one ``facility.capacity_reported``
+event whose payload is the facility's new map feature: every open map applies
+it in place, in order, through the live channel.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from .. import events
+from ..contexts import LIVE, Context
+from ..errors import NotFound, ValidationFailed
+from ..events import Actor
+from ..extensions import db
+from ..geo.models import AdminArea
+from ..geo.region import BBox, check_position
+from .models import STALE, CapacityReport, Facility, FacilityKind
+from .schemas import CapacityReportIn, NewFacility
+
+AUDIENCE = ["role:operator", "role:trainer"]
+# Kinds that are expected to report capacity; the others are never "stale".
+REPORTING_KINDS = frozenset({
+    FacilityKind.FEVER_CLINIC, FacilityKind.TRIAGE_POINT, FacilityKind.ISOLATION_POINT,
+    FacilityKind.DESIGNATED_HOSPITAL, FacilityKind.TOWNSHIP_HEALTH_CENTRE,
+})
+
+
+def is_stale(f: Facility, now: datetime, stale_after: timedelta) -> bool:
+    if f.kind not in REPORTING_KINDS:
+        return False
+    return f.last_report_at is None or now - f.last_report_at > stale_after
+
+
+def shown_status(f: Facility, now: datetime, stale_after: timedelta) -> str:
+    """What the map shows: the reported status, or ``stale`` when the report is too old."""
+    return STALE if is_stale(f, now, stale_after) else f.status
+
+
+def properties(f: Facility) -> dict[str, Any]:
+    """A facility as the map and the API see it (also the payload of its events)."""
+    return {
+        "id": f.id,
+        "code": f.code,
+        "name": f.name,
+        "kind": f.kind,
+        "area": f.area_code,
+        "status": f.status,
+        "figures": f.figures or {},
+        "last_report_at": f.last_report_at.isoformat() if f.last_report_at else None,
+        "reports": f.kind in REPORTING_KINDS,
+        "address": f.address,
+        "contact_name": f.contact_name,
+        "contact_phone": f.contact_phone,
+        "lon": f.lon,
+        "lat": f.lat,
+    }
+
+
+def feature(f: Facility, now: datetime, stale_after: timedelta) -> dict[str, Any]:
+    props = properties(f)
+    props["shown_status"] = shown_status(f, now, stale_after)
+    return {
+        "type": "Feature",
+        "id": f.id,
+        "geometry": {"type": "Point", "coordinates": [f.lon, f.lat]},
+        "properties": props,
+    }
+
+
+def _context(s: Any, name: str) -> Context:
+    ctx = s.get(Context, name)
+    if ctx is None:
+        raise NotFound(_l("No such context."))
+    return ctx
+
+
+def _apply(f: Facility, data: CapacityReportIn) -> dict[str, Any]:
+    figures = {k: dict(v) for k, v in (f.figures or {}).items()}
+    for kind, beds in data.figures.items():
+        figures[kind.value] = {"capacity": beds.capacity, "occupied": beds.occupied}
+    return figures
+
+
+def create_facilities(
+    *, items: list[NewFacility], actor: Actor, region: BBox | None,
+    context: str = LIVE, reported_at: dict[str, datetime] | None = None,
+) -> int:
+    """Add facilities (skipping codes that exist), all or nothing, with one event.
+
+    ``reported_at`` backdates the initial report of some codes: only loaders of
+    historical or demo data use it.
+    """
+    with db.unit_of_work() as s:
+        ctx = _context(s, context)
+        now = ctx.clock().now()
+        existing = set(s.scalars(select(Facility.code).where(Facility.context == context)))
+        areas = set(s.scalars(select(AdminArea.code)))
+        created: list[tuple[Facility, NewFacility]] = []
+        for n, item in enumerate(items, start=1):
+            where = f"#{n} {item.code}"
+            check_position(item.lon, item.lat, region, where=where)
+            if item.area is not None and item.area not in areas:
+                raise ValidationFailed(f"{where}: " + str(_l("Unknown area %(code)s.",
+                                                              code=item.area)))
+            if item.code in existing:
+                continue
+            existing.add(item.code)
+            f = Facility(
+                context=context, code=item.code, name=item.name, kind=item.kind.value,
+                area_code=item.area, lon=item.lon, lat=item.lat, address=item.address,
+                contact_name=item.contact_name, contact_phone=item.contact_phone,
+                status="open", figures={}, created_at=now,
+            )
+            s.add(f)
+            created.append((f, item))
+        s.flush()
+        for f, item in created:
+            if item.initial is not None:
+                at = (reported_at or {}).get(f.code, now)
+                _record(s, f, item.initial, actor, at)
+        if created:
+            events.append(
+                s, context=context, type="facilities.loaded", actor=actor, audience=AUDIENCE,
+                payload={"count": len(created)},
+            )
+        return len(created)
+
+
+def _record(s: Any, f: Facility, data: CapacityReportIn, actor: Actor,
+            at: datetime) -> CapacityReport:
+    figures = _apply(f, data)
+    report = CapacityReport(
+        context=f.context, facility_id=f.id, status=data.status.value,
+        reported={k.value: v.model_dump() for k, v in data.figures.items()},
+        figures=figures, note=data.note, reporter_kind=actor.kind,
+        reporter_name=actor.name, reported_at=at,
+    )
+    s.add(report)
+    f.figures, f.status = figures, data.status.value
+    if f.last_report_at is None or at >= f.last_report_at:
+        f.last_report_at = at
+    return report
+
+
+def report_capacity(
+    *, facility_id: int, data: CapacityReportIn, actor: Actor, context: str = LIVE,
+) -> dict[str, Any]:
+    """Record a capacity/occupancy report and tell every map."""
+    with db.unit_of_work() as s:
+        ctx = _context(s, context)
+        f = s.get(Facility, facility_id)
+        if f is None or f.context != context:
+            raise NotFound(_l("No such facility."))
+        report = _record(s, f, data, actor, ctx.clock().now())
+        s.flush()
+        body = properties(f) | {"report_id": report.id, "note": report.note}
+        events.append(
+            s, context=context, type="facility.capacity_reported", actor=actor,
+            audience=AUDIENCE, subject=("facility", f.id), payload=body,
+        )
+        return body
+
+
+def facilities_geojson(
+    *, stale_after: timedelta, context: str = LIVE, kind: FacilityKind | None = None,
+) -> dict[str, Any]:
+    with db.reading() as s:
+        now = _context(s, context).clock().now()
+        q = select(Facility).where(Facility.context == context).order_by(Facility.id)
+        if kind is not None:
+            q = q.where(Facility.kind == kind.value)
+        features = [feature(f, now, stale_after) for f in s.scalars(q)]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def get_facility(*, facility_id: int, stale_after: timedelta, context: str = LIVE,
+                 history: int = 20) -> dict[str, Any]:
+    """One facility with its newest reports, newest first."""
+    with db.reading() as s:
+        now = _context(s, context).clock().now()
+        f = s.get(Facility, facility_id)
+        if f is None or f.context != context:
+            raise NotFound(_l("No such facility."))
+        reports = s.scalars(
+            select(CapacityReport).where(CapacityReport.facility_id == f.id)
+            .order_by(CapacityReport.reported_at.desc(), CapacityReport.id.desc())
+            .limit(history)
+        )
+        body = properties(f) | {"shown_status": shown_status(f, now, stale_after)}
+        body["history"] = [
+            {"id": r.id, "status": r.status, "reported": r.reported, "figures": r.figures,
+             "note": r.note, "reporter": r.reporter_name, "at": r.reported_at.isoformat()}
+            for r in reports
+        ]
+        return body
+
+
+def list_facilities(*, context: str = LIVE, kind: FacilityKind | None = None) -> list[Facility]:
+    with db.reading() as s:
+        q = select(Facility).where(Facility.context == context)
+        if kind is not None:
+            q = q.where(Facility.kind == kind.value)
+        return list(s.scalars(q.order_by(Facility.kind, Facility.name)))

@@ -1,0 +1,1 @@
+"""Ambulances and other units: status codes, status history, position reports."""

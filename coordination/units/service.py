@@ -1,0 +1,245 @@
+"""Units, status changes and position reports: the only place their rows change.
+
+Position reports are the hot path (a tracker per ambulance, every few
+seconds), so a batch is validated whole, written with one multi-row insert and
+announced with one ``unit.moved`` event naming only the units whose current
+position changed. A report older than the unit's current position is kept in
+the track but moves nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import insert, select
+
+from .. import events
+from ..contexts import LIVE, Context
+from ..errors import NotFound, ValidationFailed
+from ..events import Actor
+from ..extensions import db
+from ..facilities.models import Facility
+from ..geo.region import BBox, check_position
+from .models import PositionReport, Unit, UnitStatus, UnitStatusChange
+from .schemas import NewUnit, PositionIn, StatusIn
+
+AUDIENCE = ["role:operator", "role:trainer"]
+# A tracker whose clock runs ahead would pin its unit forever (nothing later
+# could ever be newer), so reports from further in the future are refused.
+MAX_CLOCK_AHEAD = timedelta(minutes=5)
+MAX_AGE = timedelta(days=7)
+
+
+def unit_props(u: Unit) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "call_sign": u.call_sign,
+        "kind": u.kind,
+        "crew": list(u.crew or []),
+        "negative_pressure": u.negative_pressure,
+        "station_id": u.station_id,
+        "status": u.status,
+        "status_at": u.status_at.isoformat(),
+        "lon": u.lon,
+        "lat": u.lat,
+        "position_at": u.position_at.isoformat() if u.position_at else None,
+        "speed_kmh": u.speed_kmh,
+        "heading": u.heading,
+    }
+
+
+def unit_feature(u: Unit) -> dict[str, Any]:
+    geometry = {"type": "Point", "coordinates": [u.lon, u.lat]} if u.lon is not None else None
+    return {"type": "Feature", "id": u.id, "geometry": geometry, "properties": unit_props(u)}
+
+
+def _context(s: Any, name: str) -> Context:
+    ctx = s.get(Context, name)
+    if ctx is None:
+        raise NotFound(_l("No such context."))
+    return ctx
+
+
+def _unit(s: Any, unit_id: int, context: str) -> Unit:
+    u = s.get(Unit, unit_id)
+    if u is None or u.context != context:
+        raise NotFound(_l("No such unit."))
+    return u
+
+
+def create_units(*, items: list[NewUnit], actor: Actor, region: BBox | None,
+                 context: str = LIVE) -> int:
+    """Add units (skipping call signs that exist), all or nothing, with one event.
+
+    A unit without a position starts at its station's.
+    """
+    with db.unit_of_work() as s:
+        now = _context(s, context).clock().now()
+        existing = set(s.scalars(select(Unit.call_sign).where(Unit.context == context)))
+        stations = {f.code: f for f in s.scalars(
+            select(Facility).where(Facility.context == context))}
+        created = 0
+        for n, item in enumerate(items, start=1):
+            where = f"#{n} {item.call_sign}"
+            station = None
+            if item.station is not None:
+                station = stations.get(item.station)
+                if station is None:
+                    raise ValidationFailed(f"{where}: " + str(_l(
+                        "Unknown station %(code)s.", code=item.station)))
+            lon, lat = item.lon, item.lat
+            if lon is None or lat is None:
+                lon, lat = (station.lon, station.lat) if station else (None, None)
+            if lon is not None and lat is not None:
+                check_position(lon, lat, region, where=where)
+            if item.call_sign in existing:
+                continue
+            existing.add(item.call_sign)
+            u = Unit(
+                context=context, call_sign=item.call_sign, crew=list(item.crew),
+                negative_pressure=item.negative_pressure,
+                station_id=station.id if station else None, status=item.status.value,
+                status_at=now, lon=lon, lat=lat,
+                position_at=(item.at or now) if lon is not None else None,
+            )
+            s.add(u)
+            s.flush()
+            s.add(UnitStatusChange(context=context, unit_id=u.id, status=u.status,
+                                   previous=None, actor_name=actor.name, at=now))
+            created += 1
+        if created:
+            events.append(s, context=context, type="units.loaded", actor=actor,
+                          audience=AUDIENCE, payload={"count": created})
+        return created
+
+
+def _resolve(s: Any, reports: list[PositionIn], context: str) -> dict[int | str, Unit]:
+    ids = {r.unit for r in reports if isinstance(r.unit, int)}
+    names = {r.unit for r in reports if isinstance(r.unit, str)}
+    found: dict[int | str, Unit] = {}
+    if ids:
+        for u in s.scalars(select(Unit).where(Unit.context == context, Unit.id.in_(ids))):
+            found[u.id] = u
+    if names:
+        for u in s.scalars(select(Unit).where(Unit.context == context,
+                                              Unit.call_sign.in_(names))):
+            found[u.call_sign] = u
+    return found
+
+
+def record_positions(*, reports: list[PositionIn], actor: Actor, region: BBox | None,
+                     context: str = LIVE) -> dict[str, Any]:
+    """Store a batch of fixes, all or nothing; move each unit to its newest fix.
+
+    Returns how many were stored, which units moved and how many fixes arrived
+    late (older than the unit's current position: kept in the track only).
+    """
+    with db.unit_of_work() as s:
+        now = _context(s, context).clock().now()
+        units = _resolve(s, reports, context)
+        rows: list[dict[str, Any]] = []
+        newest: dict[int, tuple[datetime, PositionIn]] = {}
+        for n, r in enumerate(reports):
+            where = f"#{n}"
+            u = units.get(r.unit) if r.unit is not None else None
+            if u is None:
+                raise NotFound(f"{where}: " + str(_l("No such unit: %(unit)s.", unit=r.unit)))
+            check_position(r.lon, r.lat, region, where=where)
+            at = r.at or now
+            if at > now + MAX_CLOCK_AHEAD:
+                raise ValidationFailed(f"{where}: " + str(_l(
+                    "The report time is in the future; check the tracker's clock.")))
+            if at < now - MAX_AGE:
+                raise ValidationFailed(f"{where}: " + str(_l("The report is older than 7 days.")))
+            rows.append({"context": context, "unit_id": u.id, "lon": r.lon, "lat": r.lat,
+                         "speed_kmh": r.speed_kmh, "heading": r.heading,
+                         "reported_at": at, "received_at": now})
+            best = newest.get(u.id)
+            if best is None or at >= best[0]:
+                newest[u.id] = (at, r)
+        s.execute(insert(PositionReport), rows)
+        moved: list[dict[str, Any]] = []
+        by_id = {u.id: u for u in units.values()}
+        prior = {u.id: u.position_at for u in by_id.values()}
+        for unit_id, (at, r) in newest.items():
+            u = by_id[unit_id]
+            if u.position_at is not None and at <= u.position_at:
+                continue
+            u.lon, u.lat, u.position_at = r.lon, r.lat, at
+            u.speed_kmh, u.heading = r.speed_kmh, r.heading
+            moved.append({"id": u.id, "call_sign": u.call_sign, "lon": r.lon, "lat": r.lat,
+                          "at": at.isoformat(), "speed_kmh": r.speed_kmh,
+                          "heading": r.heading})
+        if moved:
+            events.append(s, context=context, type="unit.moved", actor=actor,
+                          audience=AUDIENCE, payload={"count": len(moved), "positions": moved})
+        late = sum(1 for row in rows
+                   if prior[row["unit_id"]] is not None
+                   and row["reported_at"] <= prior[row["unit_id"]])
+        return {"stored": len(rows), "moved": [m["id"] for m in moved], "late": late}
+
+
+def set_status(*, unit_id: int, data: StatusIn, actor: Actor,
+               context: str = LIVE) -> dict[str, Any]:
+    """Change a unit's status, keep the history, tell every map. Same status: no change."""
+    with db.unit_of_work() as s:
+        now = _context(s, context).clock().now()
+        u = _unit(s, unit_id, context)
+        if u.status == data.status.value:
+            return unit_props(u)
+        previous, u.status, u.status_at = u.status, data.status.value, now
+        s.add(UnitStatusChange(context=context, unit_id=u.id, status=u.status,
+                               previous=previous, note=data.note,
+                               actor_name=actor.name, at=now))
+        body = unit_props(u) | {"previous": previous, "note": data.note}
+        events.append(s, context=context, type="unit.status_changed", actor=actor,
+                      audience=AUDIENCE, subject=("unit", u.id), payload=body)
+        return body
+
+
+def units_geojson(*, context: str = LIVE) -> dict[str, Any]:
+    with db.reading() as s:
+        rows = s.scalars(select(Unit).where(Unit.context == context).order_by(Unit.id))
+        return {"type": "FeatureCollection", "features": [unit_feature(u) for u in rows]}
+
+
+def unit_detail(*, unit_id: int, minutes: int = 60, context: str = LIVE,
+                history: int = 20) -> dict[str, Any]:
+    """A unit with its newest status changes and its track of the last ``minutes``.
+
+    The track is ordered by report time, so late fixes sit where they belong.
+    """
+    with db.reading() as s:
+        now = _context(s, context).clock().now()
+        u = _unit(s, unit_id, context)
+        changes = s.scalars(
+            select(UnitStatusChange).where(UnitStatusChange.unit_id == u.id)
+            .order_by(UnitStatusChange.at.desc(), UnitStatusChange.id.desc()).limit(history))
+        since = now - timedelta(minutes=minutes)
+        track = s.execute(
+            select(PositionReport.lon, PositionReport.lat, PositionReport.reported_at)
+            .where(PositionReport.unit_id == u.id, PositionReport.reported_at >= since)
+            .order_by(PositionReport.reported_at, PositionReport.id))
+        station = s.get(Facility, u.station_id) if u.station_id else None
+        return unit_props(u) | {
+            "station": station.name if station else None,
+            "status_history": [
+                {"status": c.status, "previous": c.previous, "note": c.note,
+                 "by": c.actor_name, "at": c.at.isoformat()} for c in changes
+            ],
+            "track": {
+                "since": since.isoformat(),
+                "points": [{"lon": lon, "lat": lat, "at": at.isoformat()}
+                           for lon, lat, at in track],
+            },
+        }
+
+
+def list_units(*, context: str = LIVE, status: UnitStatus | None = None) -> list[Unit]:
+    with db.reading() as s:
+        q = select(Unit).where(Unit.context == context)
+        if status is not None:
+            q = q.where(Unit.status == status.value)
+        return list(s.scalars(q.order_by(Unit.call_sign)))

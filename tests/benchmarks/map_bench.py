@@ -1,0 +1,223 @@
+"""Live-map benchmark: a big map in headless Chromium, and position ingestion with fan-out.
+
+    python -m tests.benchmarks.map_bench [--facilities 10000] [--units 1000]
+        [--batch 100] [--duration 5] [--clients 20] [--databases sqlite,postgres]
+
+1. Map: a server over a database with ``--facilities`` facilities (kinds mixed,
+   spread over Ulanqab) and ``--units`` ambulances. Chromium signs in, opens
+   /ops and waits until livemap.js reports every layer loaded (``ready``):
+   time from navigation start, and bytes transferred (Resource Timing, all
+   same-origin responses of the page, compressed or not as sent).
+   Goal: under 2 s and under 3 MB.
+2. Ingestion: for each database, a server with 1,000 units and ``--clients``
+   socket.io clients signed in with an operator token, all in the rooms that
+   receive ``unit.moved``. The driver posts batches of ``--batch`` fixes to
+   /api/positions from 4 threads for ``--duration`` s. Reported: fixes stored
+   per second, and deliveries of ``unit.moved`` per client.
+   Goal: at least 2,000 fixes/s on SQLite.
+
+Figures are printed, never asserted: they depend on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.support import PG_ADMIN_URL, Databases, start_server
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+KINDS = ["fever_clinic", "triage_point", "isolation_point", "designated_hospital",
+         "township_health_centre", "cdc_lab", "ems_station", "stockpile_depot"]
+
+
+def seed(url: str, instance: Path, *, facilities: int, units: int) -> str:
+    """Fill a migrated database in this process; return an operator token."""
+    from coordination import create_app, migrate
+    from coordination.auth import service as auth
+    from coordination.demo import ACTOR, AREAS
+    from coordination.extensions import db
+    from coordination.facilities.schemas import CapacityReportIn, NewFacility
+    from coordination.facilities.service import create_facilities
+    from coordination.geo.service import upsert_areas
+    from coordination.units.schemas import NewUnit
+    from coordination.units.service import create_units
+
+    app = create_app({"instance_path": instance, "database_url": url, "secret_key": "bench",
+                      "redis_url": None})
+    rng = random.Random(7)
+    with app.app_context():
+        migrate.upgrade()
+        upsert_areas(areas=AREAS, actor=ACTOR)
+        items = []
+        for n in range(facilities):
+            kind = KINDS[n % len(KINDS)]
+            figures = {"general_bed": {"capacity": 20, "occupied": rng.randint(0, 20)},
+                       "isolation_room": {"capacity": 4, "occupied": rng.randint(0, 4)}}
+            items.append(NewFacility(
+                code=f"B{n}", name=f"设施 {n}", kind=kind, lon=rng.uniform(111.2, 114.6),
+                lat=rng.uniform(40.2, 42.6), contact_name="张三", contact_phone="0474-8000000",
+                initial=CapacityReportIn(figures=figures) if kind in KINDS[:5] else None))
+        create_facilities(items=items, actor=ACTOR, region=None)
+        create_units(items=[NewUnit(call_sign=f"U{n:04d}", crew=["甲", "乙"],
+                                    negative_pressure=n % 5 == 0,
+                                    lon=rng.uniform(111.2, 114.6), lat=rng.uniform(40.2, 42.6),
+                                    at=datetime(2026, 1, 1, tzinfo=UTC))
+                             for n in range(units)], actor=ACTOR, region=None)
+        auth.create_user(username="bench", display_name="bench", password="bench-password-1",
+                         roles=["operator"], actor=ACTOR)
+        _t, secret = auth.create_token(name="bench", roles=["operator"], actor=ACTOR)
+    db.dispose()
+    return secret
+
+
+def bench_map(url: str, instance: Path, facilities: int, units: int) -> dict[str, Any]:
+    from playwright.sync_api import sync_playwright
+
+    t = time.monotonic()
+    seed(url, instance, facilities=facilities, units=units)
+    seeded = time.monotonic() - t
+    server = start_server(database_url=url, instance=instance)
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                         args=CHROMIUM_ARGS)
+            ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
+            page = ctx.new_page()
+            page.goto(server.url + "/login")
+            page.fill("input[name=username]", "bench")
+            page.fill("input[name=password]", "bench-password-1")
+            page.click("button[type=submit].primary")
+            page.wait_for_selector("#livemap[data-state=ready]", state="attached",
+                                   timeout=60000)
+            results = []
+            for _ in range(3):  # a cold and two warm loads (browser cache as on a wall screen)
+                page.goto(server.url + "/ops")
+                page.wait_for_selector("#livemap[data-state=ready]", state="attached",
+                                       timeout=60000)
+                results.append(page.evaluate("""() => {
+                    const nav = performance.getEntriesByType('navigation')[0];
+                    const res = performance.getEntriesByType('resource');
+                    const bytes = (nav.transferSize || 0) + res.reduce(
+                        (n, r) => n + (r.transferSize || 0), 0);
+                    const body = (nav.encodedBodySize || 0) + res.reduce(
+                        (n, r) => n + (r.encodedBodySize || 0), 0);
+                    return {ready_ms: performance.now(), bytes: bytes, body_bytes: body,
+                            counts: Coordination.livemap.counts()};
+                }"""))
+            page.screenshot(path="/tmp/map-bench.png")
+            browser.close()
+    finally:
+        server.stop()
+    return {"seed_s": round(seeded, 1), "loads": results}
+
+
+def bench_ingest(url: str, instance: Path, *, units: int, clients: int, batch: int,
+                 duration: float) -> dict[str, Any]:
+    import socketio
+
+    secret = seed(url, instance, facilities=0, units=units)
+    server = start_server(database_url=url, instance=instance)
+    received = [0] * clients
+    socks = []
+    try:
+        for i in range(clients):
+            sio = socketio.Client(reconnection=False)
+
+            def count(msg: Any, i: int = i) -> None:
+                items = msg if isinstance(msg, list) else [msg]
+                received[i] += sum(len(e["payload"].get("positions", ())) for e in items
+                                   if e.get("type") == "unit.moved")
+
+            sio.on("event", count)
+            sio.on("events", count)
+            sio.connect(server.url, auth={"token": secret}, transports=["websocket"])
+            socks.append(sio)
+        headers = {"Authorization": f"Bearer {secret}"}
+        stop = time.monotonic() + duration
+        stored = [0]
+        lock = threading.Lock()
+
+        def drive(worker: int) -> None:
+            rng = random.Random(worker)
+            session = requests.Session()
+            while time.monotonic() < stop:
+                now = datetime.now(UTC).isoformat()
+                body = {"positions": [
+                    {"unit": f"U{rng.randrange(units):04d}", "lon": rng.uniform(111.2, 114.6),
+                     "lat": rng.uniform(40.2, 42.6), "at": now} for _ in range(batch)]}
+                r = session.post(server.url + "/api/positions", json=body, headers=headers,
+                                 timeout=30)
+                r.raise_for_status()
+                with lock:
+                    stored[0] += r.json()["stored"]
+
+        t0 = time.monotonic()
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(drive, range(4)))
+        elapsed = time.monotonic() - t0
+        time.sleep(1.5)  # let the last deliveries arrive
+    finally:
+        for s in socks:
+            s.disconnect()
+        server.stop()
+    return {"stored": stored[0], "seconds": round(elapsed, 2),
+            "per_second": round(stored[0] / elapsed), "clients": clients,
+            "moved_fixes_per_client_min": min(received), "max": max(received)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--facilities", type=int, default=10_000)
+    ap.add_argument("--units", type=int, default=1_000)
+    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--duration", type=float, default=5.0)
+    ap.add_argument("--clients", type=int, default=20)
+    ap.add_argument("--databases", default="sqlite,postgres")
+    ap.add_argument("--skip-map", action="store_true")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    report: dict[str, Any] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="map-bench-"))
+    if not args.skip_map:
+        m = bench_map(f"sqlite:///{tmp / 'map.db'}", tmp / "map", args.facilities, args.units)
+        report["map"] = m
+        print(f"\nMap, {args.facilities} facilities + {args.units} units (goal < 2 s, < 3 MB)")
+        for n, load in enumerate(m["loads"]):
+            print(f"  load {n + 1}: interactive after {load['ready_ms'] / 1000:.2f} s, "
+                  f"{load['bytes'] / 1e6:.2f} MB transferred "
+                  f"({load['body_bytes'] / 1e6:.2f} MB bodies), {load['counts']}")
+    dbs = Databases(PG_ADMIN_URL)
+    try:
+        print(f"\nIngestion, batches of {args.batch}, {args.clients} socket clients "
+              "(goal >= 2000/s on SQLite)")
+        for name in args.databases.split(","):
+            if name == "sqlite":
+                url = f"sqlite:///{tmp / 'ingest.db'}"
+            else:
+                url = dbs.postgres()
+            r = bench_ingest(url, tmp / f"ingest-{name}", units=args.units,
+                             clients=args.clients, batch=args.batch, duration=args.duration)
+            report[f"ingest_{name}"] = r
+            print(f"  {name:<9} {r['per_second']:>6} fixes/s stored ({r['stored']} in "
+                  f"{r['seconds']} s); each client received {r['moved_fixes_per_client_min']}–"
+                  f"{r['max']} moved fixes")
+    finally:
+        dbs.drop_all()
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
