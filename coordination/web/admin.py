@@ -118,6 +118,6 @@ def audit_csv() -> Response:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
         audit.export_csv(f),
-        mimetype="text/csv; charset=utf-8",
+        mimetype="text/csv",
         headers={"Content-Disposition": f"attachment; filename=audit-{stamp}.csv"},
     )
