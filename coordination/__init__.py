@@ -62,13 +62,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     logging.getLogger("engineio.server").setLevel(logging.WARNING)
     # Flask-SocketIO keeps the previous app's queue manager in server_options.
     socketio.server_options.pop("client_manager", None)
+    queue: dict[str, Any] = {}
+    if settings.redis_url:
+        from .realtime.redis_queue import ResilientRedisManager
+
+        queue["client_manager"] = ResilientRedisManager(
+            settings.redis_url, channel=settings.socketio_channel  # type: ignore[arg-type]
+        )
     socketio.init_app(
         app,
         async_mode="threading",
-        message_queue=settings.redis_url,
-        channel=settings.socketio_channel,
         logger=False,
         engineio_logger=False,
+        **queue,
     )
     events.set_publisher(publisher.publish)
 
