@@ -161,5 +161,38 @@ def simulate_units(interval: float, once: bool, max_steps: int, time_scale: floa
             _fail(str(exc.message), 1)
 
 
+@main.group("stock")
+def stock_group() -> None:
+    """Emergency stockpiles: import counts and receipts."""
+
+
+@stock_group.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--depot", default=None, help="Depot code for rows without a depot column.")
+@click.option("--kind", type=click.Choice(["receipt", "count"]), default="receipt",
+              show_default=True, help="Receipts add stock; counts reconcile the book.")
+def stock_import(path: str, depot: str | None, kind: str) -> None:
+    """Import a CSV or XLSX file; any bad row rejects the whole file (nothing is committed)."""
+    from pathlib import Path
+
+    app = _app()
+    _migrate()
+    from .events import Actor
+    from .stock import service as stock
+
+    file = Path(path)
+    with app.app_context():
+        try:
+            result = stock.import_stock(content=file.read_bytes(), filename=file.name,
+                                        kind=stock.ImportKind(kind), default_depot=depot,
+                                        actor=Actor.system("cli"))
+        except CoordinationError as exc:
+            for problem in exc.details or []:
+                click.echo(f"{file.name}: row {problem['row']}, {problem['field']}: "
+                           f"{problem['message']}", err=True)
+            _fail(str(exc.message), 1)
+    click.echo(f"Imported {result['rows']} {kind} rows from {file.name}.")
+
+
 if __name__ == "__main__":
     main()

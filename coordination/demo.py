@@ -19,6 +19,7 @@ from .events import Actor
 from .extensions import db
 from .facilities.demo import load_map_demo
 from .geo.service import AreaIn, upsert_areas
+from .stock.demo import load_stock_demo
 
 ACTOR = Actor.system("demo")
 
@@ -81,6 +82,7 @@ def load_demo() -> list[DemoAccount]:
         existing = set(s.scalars(select(User.username)))
     upsert_areas(areas=AREAS, actor=ACTOR)
     load_map_demo(ACTOR)
+    load_stock_demo(ACTOR)
     created = []
     for acct in ACCOUNTS:
         if acct.username in existing:

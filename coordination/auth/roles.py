@@ -42,6 +42,10 @@ class Permission(StrEnum):
     REPORT_CAPACITY = "facilities.report"
     REPORT_POSITIONS = "units.track"
     UPDATE_UNIT_STATUS = "units.status"
+    VIEW_STOCK_CATALOGUE = "stock.catalogue"
+    VIEW_STOCK = "stock.view"
+    MANAGE_STOCK = "stock.manage"
+    REQUEST_STOCK = "stock.request"
 
 
 _ALL = frozenset(Role)
@@ -62,6 +66,12 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # Trackers are API tokens with the operator role (`create-token tracker-01 --role operator`).
     Permission.REPORT_POSITIONS: frozenset({Role.OPERATOR}),
     Permission.UPDATE_UNIT_STATUS: frozenset({Role.OPERATOR}),
+    # Depots and items are what a request names, so everyone may read the catalogue;
+    # requesters who cannot VIEW_STOCK see only their own requests.
+    Permission.VIEW_STOCK_CATALOGUE: _ALL,
+    Permission.VIEW_STOCK: frozenset({Role.LOGISTICS, Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    Permission.MANAGE_STOCK: frozenset({Role.LOGISTICS}),
+    Permission.REQUEST_STOCK: frozenset({Role.LIAISON, Role.OPERATOR, Role.LOGISTICS}),
 }
 
 

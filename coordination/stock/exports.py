@@ -1,0 +1,82 @@
+"""Exports of the gap report and the stock card to XLSX and CSV.
+
+The columns are the JSON's own fields in a fixed order, under translated
+titles, so a spreadsheet row is the same row the screen and the API show.
+CSV is written with a byte-order mark so Excel opens Chinese text correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+GAP_COLUMNS: list[tuple[str, Any]] = [
+    ("depot", _l("Depot")), ("depot_name_zh", _l("Depot name")), ("item", _l("Item")),
+    ("item_name_zh", _l("Item name")), ("unit", _l("Unit")), ("critical", _l("Critical")),
+    ("on_hand", _l("On hand")), ("expired", _l("Expired")), ("reserved", _l("Reserved")),
+    ("available", _l("Available")), ("in_transit", _l("In transit")),
+    ("target", _l("Reserve target")), ("target_mode", _l("Target set as")),
+    ("burn_per_day", _l("Issued per day")), ("days_of_supply", _l("Days of supply")),
+    ("shortfall", _l("Shortfall")), ("fill_transfers", _l("Fill by transfer")),
+    ("fill_purchase", _l("Fill by purchase")), ("fast_moving", _l("Fast-consumed")),
+    ("suggested_target", _l("Suggested target")),
+]
+
+CARD_COLUMNS: list[tuple[str, Any]] = [
+    ("id", _l("Entry")), ("at", _l("Time")), ("kind", _l("Movement")), ("lot", _l("Lot")),
+    ("expiry", _l("Expiry")), ("quantity", _l("Quantity")), ("counted", _l("Counted")),
+    ("balance", _l("Balance")), ("reason", _l("Reason")), ("reference", _l("Reference")),
+    ("actor", _l("By")), ("note", _l("Note")),
+]
+
+
+def cell(key: str, value: Any) -> Any:
+    """One value as a spreadsheet cell: plain numbers and text, transfers spelled out."""
+    if key == "fill_transfers":
+        return "; ".join(f"{t['from']} {t['quantity']} ({t['distance_km']} km)" for t in value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return 1 if value else 0
+    return value
+
+
+def _table(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    return [[str(title) for _key, title in columns]] + [
+        [cell(key, row.get(key)) for key, _title in columns] for row in rows
+    ]
+
+
+def to_csv(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(_table(columns, rows))
+    return out.getvalue().encode("utf-8-sig")
+
+
+def to_xlsx(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]],
+            sheet: str) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(title=sheet[:31])
+    for line in _table(columns, rows):
+        ws.append(line)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def gap_report_file(report: dict[str, Any], fmt: str) -> bytes:
+    rows = report["rows"]
+    return to_xlsx(GAP_COLUMNS, rows, "gaps") if fmt == "xlsx" else to_csv(GAP_COLUMNS, rows)
+
+
+def stock_card_file(card: dict[str, Any], fmt: str) -> bytes:
+    rows = card["entries"]
+    if fmt == "xlsx":
+        return to_xlsx(CARD_COLUMNS, rows, f"{card['depot']}-{card['item']}")
+    return to_csv(CARD_COLUMNS, rows)
