@@ -94,12 +94,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def start_background_work(app: Flask) -> None:
-    """What each serving process runs beside requests: queued fan-out and the head ticker."""
+    """What each serving process runs beside requests: fan-out, head ticker, drill injects."""
+    from .drills import scheduler as drill_scheduler
     from .realtime.handlers import head_ticker
     from .realtime.publisher import fanout
 
     fanout.start()
     socketio.start_background_task(head_ticker, app.config["COORDINATION"].head_interval_seconds)
+    socketio.start_background_task(drill_scheduler.run, app)
 
 
 def _check_redis(url: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import click
@@ -173,7 +174,6 @@ def stock_group() -> None:
               show_default=True, help="Receipts add stock; counts reconcile the book.")
 def stock_import(path: str, depot: str | None, kind: str) -> None:
     """Import a CSV or XLSX file; any bad row rejects the whole file (nothing is committed)."""
-    from pathlib import Path
 
     app = _app()
     _migrate()
@@ -192,6 +192,36 @@ def stock_import(path: str, depot: str | None, kind: str) -> None:
                            f"{problem['message']}", err=True)
             _fail(str(exc.message), 1)
     click.echo(f"Imported {result['rows']} {kind} rows from {file.name}.")
+
+
+@main.group("drills")
+def drills_group() -> None:
+    """Drill scenarios in plans/drills/: validate them, list and run them."""
+
+
+@drills_group.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+def drills_validate(paths: tuple[Path, ...]) -> None:
+    """Check scenario files (default: plans/drills/); print every error as file:line: field."""
+    from .config import Settings
+    from .drills.loader import load_file, scenario_files
+
+    root = Settings().plans_path
+    files = scenario_files(paths or [root / "drills"])
+    if not files:
+        _fail("no scenario files found", 1)
+    bad = 0
+    for path in files:
+        loaded = load_file(path)
+        for err in loaded.errors:
+            click.echo(str(err), err=True)
+        if loaded.ok and loaded.model is not None:
+            sc = loaded.model
+            click.echo(f"{path}: ok ({sc.id} v{sc.version}, {len(sc.injects)} injects)")
+        else:
+            bad += 1
+    if bad:
+        _fail(f"{bad} of {len(files)} scenario files are not valid", 1)
 
 
 if __name__ == "__main__":

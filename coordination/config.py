@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     instance_path: Path = ROOT / "instance"
+    # Contingency plans and drill scenarios (plans/drills/), reviewed like code.
+    plans_path: Path = ROOT / "plans"
     database_url: str | None = None
     redis_url: str | None = None
     socketio_channel: str | None = Field(default=None, min_length=1, max_length=100)

@@ -8,6 +8,7 @@ and filled in by the client with text, never HTML.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
@@ -42,12 +43,48 @@ DESCRIPTIONS = {
         "{actor}: {payload.call_sign} changed status from {payload.previous} to {payload.status}"),
     "unit.moved": _l("{payload.count} units moved"),
     "places.loaded": _l("{actor} loaded {payload.count} populated places"),
+    "drill.created": _l("{actor} prepared the drill {payload.title}"),
+    "drill.started": _l("{actor} started the drill clock"),
+    "drill.paused": _l("{actor} paused the drill"),
+    "drill.resumed": _l("{actor} resumed the drill"),
+    "drill.speed_changed": _l("{actor} set the drill speed to {payload.speed}×"),
+    "drill.ended": _l("{actor} ended the drill"),
+    "drill.inject_fired": _l("Inject {payload.number} to {payload.to}: {payload.message}"),
+    "drill.observation": _l("Observation on {payload.player}: {payload.text}"),
 }
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.
 QUIET = frozenset({"unit.moved"})
 FALLBACK = _l("{actor}: {type}")
 SCAN_LIMIT = 1000
+
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_0-9]+)*)\}")
+
+
+def describe(message: dict[str, Any]) -> str:
+    """One event as the sentence the feed shows (server side: reports, exports).
+
+    Mirrors static/js/feed.js: ``{actor}``, ``{type}`` and ``{payload.x.y}``
+    are filled from the event; a missing value shows as an empty string.
+    """
+    template = str(DESCRIPTIONS.get(message.get("type", ""), FALLBACK))
+
+    def fill(m: re.Match[str]) -> str:
+        path = m.group(1).split(".")
+        if path == ["actor"]:
+            actor = message.get("actor")
+            return str(actor.get("name", "") if isinstance(actor, dict) else actor or "")
+        cur: Any = message
+        for part in path:
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        if isinstance(cur, dict) and {"zh", "en"} <= cur.keys():
+            from .i18n import pick
+
+            return pick(cur)
+        return "" if cur is None else str(cur)
+
+    return _PLACEHOLDER.sub(fill, template)
 
 
 def descriptions() -> dict[str, str]:

@@ -64,9 +64,18 @@ class CatalogueDomain(Domain):
         return cache[key]
 
 
+def pick(text: Any) -> str:
+    """The reader's half of a {zh, en} pair written in a plan or scenario file."""
+    if isinstance(text, dict):
+        zh, en = text.get("zh"), text.get("en")
+        return str((zh or en) if current_code().startswith("zh") else (en or zh) or "")
+    return "" if text is None else str(text)
+
+
 def init_i18n(app: Flask, babel: Babel) -> None:
     babel.init_app(app, locale_selector=select_locale)
     babel.domain_instance = CatalogueDomain(domain="messages")  # replaces a cached_property
+    app.add_template_filter(pick, "pick")
 
     @app.context_processor
     def _i18n_globals() -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from .auth import models as auth_models
 from .contexts import Context
 from .db import Base
+from .drills import models as drill_models
 from .dutylog import models as dutylog_models
 from .events import Event
 from .facilities import models as facility_models
@@ -15,5 +16,5 @@ from .units import models as unit_models
 
 metadata = Base.metadata
 
-__all__ = ["Context", "Event", "auth_models", "dutylog_models", "facility_models",
+__all__ = ["Context", "Event", "auth_models", "drill_models", "dutylog_models", "facility_models",
            "geo_models", "metadata", "place_models", "stock_models", "unit_models"]

@@ -46,6 +46,8 @@ class Permission(StrEnum):
     VIEW_STOCK = "stock.view"
     MANAGE_STOCK = "stock.manage"
     REQUEST_STOCK = "stock.request"
+    RUN_DRILLS = "drills.run"
+    JOIN_DRILLS = "drills.join"
 
 
 _ALL = frozenset(Role)
@@ -72,6 +74,9 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_STOCK: frozenset({Role.LOGISTICS, Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_STOCK: frozenset({Role.LOGISTICS}),
     Permission.REQUEST_STOCK: frozenset({Role.LIAISON, Role.OPERATOR, Role.LOGISTICS}),
+    # Trainers write and run drills; every role plays in them from its usual pages.
+    Permission.RUN_DRILLS: frozenset({Role.TRAINER}),
+    Permission.JOIN_DRILLS: _ALL,
 }
 
 

@@ -92,8 +92,11 @@ def register() -> None:
         if isinstance(auth, dict) and isinstance(auth.get("context"), str):
             context = auth["context"]
         with db.reading() as s:
-            if s.get(Context, context) is None:
+            row = s.get(Context, context)
+            if row is None:
                 raise ConnectionRefusedError("unknown context")
+            if row.is_drill and not allowed(principal, Permission.JOIN_DRILLS):
+                raise ConnectionRefusedError("not a participant of this drill")
         sid = request.sid  # type: ignore[attr-defined]
         connections.put(sid, principal.get_id(), context)
         for room in principal.rooms():

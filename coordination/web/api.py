@@ -18,6 +18,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..geo import service as geo
 from .access import api, principal, public
+from .context import current_context
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -82,7 +83,7 @@ def list_events() -> Any:
     since = _int_arg("since", None, lo=0, hi=2**62)
     settings = current_app.config["COORDINATION"]
     limit = _int_arg("limit", settings.replay_page_size, lo=1, hi=10000)
-    context = request.args.get("context", LIVE)
+    context = request.args.get("context") or current_context()
     me = principal()
     with db.reading() as s:
         if s.get(Context, context) is None:
@@ -98,13 +99,14 @@ def list_events() -> Any:
 @api(Permission.READ_DUTY_LOG)
 def duty_log() -> Any:
     limit = _int_arg("limit", 50, lo=1, hi=500)
-    return jsonify({"entries": dutylog.recent_entries(limit=limit)})
+    return jsonify({"entries": dutylog.recent_entries(limit=limit, context=current_context())})
 
 
 @bp.route("/duty-log", methods=["POST"])
 @api(Permission.POST_DUTY_LOG)
 def post_duty_log() -> Any:
-    entry = dutylog.post_entry(data=_body(NewEntry), actor=principal().actor)
+    entry = dutylog.post_entry(data=_body(NewEntry), actor=principal().actor,
+                               context=current_context())
     return jsonify(entry), 201
 
 

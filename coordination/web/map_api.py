@@ -25,6 +25,7 @@ from ..units import service as units
 from ..units.schemas import PositionBatch, PositionIn, StatusIn
 from .access import api, principal
 from .api import _body, _int_arg
+from .context import current_context
 
 bp = Blueprint("map_api", __name__, url_prefix="/api")
 # Layers of thousands of features are megabytes of repetitive JSON; gzip makes
@@ -77,13 +78,14 @@ def _validated(model: Any, data: Any) -> Any:
 @api(Permission.VIEW_MAP)
 def facilities_layer() -> Any:
     return jsonify(facilities.facilities_geojson(
-        stale_after=_settings().facility_stale_after, kind=_enum_arg("kind", FacilityKind)))
+        stale_after=_settings().facility_stale_after, kind=_enum_arg("kind", FacilityKind),
+        context=current_context()))
 
 
 @bp.route("/map/units")
 @api(Permission.VIEW_MAP)
 def units_layer() -> Any:
-    return jsonify(units.units_geojson())
+    return jsonify(units.units_geojson(context=current_context()))
 
 
 @bp.route("/map/places")
@@ -98,14 +100,16 @@ def places_layer() -> Any:
 def facility(facility_id: int) -> Any:
     limit = _int_arg("history", 20, lo=0, hi=500)
     return jsonify(facilities.get_facility(
-        facility_id=facility_id, stale_after=_settings().facility_stale_after, history=limit))
+        facility_id=facility_id, stale_after=_settings().facility_stale_after, history=limit,
+        context=current_context()))
 
 
 @bp.route("/facilities/<int:facility_id>/capacity", methods=["POST"])
 @api(Permission.REPORT_CAPACITY)
 def report_capacity(facility_id: int) -> Any:
     body = facilities.report_capacity(
-        facility_id=facility_id, data=_body(CapacityReportIn), actor=principal().actor)
+        facility_id=facility_id, data=_body(CapacityReportIn), actor=principal().actor,
+        context=current_context())
     return jsonify(body), 201
 
 
@@ -113,14 +117,15 @@ def report_capacity(facility_id: int) -> Any:
 @api(Permission.VIEW_MAP)
 def unit(unit_id: int) -> Any:
     minutes = _int_arg("minutes", 60, lo=1, hi=24 * 60)
-    return jsonify(units.unit_detail(unit_id=unit_id, minutes=minutes))
+    return jsonify(units.unit_detail(unit_id=unit_id, minutes=minutes,
+                                      context=current_context()))
 
 
 @bp.route("/units/<int:unit_id>/status", methods=["POST"])
 @api(Permission.UPDATE_UNIT_STATUS)
 def unit_status(unit_id: int) -> Any:
     return jsonify(units.set_status(unit_id=unit_id, data=_body(StatusIn),
-                                    actor=principal().actor))
+                                    actor=principal().actor, context=current_context()))
 
 
 def _json_object() -> dict[str, Any]:
@@ -141,7 +146,7 @@ def unit_positions(unit_id: int) -> Any:
     items = [dict(p, unit=unit_id) if isinstance(p, dict) else p for p in raw]
     batch = _validated(PositionBatch, {"positions": items})
     result = units.record_positions(reports=batch.positions, actor=principal().actor,
-                                    region=_settings().region)
+                                    region=_settings().region, context=current_context())
     return jsonify(result), 201
 
 
@@ -156,5 +161,5 @@ def positions() -> Any:
         one = _validated(PositionIn, data)
         reports = _validated(PositionBatch, {"positions": [one.model_dump()]}).positions
     result = units.record_positions(reports=reports, actor=principal().actor,
-                                    region=_settings().region)
+                                    region=_settings().region, context=current_context())
     return jsonify(result), 201

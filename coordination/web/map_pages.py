@@ -22,6 +22,7 @@ from ..facilities.schemas import Beds, CapacityReportIn
 from ..geo import service as geo
 from ..maps.livemap import LiveMap, build_live_map
 from .access import page, principal
+from .context import current_context
 
 bp = Blueprint("map_pages", __name__)
 
@@ -63,7 +64,8 @@ def live_map() -> LiveMap:
 @page(Permission.VIEW_MAP)
 def index() -> str:
     settings = current_app.config["COORDINATION"]
-    geo_json = facilities.facilities_geojson(stale_after=settings.facility_stale_after)
+    geo_json = facilities.facilities_geojson(stale_after=settings.facility_stale_after,
+                                             context=current_context())
     rows = [f["properties"] for f in geo_json["features"]]
     rows.sort(key=lambda p: (p["kind"], p["name"]))
     return render_template(
@@ -106,12 +108,14 @@ def _form_report(form: Any) -> CapacityReportIn:
 def report(facility_id: int) -> str | Response | tuple[str, int]:
     settings = current_app.config["COORDINATION"]
     current = facilities.get_facility(facility_id=facility_id,
-                                      stale_after=settings.facility_stale_after, history=10)
+                                      stale_after=settings.facility_stale_after, history=10,
+                                      context=current_context())
     status = 200
     if request.method == "POST":
         try:
             facilities.report_capacity(facility_id=facility_id,
-                                       data=_form_report(request.form), actor=principal().actor)
+                                       data=_form_report(request.form), actor=principal().actor,
+                                       context=current_context())
         except CoordinationError as exc:
             flash(str(exc.message), "error")
             status = exc.status

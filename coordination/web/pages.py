@@ -14,6 +14,7 @@ from ..errors import CoordinationError
 from ..feed import feed_bootstrap
 from ..geo import service as geo
 from .access import page, principal
+from .context import current_context
 
 bp = Blueprint("pages", __name__)
 
@@ -27,7 +28,7 @@ def home() -> str | Response:
 
     if allowed(me, Permission.VIEW_OPS):
         return redirect(url_for("pages.ops"))
-    return render_template("home.html", feed=feed_bootstrap(me))
+    return render_template("home.html", feed=feed_bootstrap(me, context=current_context()))
 
 
 @bp.route("/ops")
@@ -36,8 +37,8 @@ def ops() -> str:
     me = principal()
     return render_template(
         "ops.html",
-        feed=feed_bootstrap(me),
-        entries=dutylog.recent_entries(limit=30),
+        feed=feed_bootstrap(me, context=current_context()),
+        entries=dutylog.recent_entries(limit=30, context=current_context()),
         areas=geo.list_areas(),
         categories={k.value: str(v) for k, v in CATEGORY_LABELS.items()},
     )

@@ -19,6 +19,7 @@ from ..auth.principal import Principal, allowed
 from ..auth.roles import ROLE_LABELS, Permission, Role
 from ..errors import CoordinationError
 from ..extensions import csrf, login_manager
+from .context import current_drill
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,17 @@ def _error(status: int, message: str) -> tuple[Any, int]:
 
 
 def register_web(app: Flask) -> None:
-    from . import admin, api, auth_views, map_api, map_pages, pages, stock_api
+    from . import (
+        admin,
+        api,
+        auth_views,
+        drill_api,
+        drill_pages,
+        map_api,
+        map_pages,
+        pages,
+        stock_api,
+    )
 
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -43,13 +54,15 @@ def register_web(app: Flask) -> None:
     def _load(ident: str) -> Principal | None:
         return auth_service.load_principal(ident) if ident.startswith("user:") else None
 
-    for bp in (auth_views.bp, pages.bp, admin.bp, api.bp, map_api.bp, map_pages.bp, stock_api.bp):
+    for bp in (auth_views.bp, pages.bp, admin.bp, api.bp, map_api.bp, map_pages.bp, stock_api.bp,
+               drill_pages.bp, drill_api.bp):
         app.register_blueprint(bp)
     # The API checks CSRF itself, only for session-authenticated writes (access.api):
     # a bearer token is no ambient credential a foreign page could ride on.
     csrf.exempt(api.bp)
     csrf.exempt(map_api.bp)
     csrf.exempt(stock_api.bp)
+    csrf.exempt(drill_api.bp)
 
     @app.errorhandler(CoordinationError)
     def _domain(exc: CoordinationError) -> tuple[Any, int]:
@@ -106,6 +119,7 @@ def register_web(app: Flask) -> None:
             "Permission": Permission,
             "Role": Role,
             "role_labels": ROLE_LABELS,
+            "drill": current_drill() if principal is not None else None,
         }
 
     @app.after_request

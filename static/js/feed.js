@@ -23,6 +23,9 @@
       value = value === null || value === undefined ? undefined : value[key];
     });
     if (value === undefined || value === null) return "";
+    if (typeof value === "object" && "zh" in value && "en" in value) {  // a {zh, en} pair
+      return String(document.documentElement.lang.indexOf("zh") === 0 ? value.zh : value.en);
+    }
     return typeof value === "object" ? JSON.stringify(value) : String(value);
   }
 

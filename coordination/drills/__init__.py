@@ -1,0 +1,1 @@
+"""Drills: scripted scenarios run at speed in their own context, and what they show."""

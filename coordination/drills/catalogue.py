@@ -1,0 +1,50 @@
+"""The scenario files a trainer can run: every file in plans/drills/, valid or not.
+
+Invalid files are listed with their errors (file, line, field) so the trainer
+sees why a scenario cannot start; only a file inside the drills folder can be
+named, so a form field cannot reach elsewhere on disk.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from ..errors import NotFound
+from .loader import load_file, scenario_files
+
+
+def drills_dir(root: Path) -> Path:
+    return root / "drills"
+
+
+def scenarios(root: Path) -> list[dict[str, Any]]:
+    out = []
+    folder = drills_dir(root)
+    if not folder.is_dir():
+        return out
+    for path in scenario_files([folder]):
+        loaded = load_file(path, root=root)
+        sc = loaded.model
+        out.append({
+            "file": path.name, "path": loaded.path, "ok": loaded.ok,
+            "id": sc.id if sc else None, "version": sc.version if sc else None,
+            "title": sc.title.model_dump() if sc else None,
+            "summary": sc.summary.model_dump() if sc else None,
+            "injects": len(sc.injects) if sc else 0,
+            "duration_min": round(sc.duration.total_seconds() / 60) if sc else None,
+            "errors": [e.as_dict() for e in loaded.errors],
+        })
+    return out
+
+
+def resolve(root: Path, name: str) -> Path:
+    """A scenario file by its name in the drills folder; nothing outside it."""
+    folder = drills_dir(root).resolve()
+    candidate = (folder / Path(name).name).resolve() if name else folder
+    if (not name or candidate.parent != folder or not candidate.is_file()
+            or candidate.suffix not in (".yaml", ".yml")):
+        raise NotFound(_l("No such scenario file."))
+    return candidate

@@ -1,0 +1,41 @@
+"""Fire drill injects on time: sleep until the next one is due, never longer than a beat.
+
+The next due time is computed from the stored drill clock, so a change of
+speed or a pause by the trainer (in this process: at once, through the
+waker; in another process: within one beat) moves it. Claiming each inject
+with a conditional update makes several processes safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from ..clock import wall_now
+from . import service
+
+log = logging.getLogger(__name__)
+BEAT = 0.5  # seconds: the longest a process sleeps without looking
+
+
+def run(app: Flask, stop: threading.Event | None = None) -> None:
+    waker = threading.Event()
+    service._wakers.append(waker)
+    stop = stop or threading.Event()
+    try:
+        while not stop.is_set():
+            timeout = BEAT
+            try:
+                with app.app_context():
+                    service.fire_due()
+                    nxt = service.next_due_real()
+                if nxt is not None:
+                    timeout = min(BEAT, max(0.0, (nxt - wall_now()).total_seconds()))
+            except Exception:
+                log.exception("drill scheduler failed; retrying")
+            waker.wait(timeout)
+            waker.clear()
+    finally:
+        service._wakers.remove(waker)
