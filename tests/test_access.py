@@ -88,6 +88,7 @@ def test_access_matrix(app, make_user, caller):
         url = rule.rule.replace("<int:user_id>", str(victim.id)).replace(
             "<int:token_id>", str(throwaway.id))
         url = re.sub(r"<int:\w+>", "999999", url)  # other subjects: an id that does not exist
+        url = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", url)  # a choice: its first option
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             if method == "GET":
                 resp = client.get(url, headers=headers)

@@ -285,3 +285,74 @@ def test_deleting_a_run_leaves_live_byte_for_byte(demo: None) -> None:
             if "context" in table.c:
                 left = s.execute(select(table).where(table.c.context == run["context"])).first()
                 assert left is None, table.name
+
+
+# --- pages -----------------------------------------------------------------------------
+
+
+def test_trainer_runs_a_drill_from_the_pages_and_players_join_it(
+        demo: None, client, auth, make_user, tmp_path: Path, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    app.config["COORDINATION"].plans_path = FIXTURES
+    make_user("trainer", username="coach")
+    make_user("operator", username="op")
+    auth.login("coach")
+    index = client.get("/drills")
+    assert index.status_code == 200 and "basic.yaml" in index.text
+    from .support import csrf_from
+
+    token = csrf_from(index.text)
+    bad = client.post("/drills/runs", data={"scenario": "../../pyproject.toml", "speed": "10",
+                                            "csrf_token": token}, follow_redirects=True)
+    assert bad.status_code == 200 and "drill-runs" in bad.text
+    assert drills.list_runs() == []
+    resp = client.post("/drills/runs", data={"scenario": "basic.yaml", "speed": "30",
+                                             "csrf_token": token})
+    assert resp.status_code == 302
+    run = drills.list_runs()[0]
+    console = client.get(resp.headers["Location"])
+    assert console.status_code == 200 and 'id="injects"' in console.text
+    started = client.post(f"/drills/runs/{run['id']}/start", data={"csrf_token": token})
+    assert started.status_code == 302
+    assert drills.get_run(run_id=run["id"])["status"] == "running"
+    # An operator joins from the drill list: every page now carries the banner.
+    client.post("/logout", data={"csrf_token": token})
+    auth.login("op")
+    page = client.get("/drills")
+    assert 'id="exercise-banner"' not in page.text
+    client.post(f"/drills/runs/{run['id']}/join", data={"csrf_token": csrf_from(page.text)})
+    for url in ("/ops", "/me", "/drills", "/facilities"):
+        assert 'id="exercise-banner"' in client.get(url).text, url
+    ops = client.get("/ops").text
+    assert run["context"] in ops  # the live channel connects to the drill's context
+    client.post("/drills/leave", data={"csrf_token": csrf_from(ops)})
+    assert 'id="exercise-banner"' not in client.get("/ops").text
+    # Operators cannot drive the run.
+    assert client.post(f"/drills/runs/{run['id']}/end",
+                       data={"csrf_token": csrf_from(ops)}).status_code == 403
+
+
+def test_after_action_report_html_and_pdf(demo: None, client, auth, make_user) -> None:  # type: ignore[no-untyped-def]
+    run = drills.create_run(path=BASIC, root=ROOT_DIR, speed=60, actor=TRAINER)
+    drills.start_run(run_id=run["id"], actor=TRAINER)
+    drills.fire_now(run_id=run["id"], inject_id=inject(run["id"], "1")["id"], actor=TRAINER)
+    dutylog.post_entry(data=NewEntry(category="info", text="已记录"), actor=PLAYER,
+                       context=run["context"])
+    drills.rate_task(run_id=run["id"], task_id="ct-log", rating=drills.Rating.S,
+                     notes="记录及时，通报稍慢", actor=TRAINER)
+    from datetime import date
+
+    drills.add_improvement(run_id=run["id"], issue="<script>alert(1)</script> 通报慢",
+                           action="修订通报流程", element=drills.Capability.PLANNING,
+                           agency="市卫健委", owner="应急办", start=date(2026, 12, 1),
+                           end=date(2026, 12, 31), actor=TRAINER)
+    drills.end_run(run_id=run["id"], actor=TRAINER)
+    make_user("trainer", username="coach")
+    auth.login("coach")
+    html = client.get(f"/drills/runs/{run['id']}/report")
+    assert html.status_code == 200
+    assert 'id="fig-achieved">1<' in html.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.text
+    assert "<script>alert(1)" not in html.text
+    pdf = client.get(f"/drills/runs/{run['id']}/report.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert client.get("/drills/runs/999/report").status_code == 404

@@ -58,7 +58,10 @@ def view_model(run_id: int) -> dict[str, Any]:
 
 def render_html(*, run_id: int, for_pdf: bool = False) -> str:
     css = CSS.read_text("utf-8") if CSS.exists() else ""
-    return render_template("drills/report.html", r=view_model(run_id), css=css, for_pdf=for_pdf)
+    from .labels import for_pages
+
+    return render_template("drills/report.html", r=view_model(run_id), css=css, for_pdf=for_pdf,
+                           **for_pages())
 
 
 def render_pdf(*, run_id: int, base_url: str) -> bytes:

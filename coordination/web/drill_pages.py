@@ -87,7 +87,14 @@ def create() -> Response:
 @page(Permission.RUN_DRILLS)
 def console(run_id: int) -> str:
     run = drills.get_run(run_id=run_id)
-    return render_template("drills/console.html", run=run,
+    names = labels.for_pages()
+    config = {
+        "run": {k: run[k] for k in ("id", "status", "speed", "sim_now")},
+        "api": url_for("drills_api.api_run", run_id=run_id),
+        "timezone": current_app.config["COORDINATION"].timezone,
+        "labels": {"run": names["drill_states"], "inject": names["inject_states"]},
+    }
+    return render_template("drills/console.html", run=run, console_config=config,
                            evaluation=reports.evaluate(run_id=run_id),
                            today=date.today().isoformat(), **labels.for_pages())
 
