@@ -28,17 +28,23 @@ Handler = Callable[..., dict[str, Any]]
 
 @dataclass(frozen=True)
 class InjectKind:
-    """A registered inject: its payload schema (checked at validation) and its handler."""
+    """A registered inject: its payload schema (checked at validation) and its handler.
+
+    A handler is called as ``handler(context=, payload=, actor=, earlier=)``, where
+    ``earlier`` maps the numbers of injects already fired to what they produced (so
+    a case can be confirmed for the incident inject 1 reported). ``None`` means the
+    inject only delivers its message: the drill records it in one transaction.
+    """
 
     type: InjectType
     payload: type[BaseModel]
-    handler: Handler
+    handler: Handler | None
 
 
 REGISTRY: dict[str, InjectKind] = {}
 
 
-def register(type_: InjectType, payload: type[BaseModel], handler: Handler) -> None:
+def register(type_: InjectType, payload: type[BaseModel], handler: Handler | None) -> None:
     REGISTRY[type_.value] = InjectKind(type_, payload, handler)
 
 
@@ -75,12 +81,8 @@ class StockLostPayload(_Payload):
     note: str = ""
 
 
-def _message(*, context: str, payload: BaseModel, actor: Actor) -> dict[str, Any]:
-    return {"delivered": True}
-
-
-def _unit_breakdown(*, context: str, payload: UnitBreakdownPayload,
-                    actor: Actor) -> dict[str, Any]:
+def _unit_breakdown(*, context: str, payload: UnitBreakdownPayload, actor: Actor,
+                    **_: Any) -> dict[str, Any]:
     from ..units import service as units
     from ..units.models import Unit, UnitStatus
     from ..units.schemas import StatusIn
@@ -96,8 +98,8 @@ def _unit_breakdown(*, context: str, payload: UnitBreakdownPayload,
     return {"unit_id": unit_id}
 
 
-def _facility_full(*, context: str, payload: FacilityFullPayload,
-                   actor: Actor) -> dict[str, Any]:
+def _facility_full(*, context: str, payload: FacilityFullPayload, actor: Actor,
+                   **_: Any) -> dict[str, Any]:
     from ..facilities import service as facilities
     from ..facilities.models import Facility
     from ..facilities.schemas import CapacityReportIn
@@ -116,7 +118,8 @@ def _facility_full(*, context: str, payload: FacilityFullPayload,
     return {"facility_id": f.id}
 
 
-def _stock_lost(*, context: str, payload: StockLostPayload, actor: Actor) -> dict[str, Any]:
+def _stock_lost(*, context: str, payload: StockLostPayload, actor: Actor,
+                **_: Any) -> dict[str, Any]:
     """Lose stock from the lots with most on hand first, as a written-down adjustment."""
     from ..stock import service as stock
     from ..stock.schemas import AdjustmentIn
@@ -138,8 +141,8 @@ def _stock_lost(*, context: str, payload: StockLostPayload, actor: Actor) -> dic
     return {"entries": [e.get("id") for e in entries]}
 
 
-register(InjectType.MESSAGE, MessagePayload, _message)
-register(InjectType.DELIVERY_LATE, DeliveryLatePayload, _message)
+register(InjectType.MESSAGE, MessagePayload, None)
+register(InjectType.DELIVERY_LATE, DeliveryLatePayload, None)
 register(InjectType.UNIT_BREAKDOWN, UnitBreakdownPayload, _unit_breakdown)
 register(InjectType.FACILITY_FULL, FacilityFullPayload, _facility_full)
 register(InjectType.STOCK_LOST, StockLostPayload, _stock_lost)

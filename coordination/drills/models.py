@@ -48,7 +48,9 @@ class DrillRun(Base):
     scenario_version: Mapped[str] = mapped_column(String(40))
     scenario_hash: Mapped[str] = mapped_column(String(64))
     scenario_file: Mapped[str] = mapped_column(String(300))
-    scenario: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The whole scenario as run (hundreds of injects): loaded only when asked for,
+    # so the scheduler's many small reads of a run stay small.
+    scenario: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default=RunStatus.READY.value)
     speed: Mapped[float] = mapped_column(Float, default=1.0)

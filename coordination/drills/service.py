@@ -293,19 +293,49 @@ def fire_due(*, now_real: datetime | None = None, actor: Actor | None = None) ->
     with db.reading() as s:
         runs = list(s.scalars(select(DrillRun).where(
             DrillRun.status == RunStatus.RUNNING.value)))
-        due: list[tuple[int, str]] = []
+        due: list[tuple[int, str, dict[str, Any]]] = []
         for run in runs:
             _, clock = _clock(s, run)
             now = clock.now()
-            due += [(i, run.context) for i in s.scalars(
-                select(DrillInject.id).where(DrillInject.run_id == run.id,
-                                             DrillInject.status == InjectStatus.PENDING.value,
-                                             DrillInject.due_sim <= now)
+            due += [(i, kind, spec) for i, kind, spec in s.execute(
+                select(DrillInject.id, DrillInject.type, DrillInject.spec)
+                .where(DrillInject.run_id == run.id,
+                       DrillInject.status == InjectStatus.PENDING.value,
+                       DrillInject.due_sim <= now)
                 .order_by(DrillInject.due_sim, DrillInject.id))]
-    for inject_id, _context in due:
-        if _fire(inject_id, actor, early=False):
+    quick = [i for i, kind, spec in due
+             if (k := REGISTRY.get(kind)) is not None and k.handler is None
+             and not spec.get("when_missed")]
+    if quick:
+        fired += _fire_messages(quick, actor)
+    for inject_id, _kind, _spec in due:
+        if inject_id not in quick and _fire(inject_id, actor, early=False):
             fired.append(inject_id)
     return fired
+
+
+def _fire_messages(inject_ids: list[int], actor: Actor) -> list[int]:
+    """Injects that only deliver a message, all due at once: one claim, one transaction."""
+    with db.unit_of_work() as s:
+        claimed = list(s.scalars(
+            update(DrillInject)
+            .where(DrillInject.id.in_(inject_ids),
+                   DrillInject.status == InjectStatus.PENDING.value)
+            .values(status=InjectStatus.FIRING.value)
+            .returning(DrillInject.id)
+            .execution_options(synchronize_session=False)))
+        if not claimed:
+            return []
+        rows = list(s.scalars(select(DrillInject).where(DrillInject.id.in_(claimed))
+                              .order_by(DrillInject.due_sim, DrillInject.id)))
+        runs: dict[int, tuple[DrillRun, DrillClock]] = {}
+        for inj in rows:
+            if inj.run_id not in runs:
+                run = _run(s, inj.run_id)
+                runs[inj.run_id] = (run, _clock(s, run)[1])
+            run, clock = runs[inj.run_id]
+            _record(s, inj, run, actor, clock.now(), False, {}, "")
+        return [inj.id for inj in rows]
 
 
 def next_due_real() -> datetime | None:
@@ -379,7 +409,12 @@ def _validate_payload(kind: str, payload: dict[str, Any]) -> list[dict[str, Any]
 
 
 def _fire(inject_id: int, actor: Actor, *, early: bool) -> bool:
-    """Claim, deliver through the domain service, record; False if someone else had it."""
+    """Claim, deliver through the domain service, record; False if someone else had it.
+
+    A message changes nothing but the log, so claim, event and record are one
+    transaction; an inject that acts through a domain service is claimed and
+    committed first (the service opens its own transaction), then recorded.
+    """
     with db.unit_of_work() as s:
         claimed = s.execute(
             update(DrillInject)
@@ -393,50 +428,67 @@ def _fire(inject_id: int, actor: Actor, *, early: bool) -> bool:
         run = _run(s, inj.run_id)
         _, clock = _clock(s, run)
         fired_sim = clock.now()
-        context, spec, kind = run.context, dict(inj.spec), inj.type
-        if spec.get("when_missed") and _achieved(s, run, spec):
+        if inj.spec.get("when_missed") and _achieved(s, run, inj.spec):
             inj.status = InjectStatus.CANCELLED.value
             inj.result = {"reason": "expected action achieved"}
             return False
-    registered = REGISTRY.get(kind)
+        registered = REGISTRY.get(inj.type)
+        if registered is not None and registered.handler is None:
+            _record(s, inj, run, actor, fired_sim, early, {}, "")
+            return True
+        context, spec, kind = run.context, dict(inj.spec), inj.type
+        earlier = _earlier_results(s, run.id)
     result: dict[str, Any] = {}
     error = ""
     try:
         if registered is None:
             raise ValidationFailed(f"inject type {kind!r} is not available")
         payload = registered.payload.model_validate(spec.get("payload") or {})
-        result = registered.handler(context=context, payload=payload, actor=actor) or {}
+        result = registered.handler(context=context, payload=payload, actor=actor,
+                                    earlier=earlier) or {}
     except Exception as exc:  # the drill goes on; the trainer sees why this inject failed
-        error = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+        error = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
     with db.unit_of_work() as s:
         inj = s.get(DrillInject, inject_id)
         assert inj is not None
-        run = _run(s, inj.run_id)
-        inj.status = InjectStatus.FAILED.value if error else InjectStatus.FIRED.value
-        inj.fired_sim, inj.fired_real, inj.early = fired_sim, wall_now(), early
-        inj.result, inj.error = result, str(error)
-        for cont in spec.get("contingency") or []:
-            action = next((a for a in spec.get("expected") or []
-                           if a["id"] == cont["when_missed"]), None)
-            if action is None:
-                continue
-            within = timedelta(seconds=float(action["within"]))
-            s.add(DrillInject(
-                run_id=run.id, number=cont["number"], type=cont["type"],
-                origin=InjectOrigin.CONTINGENCY.value,
-                spec=cont | {"parent": inj.number, "fired_sim": fired_sim.isoformat(),
-                             "action": action, "expected": [], "contingency": [],
-                             "from": spec.get("from"), "controller": spec.get("controller")},
-                due_sim=fired_sim + within))
-        events.append(
-            s, context=run.context, type="drill.inject_fired", actor=actor,
-            audience=_audience(spec.get("to", "")), subject=("drill_inject", inj.id),
-            payload={"run": run.id, "inject": inj.id, "number": inj.number, "type": inj.type,
-                     "to": spec.get("to"), "delivery": spec.get("delivery"),
-                     "message": spec.get("message"), "early": early,
-                     "origin": inj.origin, "error": inj.error,
-                     "due": inj.due_sim.isoformat(), "fired": fired_sim.isoformat()})
+        _record(s, inj, _run(s, inj.run_id), actor, fired_sim, early, result, error)
     return True
+
+
+def _earlier_results(s: Session, run_id: int) -> dict[str, dict[str, Any]]:
+    """What earlier injects produced, by number (a case confirmed for the incident of #1)."""
+    return {n: r for n, r in s.execute(
+        select(DrillInject.number, DrillInject.result)
+        .where(DrillInject.run_id == run_id, DrillInject.status == InjectStatus.FIRED.value))}
+
+
+def _record(s: Session, inj: DrillInject, run: DrillRun, actor: Actor, fired_sim: datetime,
+            early: bool, result: dict[str, Any], error: str) -> None:
+    spec = inj.spec
+    inj.status = InjectStatus.FAILED.value if error else InjectStatus.FIRED.value
+    inj.fired_sim, inj.fired_real, inj.early = fired_sim, wall_now(), early
+    inj.result, inj.error = result, error
+    for cont in spec.get("contingency") or []:
+        action = next((a for a in spec.get("expected") or []
+                       if a["id"] == cont["when_missed"]), None)
+        if action is None:
+            continue
+        within = timedelta(seconds=float(action["within"]))
+        s.add(DrillInject(
+            run_id=run.id, number=cont["number"], type=cont["type"],
+            origin=InjectOrigin.CONTINGENCY.value,
+            spec=cont | {"parent": inj.number, "fired_sim": fired_sim.isoformat(),
+                         "action": action, "expected": [], "contingency": [],
+                         "from": spec.get("from"), "controller": spec.get("controller")},
+            due_sim=fired_sim + within))
+    events.append(
+        s, context=run.context, type="drill.inject_fired", actor=actor,
+        audience=_audience(spec.get("to", "")), subject=("drill_inject", inj.id),
+        payload={"run": run.id, "inject": inj.id, "number": inj.number, "type": inj.type,
+                 "to": spec.get("to"), "delivery": spec.get("delivery"),
+                 "message": spec.get("message"), "early": early,
+                 "origin": inj.origin, "error": inj.error,
+                 "due": inj.due_sim.isoformat(), "fired": fired_sim.isoformat()})
 
 
 def _achieved(s: Session, run: DrillRun, spec: dict[str, Any]) -> bool:
