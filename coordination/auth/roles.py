@@ -46,6 +46,7 @@ class Permission(StrEnum):
     VIEW_STOCK = "stock.view"
     MANAGE_STOCK = "stock.manage"
     REQUEST_STOCK = "stock.request"
+    IMPORT_LAYERS = "layers.import"
 
 
 _ALL = frozenset(Role)
@@ -72,6 +73,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_STOCK: frozenset({Role.LOGISTICS, Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_STOCK: frozenset({Role.LOGISTICS}),
     Permission.REQUEST_STOCK: frozenset({Role.LIAISON, Role.OPERATOR, Role.LOGISTICS}),
+    # GIS layer import rewrites what every map shows: the command room's GIS officer works
+    # under the operator role (as facility staff do), and the administrator sets up a
+    # deployment's base layers. Exporting needs only VIEW_MAP.
+    Permission.IMPORT_LAYERS: frozenset({Role.OPERATOR, Role.ADMIN}),
 }
 
 
