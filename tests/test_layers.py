@@ -377,7 +377,9 @@ def test_upload_page_previews_then_imports_with_csrf(app, auth, make_user, tmp_p
     content, name = _write(_facility_frame(), tmp_path, "csv")
 
     def post(action: str, data: bytes, csrf: str | None = token, filename: str = name) -> Any:
-        form = {"kind": "fever_clinic", "action": action, "file": (io.BytesIO(data), filename)}
+        form = {"kind": "fever_clinic", "file": (io.BytesIO(data), filename)}
+        if action == "preview":
+            form["preview"] = "1"
         if csrf:
             form["csrf_token"] = csrf
         return auth.client.post("/layers", data=form, content_type="multipart/form-data")
@@ -448,7 +450,7 @@ def test_bad_files_get_a_4xx_never_a_500(app, auth, make_user, filename, content
     if filename == "huge.csv":
         assert r.status_code == 413
     page = auth.client.post("/layers", content_type="multipart/form-data", data={
-        "kind": "fever_clinic", "action": "import", "csrf_token": auth.csrf,
+        "kind": "fever_clinic", "csrf_token": auth.csrf,
         "file": (io.BytesIO(content), filename)})
     assert 400 <= page.status_code < 500
     assert _count(Facility) == 0

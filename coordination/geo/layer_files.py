@@ -40,6 +40,7 @@ MAX_UNZIPPED_BYTES = 200 * 1024 * 1024  # a zip bomb stops here, not in the serv
 MAX_ROWS = 100_000
 FORMATS = {".geojson": "geojson", ".json": "geojson", ".gpkg": "gpkg", ".zip": "shapefile",
            ".csv": "csv", ".txt": "csv"}
+NAMES = {"geojson": "GeoJSON", "gpkg": "GeoPackage", "shapefile": "Shapefile", "csv": "CSV"}
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 
@@ -250,8 +251,9 @@ def _read_with_gdal(content: bytes, fmt: str) -> RawLayer:
         except CoordinationError:
             raise
         except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds for a damaged file
+            why = str(exc).replace(f"{folder}/", "").split("; It might help")[0][:300]
             raise ValidationFailed(str(_l("The file cannot be read as %(format)s: %(why)s",
-                                          format=fmt, why=str(exc)[:300]))) from None
+                                          format=NAMES[fmt], why=why))) from None
     if frame.crs is None:
         if fmt != "geojson":
             raise ValidationFailed(str(_l(

@@ -65,12 +65,13 @@ def _kind_labels() -> dict[str, str]:
 @pages_bp.route("/layers", methods=["GET", "POST"])
 @page(Permission.IMPORT_LAYERS)
 def upload() -> tuple[str, int]:
-    """The form; a POST previews (dry run) or imports and shows the summary or the bad rows."""
+    """The form; a POST previews (``preview=1``, the form's first button, so Enter only
+    checks) or imports, and shows the summary or the table of bad rows."""
     result, problems, error, status = None, None, None, 200
     chosen = request.form.get("kind", "")
     if request.method == "POST":
         try:
-            result = _run(chosen, dry_run=request.form.get("action") != "import")
+            result = _run(chosen, dry_run=_flag("preview"))
             status = 200 if result["dry_run"] else 201
         except CoordinationError as exc:
             error, problems, status = str(exc.message), exc.details, exc.status
