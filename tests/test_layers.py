@@ -333,6 +333,23 @@ def test_an_id_used_by_a_facility_of_another_kind_is_refused(app):
     assert _state() == before
 
 
+@pytest.mark.parametrize("encoding", ["GBK", "UTF-8"])
+def test_a_shapefile_without_cpg_keeps_its_chinese_names(app, tmp_path, encoding):
+    folder = tmp_path / "cpg"
+    folder.mkdir()
+    _facility_frame(short=True).to_file(folder / "clinics.shp", engine="pyogrio",
+                                        encoding=encoding)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for part in folder.iterdir():
+            if part.suffix != ".cpg":
+                z.write(part, part.name)
+    _import(buf.getvalue(), "clinics.zip")
+    with db.reading() as s:
+        names = set(s.scalars(select(Facility.name)))
+    assert "集宁区发热门诊" in names and "卓资县发热门诊" in names
+
+
 def test_a_shapefile_without_prj_is_refused(app, tmp_path):
     content = _zip_shapefile(_facility_frame(short=True), tmp_path / "noprj", prj=False)
     with force_locale("en"), pytest.raises(layers.CoordinationError) as caught:

@@ -228,7 +228,26 @@ def _unzip_shapefile(content: bytes, folder: Path) -> Path:
                 except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
                     raise ValidationFailed(str(_l(
                         "The zip archive is damaged: %(why)s", why=str(exc)))) from None
+        if ".cpg" not in parts:
+            dbf = (folder / f"{base}.dbf").read_bytes()
+            (folder / f"{base}.cpg").write_text(_dbf_encoding(dbf), encoding="ascii")
         return folder / f"{base}.shp"
+
+
+def _dbf_encoding(dbf: bytes) -> str:
+    """The text encoding of a .dbf that came without its .cpg.
+
+    GDAL would then assume ISO-8859-1 and turn every Chinese name into mojibake.
+    Shapefiles made in China without a .cpg are nearly always GBK (ArcGIS and
+    older QGIS on a Chinese Windows); newer tools write UTF-8. Records that decode
+    as UTF-8 are UTF-8; anything else is read as GB18030, GBK's superset.
+    """
+    header_length = int.from_bytes(dbf[8:10], "little") if len(dbf) >= 10 else 0
+    try:
+        dbf[header_length:].decode("utf-8")
+    except UnicodeDecodeError:
+        return "GB18030"
+    return "UTF-8"
 
 
 def _read_with_gdal(content: bytes, fmt: str) -> RawLayer:
