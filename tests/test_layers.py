@@ -350,6 +350,21 @@ def test_a_shapefile_without_cpg_keeps_its_chinese_names(app, tmp_path, encoding
     assert "集宁区发热门诊" in names and "卓资县发热门诊" in names
 
 
+def test_the_service_refuses_to_change_a_facility_kind_even_without_the_validator(app):
+    from coordination.errors import Conflict
+    from coordination.facilities import service
+    from coordination.facilities.schemas import NewFacility
+
+    mf.facility(code="X-2", kind="isolation_point")
+    before = _state()
+    with pytest.raises(Conflict):
+        service.upsert_facilities(items=[
+            NewFacility(code="NEW-1", name="n", kind="fever_clinic", lon=113.1, lat=41.0),
+            NewFacility(code="X-2", name="x", kind="fever_clinic", lon=113.1, lat=41.0)],
+            actor=mf.ACTOR, region=REGION)
+    assert _state() == before
+
+
 def test_a_shapefile_without_prj_is_refused(app, tmp_path):
     content = _zip_shapefile(_facility_frame(short=True), tmp_path / "noprj", prj=False)
     with force_locale("en"), pytest.raises(layers.CoordinationError) as caught:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .. import events
 from ..contexts import LIVE, Context
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from ..geo.models import AdminArea
@@ -234,8 +234,12 @@ def upsert_facilities(
         existing = {f.code: f for f in s.scalars(select(Facility).where(
             Facility.context == context, Facility.code.in_([i.code for i in items])))}
         created: list[tuple[Facility, NewFacility]] = []
-        for item in items:
+        for n, item in enumerate(items, start=1):
             f = existing.get(item.code)
+            if f is not None and f.kind != item.kind.value:
+                raise Conflict(f"#{n} {item.code}: " + str(_l(
+                    "The id %(code)s is already used by a facility of kind %(kind)s.",
+                    code=item.code, kind=f.kind)))
             if f is None:
                 f = Facility(context=context, code=item.code, status="open", figures={},
                              created_at=now)
