@@ -224,5 +224,64 @@ def drills_validate(paths: tuple[Path, ...]) -> None:
         _fail(f"{bad} of {len(files)} scenario files are not valid", 1)
 
 
+@main.command("import-layer")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--kind", required=True,
+              help="A facility kind (fever_clinic, isolation_point, ...) or 'places'.")
+@click.option("--gcj02", is_flag=True,
+              help="The coordinates come from a Chinese web map (GCJ-02): convert to WGS-84.")
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+def import_layer(path: str, kind: str, gcj02: bool, dry_run: bool) -> None:
+    """Import a GeoJSON, GeoPackage, zipped Shapefile or CSV layer; any bad row imports nothing."""
+    from pathlib import Path
+
+    app = _app()
+    _migrate()
+    from .events import Actor
+    from .geo import layers
+
+    file = Path(path)
+    with app.app_context():
+        try:
+            result = layers.import_layer(
+                content=file.read_bytes(), filename=file.name, kind=kind,
+                actor=Actor.system("cli"), region=app.config["COORDINATION"].region,
+                source=layers.Source.GCJ02 if gcj02 else layers.Source.WGS84, dry_run=dry_run)
+        except CoordinationError as exc:
+            for problem in exc.details or []:
+                click.echo(f"{file.name}: row {problem['row']}, {problem['field']}: "
+                           f"{problem['message']}", err=True)
+            _fail(str(exc.message), 1)
+    verb = "Would import" if dry_run else "Imported"
+    click.echo(f"{verb} {result['rows']} {kind} rows from {file.name} ({result['crs']}): "
+               f"{result['created']} created, {result['updated']} updated.")
+
+
+@main.command("export-layer")
+@click.argument("kind")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+def export_layer(kind: str, output: str | None) -> None:
+    """Write a layer (a facility kind, 'places' or 'units') as RFC 7946 GeoJSON."""
+    import json
+    from pathlib import Path
+
+    app = _app()
+    _migrate()
+    from .geo.layer_export import export_layer as export
+
+    with app.app_context():
+        try:
+            body = export(kind=kind)
+        except CoordinationError as exc:
+            _fail(str(exc.message), 1)
+    text = json.dumps(body, ensure_ascii=False)
+    if output is None:
+        click.echo(text)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(body['features'])} features to {output}.", err=True)
+
+
 if __name__ == "__main__":
     main()

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     REQUEST_STOCK = "stock.request"
     RUN_DRILLS = "drills.run"
     JOIN_DRILLS = "drills.join"
+    IMPORT_LAYERS = "layers.import"
 
 
 _ALL = frozenset(Role)
@@ -77,6 +78,10 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # Trainers write and run drills; every role plays in them from its usual pages.
     Permission.RUN_DRILLS: frozenset({Role.TRAINER}),
     Permission.JOIN_DRILLS: _ALL,
+    # GIS layer import rewrites what every map shows: the command room's GIS officer works
+    # under the operator role (as facility staff do), and the administrator sets up a
+    # deployment's base layers. Exporting needs only VIEW_MAP.
+    Permission.IMPORT_LAYERS: frozenset({Role.OPERATOR, Role.ADMIN}),
 }
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from .. import events
 from ..contexts import LIVE, Context
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from ..geo.models import AdminArea
@@ -208,3 +208,54 @@ def list_facilities(*, context: str = LIVE, kind: FacilityKind | None = None) ->
         if kind is not None:
             q = q.where(Facility.kind == kind.value)
         return list(s.scalars(q.order_by(Facility.kind, Facility.name)))
+
+
+def upsert_facilities(
+    *, items: list[NewFacility], actor: Actor, region: BBox | None, context: str = LIVE,
+    source: str = "",
+) -> dict[str, int]:
+    """Insert or update facilities by code (a GIS layer import), all or nothing, one event.
+
+    An update changes what a layer describes (name, kind, position, area, address,
+    contacts) and never the reported figures: capacity and status belong to the
+    facility's own reports, so an ``initial`` report is recorded only for a new
+    facility. The ``facilities.loaded`` event makes every open map reload the layer.
+    """
+    with db.unit_of_work() as s:
+        ctx = _context(s, context)
+        now = ctx.clock().now()
+        areas = set(s.scalars(select(AdminArea.code)))
+        for n, item in enumerate(items, start=1):
+            where = f"#{n} {item.code}"
+            check_position(item.lon, item.lat, region, where=where)
+            if item.area is not None and item.area not in areas:
+                raise ValidationFailed(f"{where}: " + str(_l("Unknown area %(code)s.",
+                                                              code=item.area)))
+        existing = {f.code: f for f in s.scalars(select(Facility).where(
+            Facility.context == context, Facility.code.in_([i.code for i in items])))}
+        created: list[tuple[Facility, NewFacility]] = []
+        for n, item in enumerate(items, start=1):
+            f = existing.get(item.code)
+            if f is not None and f.kind != item.kind.value:
+                raise Conflict(f"#{n} {item.code}: " + str(_l(
+                    "The id %(code)s is already used by a facility of kind %(kind)s.",
+                    code=item.code, kind=f.kind)))
+            if f is None:
+                f = Facility(context=context, code=item.code, status="open", figures={},
+                             created_at=now)
+                s.add(f)
+                created.append((f, item))
+            f.name, f.kind, f.area_code = item.name, item.kind.value, item.area
+            f.lon, f.lat, f.address = item.lon, item.lat, item.address
+            f.contact_name, f.contact_phone = item.contact_name, item.contact_phone
+        s.flush()
+        for f, item in created:
+            if item.initial is not None:
+                _record(s, f, item.initial, actor, now)
+        counts = {"created": len(created), "updated": len(items) - len(created)}
+        if items:
+            events.append(
+                s, context=context, type="facilities.loaded", actor=actor, audience=AUDIENCE,
+                payload={"count": len(items), **counts, "source": source},
+            )
+        return counts

@@ -63,6 +63,9 @@ def register_web(app: Flask) -> None:
     csrf.exempt(map_api.bp)
     csrf.exempt(stock_api.bp)
     csrf.exempt(drill_api.bp)
+    from . import layers  # GIS layer import and GeoJSON export
+
+    layers.register(app)
 
     @app.errorhandler(CoordinationError)
     def _domain(exc: CoordinationError) -> tuple[Any, int]:

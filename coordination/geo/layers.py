@@ -1,0 +1,442 @@
+"""Importing a GIS layer (facilities of one kind, or populated places): all or nothing.
+
+Every row is checked before anything is written — geometry present, valid and
+of the right type, inside the configured region (with lat/lon swaps named as
+such), id and name present, id unique within the file and not already used by
+a facility of another kind, subtype known, numbers numbers, area known — and
+*every* bad row is reported with its row number and field. Only a file without
+a single bad row is written, through the facilities or places service, in one
+transaction with one ``facilities.loaded`` / ``places.loaded`` event, which is
+what the live map listens for to reload the layer. Rows are matched by their
+external id (the ``code``), so importing a corrected file again updates the
+rows instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from ..contexts import LIVE
+from ..errors import CoordinationError, NotFound
+from ..events import Actor
+from ..extensions import db
+from ..facilities import service as facilities
+from ..facilities.models import BedKind, Facility, FacilityKind
+from ..facilities.schemas import Beds, CapacityReportIn, NewFacility
+from .layer_files import RawLayer, RawRow, read_layer
+from .models import AdminArea
+from .places import PlaceIn, PlaceKind, PopulatedPlace, upsert_places
+from .region import BBox
+
+if TYPE_CHECKING:
+    from shapely.geometry.base import BaseGeometry
+
+PLACES = "places"
+UNITS = "units"
+PREVIEW_ROWS = 20
+COORD_DIGITS = 7  # ~1 cm: more digits are noise and bytes
+
+# Column names as people write them (lower-cased), in English and Chinese; first match wins.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "external_id", "ext_id", "编码", "编号", "代码", "id"),
+    "name": ("name", "名称", "名字", "title"),
+    "kind": ("kind", "type", "subtype", "category", "类型", "类别"),
+    "population": ("population", "pop", "人口"),
+    "area": ("area", "area_code", "adcode", "行政区划代码", "区划代码"),
+    "address": ("address", "addr", "地址"),
+    "contact_name": ("contact_name", "contact_na", "contact", "联系人"),
+    "contact_phone": ("contact_phone", "contact_ph", "phone", "tel", "联系电话", "电话"),
+}
+PLACE_ALIASES = {"村": "village", "村庄": "village", "嘎查": "village", "镇": "town",
+                 "乡": "town", "苏木": "town", "乡镇": "town", "学校": "school", "机关": "office",
+                 "单位": "office", "办公": "office", "矿": "mine", "矿山": "mine", "其他": "other"}
+FACILITY_ALIASES = {"发热门诊": "fever_clinic", "预检分诊": "triage_point",
+                    "隔离留观点": "isolation_point", "定点医院": "designated_hospital",
+                    "乡镇卫生院": "township_health_centre", "疾控实验室": "cdc_lab",
+                    "急救站": "ems_station", "储备库": "stockpile_depot"}
+TEXT_LIMITS = {"code": 40, "name": 200, "area": 12, "address": 300, "contact_name": 120,
+               "contact_phone": 40}
+
+
+class LayerRejected(CoordinationError):
+    """The file has bad rows; ``details`` lists each one (row, field, message). Nothing written."""
+
+    status = 422
+    code = "invalid_rows"
+
+
+class Source(StrEnum):
+    """Whose coordinates the file holds: true WGS-84, or GCJ-02 copied from a Chinese web map."""
+
+    WGS84 = "wgs84"
+    GCJ02 = "gcj02"
+
+
+def importable_kinds() -> list[str]:
+    return [k.value for k in FacilityKind] + [PLACES]
+
+
+def exportable_kinds() -> list[str]:
+    return [*importable_kinds(), UNITS]
+
+
+def parse_kind(kind: str, *, exporting: bool = False) -> str:
+    allowed = exportable_kinds() if exporting else importable_kinds()
+    if kind not in allowed:
+        raise NotFound(str(_l("Unknown layer %(kind)s; known: %(known)s.", kind=kind,
+                              known=", ".join(allowed))))
+    return kind
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+# --- one row --------------------------------------------------------------------------------
+
+
+def _pick(values: dict[str, Any], key: str) -> tuple[str, Any]:
+    """(column name used, value) for a logical field, by its aliases."""
+    for name in COLUMNS[key]:
+        if name in values:
+            return name, values[name]
+    return key, None
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def _whole(value: Any) -> int | None | str:
+    """A whole non-negative number, None when blank, or the reason it is not one."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        return str(_l("Not a number."))
+    try:
+        number = float(str(value).strip().replace(",", "")) if isinstance(value, str) \
+            else float(value)
+    except (TypeError, ValueError):
+        return str(_l("Not a number."))
+    if not math.isfinite(number):
+        return str(_l("Not a number."))
+    if number != int(number):
+        return str(_l("Must be a whole number."))
+    if number < 0:
+        return str(_l("Cannot be negative."))
+    if number > 50_000_000:
+        return str(_l("The number is too large."))
+    return int(number)
+
+
+def _position_problem(lon: float, lat: float, region: BBox | None) -> str | None:
+    """Why a WGS-84 position cannot be right, naming a likely lat/lon swap; None if fine."""
+    in_range = -180 <= lon <= 180 and -90 <= lat <= 90
+    inside = in_range and (region is None or region.contains(lon, lat))
+    if inside:
+        return None
+    if region is not None and region.contains(lat, lon):
+        return str(_l("Latitude and longitude look swapped: the point %(lon)s, %(lat)s would be "
+                      "inside the region as %(lat)s, %(lon)s.", lon=round(lon, 6),
+                      lat=round(lat, 6)))
+    if not in_range:
+        return str(_l("Coordinates out of range: longitude must be within ±180 and latitude "
+                      "within ±90."))
+    return str(_l("The position %(lon)s, %(lat)s is outside the configured region.",
+                  lon=round(lon, 6), lat=round(lat, 6)))
+
+
+def _geometry(raw: RawRow, layer: str, region: BBox | None, errors: list[RowError],
+              *, position_field: str) -> BaseGeometry | None:
+    """The row's checked geometry, or None after recording why it is unusable."""
+    import shapely
+    from shapely.validation import explain_validity
+
+    field = "geometry"
+    if raw.problem is not None:
+        errors.append(RowError(raw.number, *raw.problem))
+        return None
+    geom = raw.geometry
+    if geom is None or geom.is_empty:
+        errors.append(RowError(raw.number, field, str(_l("The geometry is empty."))))
+        return None
+    if geom.geom_type == "MultiPoint" and len(geom.geoms) == 1:
+        geom = geom.geoms[0]
+    wanted = ("Point",) if layer != PLACES else ("Point", "Polygon", "MultiPolygon")
+    if geom.geom_type not in wanted:
+        errors.append(RowError(raw.number, field, str(
+            _l("A facility must be a point, not a %(type)s.", type=geom.geom_type)
+            if layer != PLACES else
+            _l("A place must be a point or a polygon, not a %(type)s.", type=geom.geom_type))))
+        return None
+    coords = shapely.get_coordinates(geom)
+    if not bool(shapely.is_valid(geom)) or not coords.size or not all(
+            math.isfinite(c) for c in coords.ravel()):
+        errors.append(RowError(raw.number, field, str(_l(
+            "The geometry is invalid: %(why)s", why=explain_validity(geom)))))
+        return None
+    point = geom if geom.geom_type == "Point" else geom.representative_point()
+    problem = _position_problem(point.x, point.y, region)
+    if problem is None and geom.geom_type != "Point":
+        min_lon, min_lat, max_lon, max_lat = geom.bounds
+        problem = (_position_problem(min_lon, min_lat, region)
+                   or _position_problem(max_lon, max_lat, region))
+    if problem is not None:
+        errors.append(RowError(raw.number, position_field, problem))
+        return None
+    return geom
+
+
+def _rounded(geom: BaseGeometry) -> BaseGeometry:
+    import shapely
+    from shapely.geometry.polygon import orient
+
+    geom = shapely.set_precision(geom, 10 ** -COORD_DIGITS)
+    if geom.geom_type == "Polygon":
+        return orient(geom, sign=1.0)
+    if geom.geom_type == "MultiPolygon":
+        from shapely.geometry import MultiPolygon
+
+        return MultiPolygon([orient(p, sign=1.0) for p in geom.geoms])
+    return geom
+
+
+def _common(raw: RawRow, errors: list[RowError]) -> dict[str, Any] | None:
+    """Id, name and the optional text fields; None if any is bad (already recorded)."""
+    out: dict[str, Any] = {}
+    bad = len(errors)
+    for key in ("code", "name"):
+        column, value = _pick(raw.values, key)
+        text = _text(value)
+        if not text:
+            errors.append(RowError(raw.number, column, str(
+                _l("The id is missing.") if key == "code" else _l("The name is missing."))))
+        out[key] = text
+    for key in ("code", "name", "area", "address", "contact_name", "contact_phone"):
+        column, value = _pick(raw.values, key)
+        text = out.get(key) or _text(value)
+        if len(text) > TEXT_LIMITS[key]:
+            errors.append(RowError(raw.number, column, str(_l(
+                "Longer than %(n)d characters.", n=TEXT_LIMITS[key]))))
+        out[key] = text
+    return out if len(errors) == bad else None
+
+
+def _subtype(raw: RawRow, layer: str, errors: list[RowError]) -> str | None:
+    column, value = _pick(raw.values, "kind")
+    text = _text(value)
+    if layer == PLACES:
+        if not text:
+            errors.append(RowError(raw.number, column, str(_l(
+                "The place type is missing (village, town, school, office, mine or other)."))))
+            return None
+        kind = PLACE_ALIASES.get(text, text.lower())
+        if kind not in {k.value for k in PlaceKind}:
+            errors.append(RowError(raw.number, column, str(_l(
+                "Unknown place type %(kind)s (village, town, school, office, mine or other).",
+                kind=text))))
+            return None
+        return kind
+    if not text:
+        return layer
+    kind = FACILITY_ALIASES.get(text, text.lower())
+    if kind not in {k.value for k in FacilityKind}:
+        errors.append(RowError(raw.number, column, str(_l("Unknown facility kind %(kind)s.",
+                                                          kind=text))))
+        return None
+    if kind != layer:
+        errors.append(RowError(raw.number, column, str(_l(
+            "The row is a %(kind)s but the layer being imported is %(layer)s.",
+            kind=kind, layer=layer))))
+        return None
+    return kind
+
+
+def _figures(raw: RawRow, errors: list[RowError]) -> CapacityReportIn | None:
+    """Optional ``<bed kind>_capacity`` / ``_occupied`` columns: a new facility's first report."""
+    figures: dict[BedKind, Beds] = {}
+    for bed in BedKind:
+        cap_col, occ_col = f"{bed.value}_capacity", f"{bed.value}_occupied"
+        cap, occ = _whole(raw.values.get(cap_col)), _whole(raw.values.get(occ_col))
+        bad = False
+        for column, value in ((cap_col, cap), (occ_col, occ)):
+            if isinstance(value, str):
+                errors.append(RowError(raw.number, column, value))
+                bad = True
+        if bad or (cap is None and occ is None):
+            continue
+        if cap is None:
+            errors.append(RowError(raw.number, cap_col, str(_l("The capacity is missing."))))
+            continue
+        if (occ or 0) > cap:  # type: ignore[operator]
+            errors.append(RowError(raw.number, occ_col, str(_l(
+                "Occupied is above capacity."))))
+            continue
+        try:
+            figures[bed] = Beds(capacity=cap, occupied=occ or 0)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            errors.append(RowError(raw.number, cap_col, exc.errors()[0]["msg"]))
+    return CapacityReportIn(figures=figures) if figures else None
+
+
+# --- the file -------------------------------------------------------------------------------
+
+
+@dataclass
+class Checked:
+    facilities: list[NewFacility]
+    places: list[PlaceIn]
+    errors: list[RowError]
+    preview: list[dict[str, Any]]
+
+
+def _convert_gcj02(layer: RawLayer) -> None:
+    import shapely
+
+    from .gcj02 import gcj02_to_wgs84_coords
+
+    for row in layer.rows:
+        if row.geometry is not None and not row.geometry.is_empty:
+            row.geometry = shapely.transform(row.geometry, gcj02_to_wgs84_coords)
+
+
+def check_layer(layer: RawLayer, kind: str, *, region: BBox | None, areas: set[str],
+                existing: dict[str, str]) -> Checked:
+    """Validate every row; ``existing`` maps codes already stored to their kind."""
+    out = Checked([], [], [], [])
+    position_field = "lon/lat" if layer.format == "csv" else "geometry"
+    seen: dict[str, int] = {}
+    for raw in layer.rows:
+        bad = len(out.errors)
+        common = _common(raw, out.errors)
+        subtype = _subtype(raw, kind, out.errors)
+        geom = _geometry(raw, kind, region, out.errors, position_field=position_field)
+        area_col, _value = _pick(raw.values, "area")
+        if common is not None:
+            code = common["code"]
+            if code in seen:
+                out.errors.append(RowError(raw.number, _pick(raw.values, "code")[0], str(_l(
+                    "The id %(code)s already appears in row %(row)d.", code=code,
+                    row=seen[code]))))
+            else:
+                seen[code] = raw.number
+            if kind != PLACES and code in existing and existing[code] != kind:
+                out.errors.append(RowError(raw.number, _pick(raw.values, "code")[0], str(_l(
+                    "The id %(code)s is already used by a facility of kind %(kind)s.",
+                    code=code, kind=existing[code]))))
+            if common["area"] and common["area"] not in areas:
+                out.errors.append(RowError(raw.number, area_col, str(_l(
+                    "Unknown area %(code)s.", code=common["area"]))))
+        population: Any = None
+        if kind == PLACES:
+            column, value = _pick(raw.values, "population")
+            population = _whole(value)
+            if population is None:
+                out.errors.append(RowError(raw.number, column, str(_l(
+                    "The population is missing."))))
+            elif isinstance(population, str):
+                out.errors.append(RowError(raw.number, column, population))
+            initial = None
+        else:
+            initial = _figures(raw, out.errors)
+        if len(out.errors) > bad or common is None or geom is None or subtype is None:
+            continue
+        geom = _rounded(geom)
+        point = geom if geom.geom_type == "Point" else geom.representative_point()
+        lon, lat = round(point.x, COORD_DIGITS), round(point.y, COORD_DIGITS)
+        area = common["area"] or None
+        try:
+            _add(out, kind, common, subtype, geom, lon, lat, area, population, initial)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            out.errors.append(RowError(raw.number, ".".join(str(p) for p in first["loc"]),
+                                       first["msg"]))
+            continue
+        if len(out.preview) < PREVIEW_ROWS:
+            out.preview.append({"row": raw.number, "code": common["code"],
+                                "name": common["name"], "kind": subtype, "lon": lon, "lat": lat,
+                                "geometry": geom.geom_type,
+                                "action": "update" if common["code"] in existing else "create"})
+    return out
+
+
+def _add(out: Checked, kind: str, common: dict[str, Any], subtype: str, geom: BaseGeometry,
+         lon: float, lat: float, area: str | None, population: Any,
+         initial: CapacityReportIn | None) -> None:
+    from shapely.geometry import mapping
+
+    if kind == PLACES:
+        out.places.append(PlaceIn(
+            code=common["code"], name=common["name"], kind=PlaceKind(subtype),
+            population=population, area=area, lon=lon, lat=lat,
+            geometry=None if geom.geom_type == "Point" else mapping(geom)))
+    else:
+        out.facilities.append(NewFacility(
+            code=common["code"], name=common["name"], kind=FacilityKind(subtype),
+            lon=lon, lat=lat, area=area, address=common["address"],
+            contact_name=common["contact_name"], contact_phone=common["contact_phone"],
+            initial=initial))
+
+
+def _existing(kind: str, context: str) -> tuple[set[str], dict[str, str]]:
+    with db.reading() as s:
+        areas = set(s.scalars(select(AdminArea.code)))
+        if kind == PLACES:
+            rows = s.execute(select(PopulatedPlace.code, PopulatedPlace.kind))
+        else:
+            rows = s.execute(select(Facility.code, Facility.kind)
+                             .where(Facility.context == context))
+        return areas, {code: k for code, k in rows}
+
+
+def import_layer(*, content: bytes, filename: str, kind: str, actor: Actor,
+                 region: BBox | None, source: Source = Source.WGS84, dry_run: bool = False,
+                 context: str = LIVE) -> dict[str, Any]:
+    """Import a layer file, or raise ``LayerRejected`` listing every bad row (nothing written).
+
+    ``dry_run`` checks everything and reports what would be created and updated,
+    writing nothing: the upload page's preview.
+    """
+    parse_kind(kind)
+    layer = read_layer(content, filename)
+    if source is Source.GCJ02:
+        _convert_gcj02(layer)
+    areas, existing = _existing(kind, context)
+    checked = check_layer(layer, kind, region=region, areas=areas, existing=existing)
+    if checked.errors:
+        raise LayerRejected(
+            str(_l("%(n)d problems in the file; nothing was imported.", n=len(checked.errors))),
+            details=[e.as_dict() for e in sorted(checked.errors, key=lambda e: e.row)])
+    codes = [i.code for i in (checked.places if kind == PLACES else checked.facilities)]
+    updated = sum(1 for c in codes if c in existing)
+    summary: dict[str, Any] = {
+        "kind": kind, "filename": filename[:200], "format": layer.format, "crs": layer.crs,
+        "source": source.value, "rows": len(codes), "created": len(codes) - updated,
+        "updated": updated, "dry_run": dry_run, "preview": checked.preview,
+    }
+    if dry_run:
+        return summary
+    if kind == PLACES:
+        upsert_places(places=checked.places, actor=actor, region=region)
+    else:
+        counts = facilities.upsert_facilities(items=checked.facilities, actor=actor,
+                                              region=region, context=context,
+                                              source=filename[:200])
+        summary["created"], summary["updated"] = counts["created"], counts["updated"]
+    return summary
+
