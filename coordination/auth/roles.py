@@ -46,6 +46,7 @@ class Permission(StrEnum):
     VIEW_STOCK = "stock.view"
     MANAGE_STOCK = "stock.manage"
     REQUEST_STOCK = "stock.request"
+    VIEW_COVERAGE = "coverage.view"
 
 
 _ALL = frozenset(Role)
@@ -72,6 +73,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_STOCK: frozenset({Role.LOGISTICS, Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_STOCK: frozenset({Role.LOGISTICS}),
     Permission.REQUEST_STOCK: frozenset({Role.LIAISON, Role.OPERATOR, Role.LOGISTICS}),
+    # Planners: the command room's own staff and drill controllers, who read the map too.
+    Permission.VIEW_COVERAGE: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
 }
 
 
