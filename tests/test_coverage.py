@@ -64,15 +64,16 @@ CITY = ("100", None, "city", (112.5, 41.5))
 
 def test_29_km_is_covered_and_31_km_is_not():
     ps = places(("in", 500, "101", at(CENTRE, 0, 29)), ("out", 700, "101", at(CENTRE, 90, 31)),
-                ("edge-in", 10, "101", at(CENTRE, 225, 29.9)),
-                ("edge-out", 10, "101", at(CENTRE, 225, 30.1)))
+                ("edge-in", 10, "101", at(CENTRE, 225, 29.98)),
+                ("edge-out", 10, "101", at(CENTRE, 225, 30.02)))
     result = compute_coverage(places=ps, centres=centres((1, THC, CENTRE)),
                               areas=areas(CITY, ("101", "100", "county", CENTRE)),
                               radii_km={THC: 30})
     got = dict(zip(result.places["code"], result.places["covered"], strict=True))
     assert got == {"in": True, "out": False, "edge-in": True, "edge-out": False}
     km = dict(zip(result.places["code"], result.places["nearest_km"], strict=True))
-    assert km["in"] == pytest.approx(29, abs=0.05) and km["out"] == pytest.approx(31, abs=0.05)
+    # Ground distance (the zone's scale taken out): within 5 m of the geodesic.
+    assert km["in"] == pytest.approx(29, abs=0.005) and km["out"] == pytest.approx(31, abs=0.005)
     assert list(result.uncovered_places["code"]) == ["out", "edge-out"]
     assert result.crs == ["EPSG:32649"]
 
@@ -102,7 +103,7 @@ def test_places_across_a_utm_zone_boundary_are_measured_in_their_own_zone():
                               radii_km={THC: 30})
     assert list(result.places["covered"]) == [True, False, True]
     assert sorted(result.crs) == ["EPSG:32649", "EPSG:32650"]
-    assert result.places["nearest_km"].tolist() == pytest.approx([25, 35, 20], abs=0.05)
+    assert result.places["nearest_km"].tolist() == pytest.approx([25, 35, 20], abs=0.005)
 
 
 def test_shares_per_area_are_exact_and_places_are_assigned_in_order():
@@ -294,3 +295,11 @@ def test_liaison_may_not_see_coverage(planned, make_user, auth, client):
     auth.login("li")
     assert client.get("/coverage").status_code == 403
     assert client.get("/api/coverage.geojson").status_code == 403
+
+
+@pytest.mark.parametrize("lon", [97.5, 103.2, 109.9, 114.01, 119.6, 125.9])
+def test_zone_crs_is_what_estimate_utm_crs_picks_across_inner_mongolia(lon):
+    from coordination.geo.coverage import zone_crs
+
+    points = gpd.GeoSeries([Point(lon, 42.0), Point(lon + 0.02, 42.3)], crs=WGS84)
+    assert zone_crs(int(utm_zone(lon))) == points.estimate_utm_crs()

@@ -15,6 +15,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 from shapely.geometry import mapping
 from shapely.geometry.polygon import orient
@@ -23,7 +24,7 @@ from sqlalchemy import select
 from ..contexts import LIVE, get_clock
 from ..extensions import db
 from ..facilities.models import Facility
-from ..geo.coverage import WGS84, CoverageResult, compute_coverage, utm_zone
+from ..geo.coverage import WGS84, CoverageResult, compute_coverage, utm_zone, zone_crs
 from ..geo.models import AdminArea
 from ..geo.places import places_frame
 
@@ -82,10 +83,14 @@ def circles(centres: gpd.GeoDataFrame) -> gpd.GeoSeries:
     zones = utm_zone(shapely.get_x(centres.geometry.values))
     for zone in np.unique(zones):
         part = centres[zones == zone]
-        crs = part.geometry.estimate_utm_crs()
+        crs = zone_crs(int(zone), bool(part.geometry.y.mean() >= 0))
         buffered = part.geometry.to_crs(crs).buffer(part["radius_km"].to_numpy() * 1000.0, 64)
         out.loc[part.index] = buffered.to_crs(WGS84)
     return out
+
+
+def _id(value: Any) -> int | None:
+    return None if pd.isna(value) else int(value)
 
 
 def _num(value: Any) -> float | None:
@@ -145,7 +150,7 @@ def coverage_geojson(report: CoverageReport, *, with_circles: bool = False) -> d
                            "name": row.name, "kind": row.kind,
                            "population": int(row.population), "area": row.area,
                            "nearest_km": _num(round(float(row.nearest_km), 2)),
-                           "nearest_centre": row.nearest_centre},
+                           "nearest_centre": _id(row.nearest_centre)},
         })
     for a in summary(report)["areas"]:
         if a["code"] not in report.seats:
@@ -162,5 +167,6 @@ def largest_uncovered(report: CoverageReport, limit: int = 50) -> list[dict[str,
     frame = report.result.uncovered_places.sort_values(
         ["population", "name"], ascending=[False, True]).head(limit)
     return [{"code": p.code, "name": p.name, "kind": p.kind, "area": p.area,
-             "population": int(p.population), "nearest_km": _num(float(p.nearest_km))}
+             "population": int(p.population), "nearest_km": _num(float(p.nearest_km)),
+             "nearest_centre": _id(p.nearest_centre)}
             for p in frame.itertuples(index=False)]
