@@ -146,6 +146,7 @@ def test_an_area_with_nobody_has_no_share_and_a_polygon_place_counts_by_its_insi
     result = compute_coverage(places=places(("mine", 80, "101", mine)),
                               centres=centres((1, THC, a)), areas=area, radii_km={THC: 30})
     assert bool(result.places["covered"].iloc[0]) is True
+    assert result.places.geometry.iloc[0].geom_type == "Point"  # where it was measured
     rows = {s.code: s for s in result.areas}
     assert rows["102"].population == 0 and rows["102"].share is None
 
@@ -216,9 +217,16 @@ def planned(app):
     rows = [("P1", "近村", 1000, at(mf.JINING, 0, 29)), ("P2", "远村", 3000, at(mf.JINING, 0, 31)),
             ("P3", "<script>window.x=1</script>村", 200, at(mf.JINING, 180, 45)),
             ("P4", "站旁村", 800, at(ems_at, 0, 20))]
-    upsert_places(places=[PlaceIn(code=c, name=n, kind="village", population=p, area="150902",
-                                  lon=pos[0], lat=pos[1]) for c, n, p, pos in rows],
-                  actor=mf.ACTOR, region=mf.REGION)
+    items = [PlaceIn(code=c, name=n, kind="village", population=p, area="150902", lon=pos[0],
+                     lat=pos[1]) for c, n, p, pos in rows]
+    mine = at(mf.JINING, 270, 60)  # a polygon, far from both centres, nobody lives there
+    d = 0.01
+    items.append(PlaceIn(code="M1", name="铁矿", kind="mine", population=0, area="150902",
+                         lon=mine[0], lat=mine[1], geometry={"type": "Polygon", "coordinates": [[
+                             [mine[0] - d, mine[1] - d], [mine[0] + d, mine[1] - d],
+                             [mine[0] + d, mine[1] + d], [mine[0] - d, mine[1] + d],
+                             [mine[0] - d, mine[1] - d]]]}))
+    upsert_places(places=items, actor=mf.ACTOR, region=mf.REGION)
     return thc
 
 
@@ -237,7 +245,8 @@ def test_geojson_export(planned, make_user, auth, client):
         by_kind.setdefault(f["properties"]["feature"], []).append(f)
     assert {f["properties"]["code"] for f in by_kind["centre"]} == {"THC-1", "EMS-1"}
     assert all(f["properties"]["radius_m"] == 30000 for f in by_kind["centre"])
-    assert {f["properties"]["code"] for f in by_kind["uncovered_place"]} == {"P2", "P3"}
+    assert {f["properties"]["code"] for f in by_kind["uncovered_place"]} == {"P2", "P3", "M1"}
+    assert all(f["geometry"]["type"] == "Point" for f in by_kind["uncovered_place"])
     lon, lat = by_kind["uncovered_place"][0]["geometry"]["coordinates"]
     assert 100 < lon < 120 and 35 < lat < 50  # RFC 7946: lon, lat
     [area] = by_kind["area"]
@@ -278,7 +287,7 @@ def test_page_shows_the_table_the_map_data_and_escapes_names(planned, make_user,
     assert "36.0%" in html  # 1,800 of 5,000
     assert "<script>window.x=1</script>" not in html  # user text never becomes markup
     data = json.loads(html.split('id="coverage-data">', 1)[1].split("</script>", 1)[0])
-    assert len(data["centres"]) == 2 and len(data["uncovered"]) == 2
+    assert len(data["centres"]) == 2 and len(data["uncovered"]) == 3
     assert len(data["covered"]) == 2
     assert {c[2] for c in data["centres"]} == {30000.0}
     assert 'href="/static/css/coverage.css"' in html and "/static/js/coverage.js" in html

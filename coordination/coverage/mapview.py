@@ -64,7 +64,7 @@ def map_data(report: CoverageReport, *, locale: str) -> dict[str, Any]:
         a = shares.get(code)
         if a is None:
             continue
-        name = a.name_zh if locale == "zh_CN" else a.name_en
+        name = a.name_zh if locale.startswith("zh") else a.name_en
         seats.append([lon, lat, name, a.share])
     return {"centres": centres, "uncovered": uncovered, "covered": covered, "seats": seats}
 

@@ -77,7 +77,8 @@ class CoverageResult:
 
     radii_km: dict[str, float]
     centres: gpd.GeoDataFrame  # WGS-84 points: id, code, name, kind, radius_km
-    places: gpd.GeoDataFrame  # WGS-84 points: + area, covered, nearest_km, nearest_centre
+    # WGS-84 representative points: + area, covered, nearest_km, nearest_centre
+    places: gpd.GeoDataFrame
     areas: list[AreaSummary]
     crs: list[str] = field(default_factory=list)  # the projected CRSs used, e.g. EPSG:32649
 
@@ -311,10 +312,8 @@ def compute_coverage(
                        if len(ids) else np.zeros(len(out), dtype=np.int64), dtype="Int64")
     nearest[nearest_idx < 0] = pd.NA
     out["nearest_centre"] = nearest
-    if out.crs is None:
-        out = out.set_crs(WGS84)
-    elif not CRS(out.crs).equals(CRS(WGS84)):
-        out = out.to_crs(WGS84)
+    # Each place is shown where it was measured: its representative point, WGS-84.
+    out = out.set_geometry(gpd.GeoSeries(_points(out) if len(out) else [], crs=WGS84))
     centres = centres if CRS(centres.crs).equals(CRS(WGS84)) else centres.to_crs(WGS84)
     return CoverageResult(radii_km=dict(radii_km), centres=centres, places=out,
                           areas=summarise(out, areas), crs=used)
