@@ -62,8 +62,9 @@ def with_overrides(base: Mapping[str, float], args: Mapping[str, str]) -> dict[s
         except ValueError:
             km = float("nan")
         if not 0 <= km <= MAX_RADIUS_KM:  # also false for NaN
+            limit = f"{MAX_RADIUS_KM:g}"
             raise ValidationFailed(_l("A radius is a number of kilometres from 0 to %(max)s.",
-                                      max=f"{MAX_RADIUS_KM:g}"))
+                                      max=limit))
         if km == 0:
             out.pop(kind, None)
         else:
