@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     region_bbox: str = "97.0,37.2,126.3,53.6"
     # A facility that has not reported for longer shows as "stale" on the map.
     facility_stale_minutes: int = Field(default=240, ge=1, le=60 * 24 * 30)
+    # Service radius (km) per facility kind for the coverage view; only these kinds count.
+    coverage_radius_km: dict[str, float] = Field(default_factory=lambda: {
+        "township_health_centre": 30.0, "ems_station": 30.0})
 
     @field_validator("database_url")
     @classmethod
@@ -110,6 +113,13 @@ class Settings(BaseSettings):
 
         BBox.parse(value)
         return value
+
+    @field_validator("coverage_radius_km")
+    @classmethod
+    def _check_radii(cls, value: dict[str, float]) -> dict[str, float]:
+        from .coverage.radii import check_radii
+
+        return check_radii(value)
 
     @property
     def region(self) -> BBox:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from .auth import service as auth_service
 from .auth.models import User
+from .coverage.demo import load_coverage_demo
 from .dutylog import service as dutylog
 from .dutylog.models import Category
 from .dutylog.schemas import NewEntry
@@ -83,6 +84,7 @@ def load_demo() -> list[DemoAccount]:
     upsert_areas(areas=AREAS, actor=ACTOR)
     load_map_demo(ACTOR)
     load_stock_demo(ACTOR)
+    load_coverage_demo(ACTOR)
     created = []
     for acct in ACCOUNTS:
         if acct.username in existing:

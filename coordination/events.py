@@ -40,18 +40,28 @@ ADMIN_ROOM = "role:admin"
 
 @dataclass(frozen=True)
 class Actor:
-    """Who caused a change: a user, a device/integration token, or the system."""
+    """Who caused a change: a user, a device/integration token, or the system.
+
+    ``name`` is the account's unique name (username), what the audit log
+    records and searches; ``display`` is what people read (王芳…), shown in
+    feeds and the duty log. An actor without a display name shows its name.
+    """
 
     kind: str
     id: int | None
     name: str
+    display: str | None = None
 
     @classmethod
     def system(cls, name: str = "system") -> Actor:
         return cls(kind="system", id=None, name=name)
 
+    @property
+    def shown(self) -> str:
+        return self.display or self.name
+
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "id": self.id, "name": self.name}
+        return {"kind": self.kind, "id": self.id, "name": self.name, "display": self.shown}
 
 
 class Event(Base):
@@ -69,6 +79,8 @@ class Event(Base):
     actor_kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     actor_name: Mapped[str] = mapped_column(String(120))
+    # What people read (the display name at the time); actor_name stays the audit key.
+    actor_display: Mapped[str | None] = mapped_column(String(120), nullable=True)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
     subject_type: Mapped[str | None] = mapped_column(String(40), nullable=True)
@@ -84,7 +96,8 @@ class Event(Base):
             "type": self.type,
             "at": self.occurred_at.isoformat(),
             "ts": self.recorded_at.timestamp(),
-            "actor": {"kind": self.actor_kind, "id": self.actor_id, "name": self.actor_name},
+            "actor": {"kind": self.actor_kind, "id": self.actor_id, "name": self.actor_name,
+                      "display": self.actor_display or self.actor_name},
             "subject": (
                 {"type": self.subject_type, "id": self.subject_id} if self.subject_type else None
             ),
@@ -142,6 +155,7 @@ def append(
         actor_kind=actor.kind,
         actor_id=actor.id,
         actor_name=actor.name,
+        actor_display=actor.display,
         occurred_at=clock_from_row(kind, anchor_real, anchor_sim, speed, paused).now(),
         recorded_at=utcnow(),
         subject_type=subject[0] if subject else None,

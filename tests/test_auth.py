@@ -146,7 +146,11 @@ def test_token_is_stored_hashed_and_works_as_bearer(client):
     posted = client.post("/api/duty-log", json={"text": "from a device"},
                          headers={"Authorization": f"Bearer {secret}"})
     assert posted.status_code == 201
-    assert posted.get_json()["author"] == "token:tracker-01"
+    # The log shows the token's name; the event keeps the unique actor name for the audit.
+    assert posted.get_json()["author"] == "tracker-01"
+    with db.reading() as s:
+        ev = s.scalars(select(Event).where(Event.type == "dutylog.posted")).one()
+    assert (ev.actor_name, ev.actor_display) == ("token:tracker-01", "tracker-01")
 
 
 def test_revoked_or_wrong_token_is_refused(client):

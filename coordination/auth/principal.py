@@ -33,7 +33,7 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(kind=self.kind, id=self.id, name=self.name)
+        return Actor(kind=self.kind, id=self.id, name=self.name, display=self.display_name)
 
     def has(self, role: Role) -> bool:
         return role in self.roles

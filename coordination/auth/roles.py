@@ -49,6 +49,7 @@ class Permission(StrEnum):
     RUN_DRILLS = "drills.run"
     JOIN_DRILLS = "drills.join"
     IMPORT_LAYERS = "layers.import"
+    VIEW_COVERAGE = "coverage.view"
 
 
 _ALL = frozenset(Role)
@@ -82,6 +83,8 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # under the operator role (as facility staff do), and the administrator sets up a
     # deployment's base layers. Exporting needs only VIEW_MAP.
     Permission.IMPORT_LAYERS: frozenset({Role.OPERATOR, Role.ADMIN}),
+    # Planners: the command room's own staff and drill controllers, who read the map too.
+    Permission.VIEW_COVERAGE: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
 }
 
 

@@ -40,7 +40,7 @@ def post_entry(*, data: NewEntry, actor: Actor, context: str = LIVE) -> dict[str
         entry = DutyLogEntry(
             context=context, category=data.category.value, text=data.text,
             area_code=data.area, author_kind=actor.kind, author_id=actor.id,
-            author_name=actor.name, logged_at=ctx.clock().now(),
+            author_name=actor.shown, logged_at=ctx.clock().now(),
         )
         s.add(entry)
         s.flush()

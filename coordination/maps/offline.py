@@ -15,7 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+from branca.element import MacroElement
 from folium import plugins
+from folium.template import Template
 from markupsafe import Markup
 
 VENDOR = "/static/vendor"
@@ -43,6 +45,23 @@ class OfflineMap(folium.Map):
         else:
             # No tiles: administrative boundaries and layers still draw on a plain ground.
             super().__init__(tiles=None, **kwargs)
+        self.add_child(PlainAttributionPrefix())
+
+
+class PlainAttributionPrefix(MacroElement):
+    """Leaflet's attribution prefix as plain text, not a link to leafletjs.com.
+
+    Offline, a link to another host is a dead end (and a request if followed);
+    the credit stays, unlinked.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        if ({{ this._parent.get_name() }}.attributionControl) {
+            {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
+        }
+        {% endmacro %}
+    """)
 
 
 class OfflineMarkerCluster(plugins.MarkerCluster):

@@ -46,6 +46,8 @@ def register_web(app: Flask) -> None:
         pages,
         stock_api,
     )
+    from .coverage_views import bp as coverage_bp
+    from .favicon import bp as favicon_bp
 
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -57,6 +59,8 @@ def register_web(app: Flask) -> None:
     for bp in (auth_views.bp, pages.bp, admin.bp, api.bp, map_api.bp, map_pages.bp, stock_api.bp,
                drill_pages.bp, drill_api.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(coverage_bp)
+    app.register_blueprint(favicon_bp)
     # The API checks CSRF itself, only for session-authenticated writes (access.api):
     # a bearer token is no ambient credential a foreign page could ride on.
     csrf.exempt(api.bp)
@@ -97,8 +101,9 @@ def register_web(app: Flask) -> None:
         return _error(500, _("Internal error; the request changed nothing."))
 
     @app.template_filter("local_time")
-    def _local_time(value: str | datetime, fmt: str = "short") -> str:
-        """Times are stored in UTC and shown in the command room's zone."""
+    def _local_time(value: str | datetime, fmt: str = "HH:mm") -> str:
+        """Times are stored in UTC and shown in the command room's zone, on the 24-hour
+        clock the live list uses too (the locale's "short" is "4:11 PM" in English)."""
         when = datetime.fromisoformat(value) if isinstance(value, str) else value
         return format_time(when, fmt)
 

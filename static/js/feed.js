@@ -32,7 +32,7 @@
   function describe(ev) {
     var template = data.descriptions[ev.type] || data.descriptions["*"];
     return template.replace(/\{([a-z_.]+)\}/g, function (_m, key) {
-      if (key === "actor") return ev.actor ? ev.actor.name : "";
+      if (key === "actor") return ev.actor ? (ev.actor.display || ev.actor.name) : "";
       return lookup(ev, key);
     });
   }
