@@ -51,6 +51,49 @@ DESCRIPTIONS = {
     "drill.ended": _l("{actor} ended the drill"),
     "drill.inject_fired": _l("Inject {payload.number} to {payload.to}: {payload.message}"),
     "drill.observation": _l("Observation on {payload.player}: {payload.text}"),
+    "stock.depot_saved": _l("{actor} saved the depot {payload.code} ({payload.name_zh})"),
+    "stock.item_saved": _l("{actor} saved the catalogue item {payload.code} ({payload.name_zh})"),
+    "stock.received": _l(
+        "{actor} received {payload.quantity} {payload.item} (lot {payload.lot}) "
+        "at {payload.depot}"),
+    "stock.issued": _l(
+        "{actor} issued {payload.quantity} {payload.item} from {payload.depot} "
+        "to {payload.destination_ref}"),
+    "stock.adjusted": _l(
+        "{actor} adjusted {payload.item} (lot {payload.lot}) at {payload.depot} "
+        "by {payload.quantity} ({payload.reason})"),
+    "stock.counted": _l(
+        "{actor} counted {payload.counted} {payload.item} (lot {payload.lot}) at {payload.depot}; "
+        "the book said {payload.book}"),
+    "stock.transfer_sent": _l(
+        "{actor} sent {payload.quantity} {payload.item} from {payload.from_depot} "
+        "to {payload.to_depot} (in transit)"),
+    "stock.transfer_received": _l(
+        "{actor} received the transfer of {payload.quantity} {payload.item} "
+        "from {payload.from_depot} at {payload.to_depot}"),
+    "stock.target_set": _l(
+        "{actor} set the reserve target of {payload.item} at {payload.depot}: "
+        "{payload.quantity}{payload.days} ({payload.mode})"),
+    "stock.reserved": _l(
+        "{actor} reserved {payload.quantity} {payload.item} at {payload.depot} "
+        "for {payload.incident_ref}"),
+    "stock.reservation_released": _l(
+        "{actor} released the reservation of {payload.item} at {payload.depot} "
+        "for {payload.incident_ref}"),
+    "stock.request_created": _l(
+        "{actor} requested stock for {payload.destination_ref} (request {payload.id})"),
+    "stock.request_approved": _l(
+        "{actor} approved request {payload.id} for {payload.destination_ref} "
+        "from {payload.depot}"),
+    "stock.request_rejected": _l(
+        "{actor} rejected request {payload.id} for {payload.destination_ref}"),
+    "stock.request_shipped": _l(
+        "{actor} shipped request {payload.id} from {payload.depot} "
+        "to {payload.destination_ref}"),
+    "stock.request_received": _l(
+        "{actor} confirmed receipt of request {payload.id} at {payload.destination_ref}"),
+    "stock.imported": _l("{actor} imported {payload.rows} stock rows ({payload.kind}) "
+                         "from {payload.filename}"),
 }
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.

@@ -105,8 +105,9 @@ def demo_facilities(seats: dict[str, tuple[float, float]]) -> list[NewFacility]:
     for n, code in enumerate(SHORT, start=1):
         add(f"EMS-{n:02d}", "乌兰察布市120急救指挥中心" if n == 1 else f"{SHORT[code]}120急救站",
             FacilityKind.EMS_STATION, code, *near(code, 1))
-    for n, code in enumerate(["150902", "150981", "150923"], start=1):
-        add(f"SD-{n:02d}", f"{SHORT[code]}卫生应急物资储备库", FacilityKind.STOCKPILE_DEPOT, code,
+    # Coded as the stock depots (coordination/stock/demo.py) they are: the map draws one marker.
+    for depot, code in [("WLCB-CITY", "150902"), ("FZ", "150981"), ("SD", "150923")]:
+        add(depot, f"{SHORT[code]}卫生应急物资储备库", FacilityKind.STOCKPILE_DEPOT, code,
             *near(code, 5))
     n = 0
     for code, rows in township_positions(seats).items():

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from ..facilities.models import BED_LABELS, KIND_LABELS, STATUS_LABELS, FacilityKind
 from ..geo.places import PLACE_LABELS
+from ..stock.mapping import depot_labels
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .offline import MapParts, OfflineFullscreen, OfflineMap, OfflineMarkerCluster, render_parts
 
@@ -108,4 +109,5 @@ def _labels() -> dict[str, Any]:
         "position_at": _("Position at"),
         "loading": _("Loading…"),
         "load_failed": _("The map data could not be loaded; retrying."),
+        "depot": depot_labels(),
     }

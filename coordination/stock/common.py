@@ -27,7 +27,8 @@ from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from .models import Balance, Depot, EntryKind, Item, LedgerEntry, Lot, Reservation
 
-AUDIENCE = ["role:logistics", "role:operator"]
+# Everyone granted VIEW_STOCK hears stock events (the dashboard and the map update live).
+AUDIENCE = ["role:logistics", "role:operator", "role:trainer"]
 
 
 def context_row(s: Session, name: str) -> Context:

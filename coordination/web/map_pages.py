@@ -55,6 +55,8 @@ def live_map() -> LiveMap:
             "areas": url_for("api.areas"),
             "unit": url_for("map_api.unit", unit_id=0).replace("/0", "/{id}"),
             "report": url_for("map_pages.report", facility_id=0).replace("/0/", "/{id}/"),
+            "depots": url_for("stock_api.depot_map"),
+            "depot_page": url_for("stock_pages.depot", code="CODE").replace("CODE", "{code}"),
         },
     )
     return g._live_map

@@ -45,6 +45,7 @@ def register_web(app: Flask) -> None:
         map_pages,
         pages,
         stock_api,
+        stock_pages,
     )
     from .coverage_views import bp as coverage_bp
     from .favicon import bp as favicon_bp
@@ -61,6 +62,7 @@ def register_web(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_blueprint(coverage_bp)
     app.register_blueprint(favicon_bp)
+    app.register_blueprint(stock_pages.bp)
     # The API checks CSRF itself, only for session-authenticated writes (access.api):
     # a bearer token is no ambient credential a foreign page could ride on.
     csrf.exempt(api.bp)

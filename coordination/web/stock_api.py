@@ -293,3 +293,17 @@ def import_file() -> Any:
                                 default_depot=(request.form.get("depot") or "").strip() or None,
                                 actor=principal().actor)
     return jsonify(result), 201
+
+
+@bp.route("/overview")
+@api(Permission.VIEW_STOCK)
+def overview() -> Any:
+    """What the logistics dashboard shows; stock.js fetches it when stock events arrive."""
+    return jsonify(stock.logistics_overview(options=_gap_options()))
+
+
+@bp.route("/map")
+@api(Permission.VIEW_STOCK)
+def depot_map() -> Any:
+    """Depots as GeoJSON with their stock status, for the live map's depot markers."""
+    return jsonify(stock.depot_map(options=_gap_options()))

@@ -125,6 +125,7 @@
   function addFacility(feature, batch) {
     var p = feature.properties;
     if (facilities[p.id]) { updateFacility(p); return; }
+    if (p.kind === "stockpile_depot" && depots[p.code]) return;  // drawn from the stock tables
     var c = feature.geometry.coordinates;
     var layer = L.circleMarker([c[1], c[0]], facilityStyle(p));
     var rec = { props: p, layer: layer, shown: shownStatus(p) };
@@ -309,6 +310,110 @@
     else list.forEach(function (l) { group.addLayer(l); });
   }
 
+  // --- stock depots ---------------------------------------------------------
+  // Depots come from the stock tables (GET /api/stock/map) onto the stockpile layer,
+  // with their stock status; a facility of kind stockpile_depot with the same code is
+  // the same depot and is not drawn. Any stock event reloads them (one fetch per burst).
+
+  var depots = {};       // code -> {props, marker}
+  var depotTimer = null;
+
+  function depotIcon(p) {
+    return L.divIcon({ className: "depot-icon depot-" + p.status, iconSize: [16, 16] });
+  }
+
+  function depotPopup(p) {
+    var d = labels.depot;
+    var box = el("div", "popup popup-depot");
+    box.appendChild(el("h3", null, lang.indexOf("zh") === 0 ? p.name_zh : p.name_en));
+    var meta = el("p", "popup-meta");
+    meta.appendChild(el("span", null, d.kind + " " + p.code));
+    meta.appendChild(document.createTextNode(" · "));
+    meta.appendChild(el("span", "depot-status depot-status-" + p.status, d.status[p.status]));
+    box.appendChild(meta);
+    if (p.owner) box.appendChild(el("p", null, d.owner + ": " + p.owner));
+    if (p.contact_name || p.contact_phone) {
+      box.appendChild(el("p", null, d.contact + ": " +
+        [p.contact_name, p.contact_phone].filter(Boolean).join(" ")));
+    }
+    if (p.items.length) {
+      box.appendChild(el("h4", null, d.below));
+      var list = el("ul", "popup-depot-items");
+      p.items.forEach(function (it) {
+        var li = el("li", it.critical ? "critical" : null, d.line
+          .replace("{item}", lang.indexOf("zh") === 0 ? it.name_zh : it.name_en)
+          .replace("{available}", it.available).replace("{transit}", it.in_transit)
+          .replace("{target}", it.target).replace("{short}", it.shortfall));
+        li.dataset.item = it.item;
+        list.appendChild(li);
+      });
+      if (p.below_target > p.items.length) {
+        list.appendChild(el("li", null, d.more.replace("{n}", p.below_target - p.items.length)));
+      }
+      box.appendChild(list);
+    }
+    if (p.expiring) box.appendChild(el("p", null, d.expiring.replace("{n}", p.expiring)));
+    if (p.running_out) box.appendChild(el("p", null, d.running_out.replace("{n}", p.running_out)));
+    if (cfg.urls.depot_page) {
+      var a = el("a", "popup-depot-link", d.open);
+      a.href = cfg.urls.depot_page.replace("{code}", encodeURIComponent(p.code));
+      box.appendChild(a);
+    }
+    return box;
+  }
+
+  function hideFacilityTwin(code) {
+    Object.keys(facilities).forEach(function (id) {
+      var rec = facilities[id];
+      if (rec.props.kind !== "stockpile_depot" || rec.props.code !== code) return;
+      facilityLayerOf(rec.props).removeLayer(rec.layer);
+      delete facilities[id];
+    });
+  }
+
+  function applyDepots(fc) {
+    var seen = {};
+    fc.features.forEach(function (f) {
+      var p = f.properties;
+      var c = f.geometry.coordinates;
+      seen[p.code] = true;
+      var rec = depots[p.code];
+      if (!rec) {
+        var marker = L.marker([c[1], c[0]], { icon: depotIcon(p), keyboard: true,
+          title: lang.indexOf("zh") === 0 ? p.name_zh : p.name_en });
+        rec = depots[p.code] = { props: p, marker: marker };
+        marker.bindPopup(function () { return depotPopup(rec.props); }, { maxWidth: 340 });
+        layers.stockpile_depot.addLayer(marker);
+        hideFacilityTwin(p.code);
+        return;
+      }
+      var changed = rec.props.status !== p.status;
+      rec.props = p;
+      rec.marker.setLatLng([c[1], c[0]]);
+      if (changed) rec.marker.setIcon(depotIcon(p));
+      var popup = rec.marker.getPopup();
+      if (popup && popup.isOpen()) popup.setContent(depotPopup(p));
+    });
+    Object.keys(depots).forEach(function (code) {
+      if (seen[code]) return;
+      layers.stockpile_depot.removeLayer(depots[code].marker);
+      delete depots[code];
+    });
+  }
+
+  function loadDepots() {
+    if (!cfg.urls.depots || !layers.stockpile_depot) return Promise.resolve();
+    return getJSON(cfg.urls.depots).then(applyDepots);
+  }
+
+  function scheduleDepots() {
+    if (depotTimer !== null) return;
+    depotTimer = setTimeout(function () {
+      depotTimer = null;
+      loadDepots().catch(function (err) { console.error(err); scheduleDepots(); });
+    }, 250);
+  }
+
   // --- loading and events -------------------------------------------------
 
   function getJSON(url) {
@@ -343,7 +448,9 @@
       case "facilities.loaded": loadFacilities(); break;
       case "units.loaded": loadUnits(); break;
       case "places.loaded": loadPlaces(); break;
-      default: break;
+      default:
+        if (ev.type.indexOf("stock.") === 0) scheduleDepots();
+        break;
     }
   }
 
@@ -358,6 +465,7 @@
     root.dataset.state = "loading";
     Promise.all([
       getJSON(cfg.urls.areas).then(addAreas), loadFacilities(), loadUnits(), loadPlaces(),
+      loadDepots(),
     ]).then(function () {
       ready = true;
       var queued = pending;
@@ -412,5 +520,18 @@
     },
     openFacility: openFacility,
     openUnit: openUnit,
+    depot: function (code) {
+      var rec = depots[code];
+      if (!rec) return null;
+      var icon = rec.marker.getElement();
+      return { status: rec.props.status, className: icon ? icon.className : "",
+        props: rec.props };
+    },
+    openDepot: function (code) {
+      var rec = depots[code];
+      if (!rec) return false;
+      rec.marker.openPopup();
+      return true;
+    },
   };
 })(window);
