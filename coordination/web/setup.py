@@ -34,7 +34,7 @@ def _error(status: int, message: str) -> tuple[Any, int]:
 
 
 def register_web(app: Flask) -> None:
-    from . import admin, api, auth_views, map_api, map_pages, pages, stock_api
+    from . import admin, api, auth_views, map_api, map_pages, ogcapi, pages, stock_api
 
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -45,6 +45,7 @@ def register_web(app: Flask) -> None:
 
     for bp in (auth_views.bp, pages.bp, admin.bp, api.bp, map_api.bp, map_pages.bp, stock_api.bp):
         app.register_blueprint(bp)
+    app.register_blueprint(ogcapi.bp)
     # The API checks CSRF itself, only for session-authenticated writes (access.api):
     # a bearer token is no ambient credential a foreign page could ride on.
     csrf.exempt(api.bp)
