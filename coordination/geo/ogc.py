@@ -228,8 +228,7 @@ def facility_feature(f: Facility, now: Any, stale_after: timedelta) -> dict[str,
     """A facility with flat, fixed attributes (one column per bed kind and figure)."""
     props: dict[str, Any] = {
         "id": f.id, "code": f.code, "name": f.name, "kind": f.kind,
-        "kind_label": str(KIND_LABELS.get(FacilityKind(f.kind), f.kind))
-        if f.kind in FacilityKind.__members__.values() else f.kind,
+        "kind_label": str(KIND_LABELS.get(f.kind, f.kind)),  # type: ignore[call-overload]
         "area": f.area_code, "status": f.status,
         "shown_status": facility_service.shown_status(f, now, stale_after),
         "last_report_at": f.last_report_at.isoformat() if f.last_report_at else None,
@@ -296,7 +295,6 @@ def _place_ids(s: Any, box: Box | None) -> list[int] | None:
     shaped = list(s.execute(select(PopulatedPlace.id, PopulatedPlace.geometry).where(
         PopulatedPlace.geometry.is_not(None))))
     if shaped:
-        import shapely
         from shapely.geometry import shape
         from shapely.strtree import STRtree
 
@@ -304,7 +302,6 @@ def _place_ids(s: Any, box: Box | None) -> list[int] | None:
         for rect in box.shapes():
             for i in tree.query(rect, predicate="intersects"):
                 points.add(shaped[int(i)][0])
-        del shapely
     return sorted(points)
 
 
@@ -622,12 +619,14 @@ def openapi(base: str) -> dict[str, Any]:
     }
 
 
-def doc_rows(base: str) -> list[dict[str, str]]:
-    """What the human service page lists: each collection and its items URL."""
-    return [{"id": c.id, "title": c.title, "description": c.description,
-             "items": f"{base}/collections/{c.id}/items?limit=100"} for c in collections()]
-
-
-def bed_columns() -> list[tuple[str, str]]:
-    """(column, label) of the capacity attributes, for the service page."""
-    return [(f"{b.value}_capacity", str(BED_LABELS[b])) for b in BedKind]
+def doc_page(base: str) -> dict[str, Any]:
+    """What the human service page shows: each collection, the capacity columns, and
+    the GDAL command line that loads the service."""
+    return {
+        "base": base,
+        "rows": [{"id": c.id, "title": c.title, "description": c.description,
+                  "items": f"{base}/collections/{c.id}/items?limit=100"}
+                 for c in collections()],
+        "beds": [(f"{b.value}_capacity", str(BED_LABELS[b])) for b in BedKind],
+        "gdal": f'ogrinfo --config GDAL_HTTP_HEADERS "Authorization: Bearer …" OAPIF:{base}',
+    }

@@ -86,9 +86,7 @@ def openapi() -> Response:
 @bp.route("/doc")
 @api(Permission.VIEW_MAP)
 def doc() -> str:
-    base = _base()
-    return render_template("ogcapi/doc.html", base=base, rows=ogc.doc_rows(base),
-                           beds=ogc.bed_columns())
+    return render_template("ogcapi/doc.html", **ogc.doc_page(_base()))
 
 
 @bp.route("/collections")
