@@ -69,8 +69,32 @@ def areas_frame() -> gpd.GeoDataFrame:
     )
 
 
-def areas_geojson() -> dict[str, Any]:
+def areas_geojson(*, boundaries: bool = False) -> dict[str, Any]:
+    """Areas as GeoJSON: seat points, or (``boundaries``) their outlines where known.
+
+    With ``boundaries`` each area whose code the packaged extract knows carries
+    its polygon (its seat stays in ``seat_lon``/``seat_lat`` for the label), and
+    the province the areas lie in is added as an outline for context; areas the
+    extract does not know keep their seat point.
+    """
     frame = areas_frame()
     if not len(frame):
         return {"type": "FeatureCollection", "features": []}
-    return json.loads(frame.to_json(drop_id=True))
+    collection = json.loads(frame.to_json(drop_id=True))
+    if not boundaries:
+        return collection
+    from . import boundaries as shipped
+
+    known = shipped.by_code()
+    provinces: set[str] = set()
+    for f in collection["features"]:
+        p = f["properties"]
+        p["seat_lon"], p["seat_lat"] = f["geometry"]["coordinates"]
+        outline = known.get(p["code"])
+        if outline is not None:
+            f["geometry"] = outline["geometry"]
+            provinces.add(p["code"][:2] + "0000")
+    extra = [dict(known[c], properties=dict(known[c]["properties"], population=None))
+             for c in sorted(provinces) if c in known]
+    collection["features"] = extra + collection["features"]
+    return collection

@@ -51,6 +51,9 @@ def build_live_map(
     OfflineFullscreen(position="topleft", title=_("Full screen"),
                       title_cancel=_("Leave full screen")).add_to(m)
     layers: dict[str, str] = {}
+    # Outlines first (drawn below everything): the backdrop when no tile server is set.
+    outlines = folium.FeatureGroup(name=_("Administrative boundaries"), show=True).add_to(m)
+    layers["boundaries"] = outlines.get_name()
     areas = folium.FeatureGroup(name=_("Banners, counties and districts"), show=True).add_to(m)
     layers["areas"] = areas.get_name()
     for kind in FacilityKind:

@@ -113,4 +113,5 @@ def post_duty_log() -> Any:
 @bp.route("/areas")
 @api(Permission.VIEW_AREAS)
 def areas() -> Any:
-    return jsonify(geo.areas_geojson())
+    outlines = request.args.get("boundaries", "") in ("1", "true")
+    return jsonify(geo.areas_geojson(boundaries=outlines))

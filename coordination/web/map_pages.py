@@ -52,7 +52,7 @@ def live_map() -> LiveMap:
             "facilities": url_for("map_api.facilities_layer"),
             "units": url_for("map_api.units_layer"),
             "places": url_for("map_api.places_layer"),
-            "areas": url_for("api.areas"),
+            "areas": url_for("api.areas", boundaries=1),
             "unit": url_for("map_api.unit", unit_id=0).replace("/0", "/{id}"),
             "report": url_for("map_pages.report", facility_id=0).replace("/0/", "/{id}/"),
             "depots": url_for("stock_api.depot_map"),

@@ -43,6 +43,7 @@ def register_web(app: Flask) -> None:
         drill_pages,
         map_api,
         map_pages,
+        ogcapi,
         pages,
         stock_api,
         stock_pages,
@@ -63,6 +64,7 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(coverage_bp)
     app.register_blueprint(favicon_bp)
     app.register_blueprint(stock_pages.bp)
+    app.register_blueprint(ogcapi.bp)
     # The API checks CSRF itself, only for session-authenticated writes (access.api):
     # a bearer token is no ambient credential a foreign page could ride on.
     csrf.exempt(api.bp)

@@ -287,18 +287,34 @@
     addMany(layers.places, batch);
   }
 
+  var OUTLINE_STYLE = {
+    province: { color: "#5c6b7a", weight: 3, dashArray: "8 6", fill: false },
+    city: { color: "#12263a", weight: 2.5, fill: false },
+    other: { color: "#12263a", weight: 1, opacity: 0.7, fillColor: "#dfe7ef", fillOpacity: 0.12 },
+  };
+
   function addAreas(collection) {
     collection.features.forEach(function (f) {
       var p = f.properties;
-      var c = f.geometry.coordinates;
-      var city = /00$/.test(p.code);  // the prefecture-level city itself
-      var seat = L.circleMarker([c[1], c[0]], {
+      var city = /00$/.test(p.code) && p.level !== "province";  // the prefecture-level city
+      if (f.geometry.type !== "Point" && layers.boundaries) {
+        var style = OUTLINE_STYLE[p.level === "province" ? "province" : (city ? "city" : "other")];
+        layers.boundaries.addLayer(L.geoJSON(f, { style: style, interactive: false }));
+      }
+      var lon = p.seat_lon !== undefined ? p.seat_lon : null;
+      var lat = p.seat_lat !== undefined ? p.seat_lat : null;
+      if (f.geometry.type === "Point") { lon = f.geometry.coordinates[0]; lat = f.geometry.coordinates[1]; }
+      if (lon === null || lat === null) return;  // an outline for context only (the province)
+      var seat = L.circleMarker([lat, lon], {
         radius: city ? 7 : 5, weight: 2, color: "#12263a", fillColor: "#fff", fillOpacity: 1,
         interactive: false,
       });
       var name = lang.indexOf("zh") === 0 ? p.name_zh : p.name_en;
+      // The city's seat is also its central district's (乌兰察布市 / 集宁区): the city's
+      // name goes above the point, the district's to the right, so they never overlap.
       seat.bindTooltip(el("span", "seat-label", name), {
-        permanent: true, direction: "right", className: "seat-tooltip" + (city ? " seat-city" : ""),
+        permanent: true, direction: city ? "top" : "right", offset: city ? [0, -8] : [0, 0],
+        className: "seat-tooltip" + (city ? " seat-city" : ""),
       });
       layers.areas.addLayer(seat);
     });
