@@ -13,7 +13,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 SLUG = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
 ITEM_CODE = r"^[A-Z0-9][A-Z0-9_.-]{0,39}$"
@@ -83,6 +83,8 @@ def parse_offset(value: Any) -> timedelta:
             sign = -1 if m.group(1) else 1
             days, hours, minutes = (int(m.group(i) or 0) for i in (2, 3, 4))
             return sign * timedelta(days=days, hours=hours, minutes=minutes)
+        if value.startswith(("P", "-P")):  # ISO 8601, as a stored snapshot holds it
+            return TypeAdapter(timedelta).validate_python(value)
     raise ValueError("an offset is a duration like 30m, 2h or 1d")
 
 

@@ -35,6 +35,7 @@ def _error(status: int, message: str) -> tuple[Any, int]:
 
 def register_web(app: Flask) -> None:
     from . import admin, api, auth_views, map_api, map_pages, pages, stock_api
+    from . import plan_api, plan_pages
 
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
@@ -50,6 +51,9 @@ def register_web(app: Flask) -> None:
     csrf.exempt(api.bp)
     csrf.exempt(map_api.bp)
     csrf.exempt(stock_api.bp)
+    app.register_blueprint(plan_pages.bp)
+    app.register_blueprint(plan_api.bp)
+    csrf.exempt(plan_api.bp)
 
     @app.errorhandler(CoordinationError)
     def _domain(exc: CoordinationError) -> tuple[Any, int]:
