@@ -194,5 +194,10 @@ def stock_import(path: str, depot: str | None, kind: str) -> None:
     click.echo(f"Imported {result['rows']} {kind} rows from {file.name}.")
 
 
+from .plans.commands import plans_group  # noqa: E402 - registered after main is defined
+
+main.add_command(plans_group)
+
+
 if __name__ == "__main__":
     main()
