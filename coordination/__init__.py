@@ -100,6 +100,10 @@ def start_background_work(app: Flask) -> None:
 
     fanout.start()
     socketio.start_background_task(head_ticker, app.config["COORDINATION"].head_interval_seconds)
+    from .roster.escalation import deliverer, sweeper
+
+    socketio.start_background_task(sweeper)
+    socketio.start_background_task(deliverer)
 
 
 def _check_redis(url: str) -> None:

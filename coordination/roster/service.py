@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -23,7 +24,7 @@ from ..contexts import Context
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..events import Actor
 from ..extensions import db
-from . import notify, schedule
+from . import notify, photos, schedule
 from .models import (
     CLOSED,
     AckKey,
@@ -420,14 +421,32 @@ def acknowledge_task(
 
 
 def add_note(
-    *, context: str, task_id: int, text: str, actor: Actor, photo: str | None = None,
-    operator: bool = False,
+    *, context: str, task_id: int, text: str, actor: Actor, photo_data: bytes | None = None,
+    photo_dir: Path | None = None, operator: bool = False,
 ) -> dict[str, Any]:
-    """A progress note (and photo); it also renews an acknowledgement that expires."""
-    if not text.strip() and photo is None:
+    """A progress note (and photo); it also renews an acknowledgement that expires.
+
+    The photo is checked first and written only once everything else passed; if the
+    commit fails the file is removed, so no orphan is left behind.
+    """
+    ext = photos.photo_kind(photo_data) if photo_data else None
+    if not text.strip() and ext is None:
         raise ValidationFailed(_l("Write a note or attach a photo."))
     if len(text) > 2000:
         raise ValidationFailed(_l("The note is too long."))
+    stored: list[Path] = []
+    try:
+        return _add_note(context, task_id, text, actor, photo_data, photo_dir, ext, operator,
+                         stored)
+    except BaseException:
+        for p in stored:
+            p.unlink(missing_ok=True)
+        raise
+
+
+def _add_note(context: str, task_id: int, text: str, actor: Actor, photo_data: bytes | None,
+              photo_dir: Path | None, ext: str | None, operator: bool,
+              stored: list[Path]) -> dict[str, Any]:
     with db.unit_of_work() as s:
         task = _task(s, context, task_id, lock=True)
         if task.status in CLOSED:
@@ -435,6 +454,12 @@ def add_note(
         if not operator:
             _my_current(s, task, actor)
         now = context_row(s, context).clock().now()
+        photo = None
+        if ext is not None and photo_data is not None:
+            if photo_dir is None:
+                raise ValidationFailed(_l("Photos cannot be stored here."))
+            photo = photos.store(photo_data, ext, photo_dir)
+            stored.append(photo_dir / photo)
         note = TaskNote(context=context, task_id=task.id, author=actor.name,
                         text=text.strip(), photo=photo, at=now)
         s.add(note)

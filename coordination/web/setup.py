@@ -54,6 +54,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(plan_pages.bp)
     app.register_blueprint(plan_api.bp)
     csrf.exempt(plan_api.bp)
+    from . import roster_api, roster_pages  # roster
+
+    app.register_blueprint(roster_pages.bp)
+    app.register_blueprint(roster_api.bp)
+    csrf.exempt(roster_api.bp)
 
     @app.errorhandler(CoordinationError)
     def _domain(exc: CoordinationError) -> tuple[Any, int]:
