@@ -12,10 +12,10 @@ from coordination.contexts import Context, ContextKind
 from coordination.events import Actor
 from coordination.extensions import db
 from coordination.roster import manage
+from tests.conftest import PASSWORD
 
 ADMIN = Actor(kind="user", id=None, name="admin-test")
 _n = itertools.count(1)
-PASSWORD = "correct horse battery staple"
 
 
 @dataclass

@@ -9,7 +9,7 @@ Escalation steps are fired by :func:`fire_step`, which the sweeper
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -278,6 +278,10 @@ def create_task_in(
     return task_dict(s, task)
 
 
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
 def task_dict(s: Session, task: Task, *, notes: bool = False) -> dict[str, Any]:
     """A task as pages, the API and its events show it, with the whole chain."""
     agency = s.get(Agency, task.agency_id)
@@ -295,7 +299,7 @@ def task_dict(s: Session, task: Task, *, notes: bool = False) -> dict[str, Any]:
         st = fired_by_index.get(i)
         chain.append({
             "index": i, "target": step["target"], "wait_minutes": step["wait_minutes"],
-            "fired_at": st.at.isoformat() if st else None,
+            "fired_at": _iso(st.at) if st else None,
             "reason": st.reason if st else None,
             "officers": [people[o].name for o in (st.officer_ids if st else []) if o in people],
             "current": i == task.step_index,
@@ -306,22 +310,22 @@ def task_dict(s: Session, task: Task, *, notes: bool = False) -> dict[str, Any]:
         "role": task.role, "title": task.title, "details": task.details,
         "source": task.source, "source_ref": task.source_ref,
         "incident_ref": task.incident_ref,
-        "due_at": task.due_at.isoformat() if task.due_at else None,
-        "ack_deadline": task.ack_deadline.isoformat() if task.ack_deadline else None,
+        "due_at": _iso(task.due_at) if task.due_at else None,
+        "ack_deadline": _iso(task.ack_deadline) if task.ack_deadline else None,
         "status": task.status, "ack_mode": task.ack_mode, "quorum": task.quorum,
         "ack_expiry_minutes": task.ack_expiry_minutes,
         "step_index": task.step_index, "step_seq": task.step_seq,
-        "next_escalation_at": (task.next_escalation_at.isoformat()
+        "next_escalation_at": (_iso(task.next_escalation_at)
                                if task.next_escalation_at else None),
-        "created_at": task.created_at.isoformat(),
-        "acknowledged_at": task.acknowledged_at.isoformat() if task.acknowledged_at else None,
-        "closed_at": task.closed_at.isoformat() if task.closed_at else None,
+        "created_at": _iso(task.created_at),
+        "acknowledged_at": _iso(task.acknowledged_at) if task.acknowledged_at else None,
+        "closed_at": _iso(task.closed_at) if task.closed_at else None,
         "created_by": task.created_by, "chain": chain,
         "assignees": [
             {"officer_id": a.officer_id, "name": people[a.officer_id].name,
              "user_id": people[a.officer_id].user_id, "step_seq": a.step_seq,
              "current": a.step_seq == task.step_seq, "status": a.status,
-             "acknowledged_at": a.acknowledged_at.isoformat() if a.acknowledged_at else None,
+             "acknowledged_at": _iso(a.acknowledged_at) if a.acknowledged_at else None,
              "reason": a.reason}
             for a in rows if a.officer_id in people
         ],
@@ -329,7 +333,7 @@ def task_dict(s: Session, task: Task, *, notes: bool = False) -> dict[str, Any]:
     if notes:
         body["notes"] = [
             {"id": n.id, "author": n.author, "text": n.text, "photo": n.photo,
-             "at": n.at.isoformat()}
+             "at": _iso(n.at)}
             for n in s.scalars(select(TaskNote).where(TaskNote.task_id == task.id)
                                .order_by(TaskNote.id))
         ]
