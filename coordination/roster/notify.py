@@ -196,7 +196,7 @@ def claim_due(limit: int = 20) -> list[int]:
         due = list(s.execute(
             select(Delivery.id, Delivery.next_attempt_at)
             .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
-            .order_by(Delivery.next_attempt_at).limit(limit)
+            .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
         ))
         for did, seen in due:
             res = s.execute(
