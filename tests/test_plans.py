@@ -196,3 +196,43 @@ def test_cli_validate_shipped_plans_passes():
     result = CliRunner().invoke(main, ["plans", "validate", "--no-catalogue", str(PLANS)])
     assert result.exit_code == 0, result.output
     assert f"{len(SHIPPED)} of {len(SHIPPED)} plan files valid" in result.output
+
+
+def test_event_coverage_finds_the_venue_out_of_reach():
+    from coordination.plans.cover import coverage, load_events, staffing
+
+    valid, invalid = load_events(PLANS / "events")
+    assert invalid == []
+    ev = valid["14th-winter-games-ulanqab"].plan
+    result = coverage(ev)
+    # The Daihai standby ambulance is held only until the 18th: the 19th is uncovered.
+    assert [g["session"] for g in result["gaps"]] == ["d3-alpine"]
+    covered = {r["session"]: r for r in result["sessions"] if r["ok"]}
+    assert covered["d2-alpine"]["standby"] == "daihai-a3"
+    assert all(r["minutes"] <= ev.target_minutes for r in covered.values())
+    assert staffing(ev)[0]["roles"] == {"doctor": 5, "nurse": 6, "ambulance_crew": 6}
+
+
+def test_event_coverage_uses_distance_detour_and_speed(tmp_path):
+    from coordination.plans.cover import coverage, load_events
+
+    text = (PLANS / "events" / "14th-winter-games-ulanqab.yaml").read_text(encoding="utf-8")
+    # Move the ice hall's standby ambulance ~2.2 km east: 2.2 km x 1.4 at 40 km/h ≈ 4.6 min.
+    text = text.replace("lon: 113.1305\n    lat: 41.0365", "lon: 113.1580\n    lat: 41.0350")
+    (tmp_path / "ev.yaml").write_text(text, encoding="utf-8")
+    valid, _ = load_events(tmp_path)
+    rows = {r["session"]: r for r in coverage(valid["14th-winter-games-ulanqab"].plan)["sessions"]}
+    assert not rows["d1-short-track"]["ok"] and 4 < rows["d1-short-track"]["minutes"] < 5.5
+
+
+def test_event_file_errors_have_lines(tmp_path):
+    from coordination.plans.cover import load_events
+
+    text = (PLANS / "events" / "14th-winter-games-ulanqab.yaml").read_text(encoding="utf-8")
+    text = text.replace("venue: jining-ice-hall\n    title: {zh: \"短道速滑决赛\"",
+                        "venue: nowhere\n    title: {zh: \"短道速滑决赛\"")
+    (tmp_path / "ev.yaml").write_text(text, encoding="utf-8")
+    _valid, invalid = load_events(tmp_path)
+    [error] = invalid[0].errors
+    assert error.field == "sessions.3.venue" and "unknown venue" in error.message
+    assert error.line == _line_of(text, "venue: nowhere")

@@ -200,3 +200,17 @@ def test_api_and_pages(app, make_user, auth, tmp_path):
     assert 'id="invalid-plans"' in listing.text and "plans/broken.yaml:3" in listing.text
     invalid = admin.client.get("/api/plans").get_json()["invalid"]
     assert invalid[0]["file"] == "plans/broken.yaml" and invalid[0]["errors"][0]["line"] == 3
+
+
+def test_event_cover_pages(make_user, auth):
+    make_user("liaison", username="li")
+    auth.login("li")
+    listing = auth.client.get("/plans/events")
+    assert listing.status_code == 200 and "14th-winter-games-ulanqab" in listing.text
+    page = auth.client.get("/plans/events/14th-winter-games-ulanqab")
+    assert page.status_code == 200
+    assert 'data-session="d3-alpine" data-ok="no"' in page.text
+    assert 'data-session="d2-alpine" data-ok="yes"' in page.text
+    body = auth.client.get("/api/plans/events/14th-winter-games-ulanqab").get_json()
+    assert [g["session"] for g in body["coverage"]["gaps"]] == ["d3-alpine"]
+    assert auth.client.get("/api/plans/events/nope").status_code == 404

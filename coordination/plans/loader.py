@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .schema import Plan
 
@@ -45,7 +45,7 @@ class LoadResult:
 
     path: str
     file_hash: str
-    plan: Plan | None
+    plan: Any
     errors: tuple[PlanError, ...] = field(default_factory=tuple)
 
     @property
@@ -166,8 +166,16 @@ def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Pa
     return problems
 
 
-def load_text(text: str, *, name: str, catalogue: frozenset[str] | None = None) -> LoadResult:
-    """Validate one plan's text; ``catalogue`` is the set of stock item codes, if known."""
+Checks = Callable[[Any], list[tuple[Path_, str]]]
+
+
+def load_text(text: str, *, name: str, catalogue: frozenset[str] | None = None,
+              model: type[BaseModel] = Plan, checks: Checks | None = None) -> LoadResult:
+    """Validate one plan's text; ``catalogue`` is the set of stock item codes, if known.
+
+    ``model`` and ``checks`` let other plan-like files (event cover plans) reuse the
+    line-tracking parse; ``LoadResult.plan`` then holds that model.
+    """
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     try:
         data, lines = parse(text)
@@ -188,7 +196,7 @@ def load_text(text: str, *, name: str, catalogue: frozenset[str] | None = None) 
         return LoadResult(name, digest, None,
                           (PlanError(name, 1, "", "a plan file must be a mapping"),))
     try:
-        plan = Plan.model_validate(data)
+        plan = model.model_validate(data)
     except ValidationError as exc:
         errors = []
         for e in exc.errors():
@@ -197,7 +205,12 @@ def load_text(text: str, *, name: str, catalogue: frozenset[str] | None = None) 
             errors.append(PlanError(name, lines.line_of(loc), _dotted(loc), message))
         errors.sort(key=lambda e: e.line)
         return LoadResult(name, digest, None, tuple(errors))
-    problems = _cross_checks(plan, catalogue)
+    if checks is not None:
+        problems = checks(plan)
+    elif isinstance(plan, Plan):
+        problems = _cross_checks(plan, catalogue)
+    else:
+        problems = []
     if problems:
         errors = sorted((PlanError(name, lines.line_of(p), _dotted(p), m) for p, m in problems),
                         key=lambda e: e.line)
@@ -206,7 +219,8 @@ def load_text(text: str, *, name: str, catalogue: frozenset[str] | None = None) 
 
 
 def load_file(path: Path, *, catalogue: frozenset[str] | None = None,
-              name: str | None = None) -> LoadResult:
+              name: str | None = None, model: type[BaseModel] = Plan,
+              checks: Checks | None = None) -> LoadResult:
     shown = name or str(path)
     try:
         raw = path.read_bytes()
@@ -217,7 +231,7 @@ def load_file(path: Path, *, catalogue: frozenset[str] | None = None,
     except UnicodeDecodeError as exc:
         return LoadResult(shown, hashlib.sha256(raw).hexdigest(), None,
                           (PlanError(shown, 1, "", f"not UTF-8 text: {exc.reason}"),))
-    return load_text(text, name=shown, catalogue=catalogue)
+    return load_text(text, name=shown, catalogue=catalogue, model=model, checks=checks)
 
 
 def plan_files(paths: Iterable[Path]) -> list[Path]:

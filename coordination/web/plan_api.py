@@ -13,6 +13,7 @@ from flask import Blueprint, jsonify, request
 from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..contexts import LIVE
+from ..plans import cover
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
@@ -39,6 +40,21 @@ def index() -> Any:
 @api(Permission.VIEW_READINESS)
 def readiness() -> Any:
     return jsonify(plan_readiness.readiness(context=_context()))
+
+
+@bp.route("/events")
+@api(Permission.VIEW_PLANS)
+def events() -> Any:
+    body = cover.events_overview()
+    if not allowed(principal(), Permission.VIEW_PLAN_ERRORS):
+        body.pop("invalid")
+    return jsonify(body)
+
+
+@bp.route("/events/<event_id>")
+@api(Permission.VIEW_PLANS)
+def event(event_id: str) -> Any:
+    return jsonify(cover.event_view(event_id))
 
 
 @bp.route("/activations/<int:activation_id>")

@@ -21,6 +21,7 @@ from ..auth.roles import Permission
 from ..contexts import LIVE
 from ..errors import CoordinationError, ValidationFailed
 from ..feed import feed_bootstrap
+from ..plans import cover
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.models import SUBJECT_LABELS, SubjectKind
@@ -71,6 +72,20 @@ def index() -> str:
 def readiness() -> str:
     return render_template("plans/readiness.html",
                            data=plan_readiness.readiness(context=LIVE), **_common())
+
+
+@bp.route("/events")
+@page(Permission.VIEW_PLANS)
+def events() -> str:
+    return render_template("plans/events.html", data=cover.events_overview(),
+                           show_invalid=allowed(principal(), Permission.VIEW_PLAN_ERRORS),
+                           **_common())
+
+
+@bp.route("/events/<event_id>")
+@page(Permission.VIEW_PLANS)
+def event(event_id: str) -> str:
+    return render_template("plans/event.html", ev=cover.event_view(event_id), **_common())
 
 
 @bp.route("/<plan_id>")
