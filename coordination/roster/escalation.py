@@ -14,6 +14,8 @@ a column, a restart fires what fell due while it was down at once.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +32,8 @@ from .models import Assignee, AssigneeStatus, Task, TaskStatus
 from .service import fire_step, task_audience, task_dict
 
 log = logging.getLogger(__name__)
-SYSTEM = Actor.system("escalation")
+# The process that fired a step is in the event log (audit, and the two-process test).
+SYSTEM = Actor.system(f"escalation@{socket.gethostname()}:{os.getpid()}")
 BATCH = 200
 
 
