@@ -115,6 +115,10 @@ def test_stand_down_summarises_and_frees_the_incident(drill):
     summary = done["summary"]
     assert summary["tasks"] == len(rows) and summary["duration_minutes"] == 180
     assert summary["by_state"]["cancelled"] == 1
+    # The other roster tasks are cancelled: nobody is paged for a closed response.
+    others = [r["roster_task_id"] for r in rows if r["roster_task_id"] and r is not ems]
+    assert summary["cancelled_on_stand_down"] == len(others) > 0
+    assert {roster.get_task(context=drill, task_id=i)["status"] for i in others} == {"cancelled"}
     with pytest.raises(Conflict):
         plans.change_level(activation_id=body["id"], actor=OPERATOR, context=drill,
                            data=LevelChangeIn(level=Level.III))

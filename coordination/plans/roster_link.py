@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import events
+from ..errors import Conflict
 from ..events import Actor
 from ..roster import service as roster
 from ..roster.models import Agency, Assignee, Officer
@@ -60,6 +61,15 @@ def create_task(s: Session, *, context: str, agency: str, role: str, task: Task,
         due_at=due_at, ack_deadline=ack_deadline, source="plan", source_ref=source_ref[:120],
         incident_ref=incident_ref[:120], actor=actor)
     return int(created["id"])
+
+
+def cancel_tasks(ids: list[int], *, context: str, actor: Actor) -> None:
+    """Cancel roster tasks a stood-down activation left open (closed ones are skipped)."""
+    for task_id in ids:
+        try:
+            roster.cancel_task(context=context, task_id=task_id, actor=actor)
+        except Conflict:
+            continue  # closed meanwhile by its officer: nothing to cancel
 
 
 def task_states(s: Session, ids: list[int]) -> dict[int, dict[str, Any]]:

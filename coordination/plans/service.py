@@ -157,7 +157,12 @@ def change_level(*, activation_id: int, data: LevelChangeIn, actor: Actor,
 
 def stand_down(*, activation_id: int, data: StandDownIn, actor: Actor,
                context: str = LIVE) -> dict[str, Any]:
-    """Close the activation with a summary of what was done, late or left open."""
+    """Close the activation with a summary of what was done, late or left open.
+
+    Roster tasks still open are then cancelled through the roster's own service
+    (one transaction each, after this one commits), so nobody keeps being paged
+    for a response that is over; the summary records their state before that.
+    """
     with db.unit_of_work() as s:
         a = _activation(s, activation_id, context)
         if a.status != ActivationStatus.ACTIVE.value:
@@ -178,10 +183,14 @@ def stand_down(*, activation_id: int, data: StandDownIn, actor: Actor,
         a.status = ActivationStatus.STOOD_DOWN.value
         a.active_key = None
         a.stood_down_at, a.stood_down_by, a.summary = now, actor.name, summary
+        open_ids = [r["roster_task_id"] for r in rows
+                    if r["roster_task_id"] and r["state"] in ("open", "acknowledged")]
+        summary["cancelled_on_stand_down"] = len(open_ids)
         body = _summary(a) | {"summary": summary}
         events.append(s, context=context, type="plan.stood_down", actor=actor,
                       audience=AUDIENCE, subject=("plan_activation", a.id), payload=body)
-        return body
+    roster_link.cancel_tasks(open_ids, context=context, actor=actor)
+    return body
 
 
 def _summary(a: PlanActivation) -> dict[str, Any]:
