@@ -180,6 +180,8 @@ def coverage(ev: EventCover) -> dict[str, Any]:
     shapes = {v.id: shapely.transform(Polygon(v.polygon), to_m) for v in ev.venues}
     points = {a.id: shapely.transform(Point(a.lon, a.lat), to_m) for a in ev.standby}
     metres_per_min = ev.speed_kmh * 1000 / 60
+    venue_names = {v.id: v.name.model_dump() for v in ev.venues}
+    standby_names = {a.id: a.name.model_dump() for a in ev.standby}
     rows = []
     for s in sorted(ev.sessions, key=lambda x: (x.start, x.venue)):
         best: tuple[float, str] | None = None
@@ -192,7 +194,9 @@ def coverage(ev: EventCover) -> dict[str, Any]:
         rows.append({
             "session": s.id, "venue": s.venue, "title": s.title.model_dump(),
             "start": s.start.isoformat(), "end": s.end.isoformat(),
+            "venue_name": venue_names[s.venue],
             "standby": best[1] if best else None,
+            "standby_name": standby_names[best[1]] if best else None,
             "minutes": round(best[0], 1) if best else None,
             "ok": best is not None and best[0] <= ev.target_minutes,
         })

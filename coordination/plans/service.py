@@ -208,6 +208,7 @@ def _task_rows(s: Session, a: PlanActivation, now: datetime) -> list[dict[str, A
     states = roster_link.task_states(s, [r.roster_task_id for r in rows if r.roster_task_id])
     plan = Plan.model_validate(a.snapshot)
     plan_levels = {t.id: [lv.value for lv in plan.task_levels(t)] for _p, t in plan.tasks()}
+    titles = {r.id: r.title.model_dump() for r in plan.roles}
     out = []
     for r in rows:
         st = states.get(r.roster_task_id or -1, {})
@@ -217,6 +218,7 @@ def _task_rows(s: Session, a: PlanActivation, now: datetime) -> list[dict[str, A
         out.append({
             "id": r.id, "task_id": r.plan_task_id, "phase_id": r.phase_id,
             "title_zh": r.title_zh, "title_en": r.title_en, "role": r.owner_role,
+            "role_title": titles.get(r.owner_role, {"zh": r.owner_role, "en": r.owner_role}),
             "agency": r.agency, "added_at_level": r.added_at_level,
             "due_at": r.due_at.isoformat(), "ack_due_at": r.ack_due_at.isoformat(),
             "roster_task_id": r.roster_task_id, "state": state,
@@ -233,8 +235,9 @@ def _task_rows(s: Session, a: PlanActivation, now: datetime) -> list[dict[str, A
 def _progress(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     per: dict[str, dict[str, Any]] = {}
     for r in rows:
-        p = per.setdefault(r["agency"], {"agency": r["agency"], "total": 0, "done": 0,
-                                         "acknowledged": 0, "overdue": 0})
+        p = per.setdefault(r["agency"], {"agency": r["agency"], "name": r["role_title"],
+                                         "total": 0, "done": 0, "acknowledged": 0,
+                                         "overdue": 0})
         p["total"] += 1
         p["done"] += r["state"] == "done"
         p["acknowledged"] += r["state"] in ("acknowledged", "done")

@@ -33,7 +33,7 @@
         tr.className = (t.overdue || t.ack_overdue ? "bad " : "") + (t.in_level ? "" : "beyond");
         cell(tr, ph.title[labels.lang]);
         cell(tr, t["title_" + labels.lang]);
-        var owner = cell(tr, "");
+        var owner = cell(tr, t.role_title[labels.lang] + " ");
         var code = document.createElement("code");
         code.textContent = t.agency;
         owner.appendChild(code);
@@ -52,7 +52,7 @@
     var rows = a.progress.map(function (p) {
       var tr = document.createElement("tr");
       if (p.overdue) tr.className = "bad";
-      var agency = cell(tr, "");
+      var agency = cell(tr, p.name[labels.lang] + " ");
       var code = document.createElement("code");
       code.textContent = p.agency;
       agency.appendChild(code);
