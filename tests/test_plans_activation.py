@@ -218,3 +218,16 @@ def test_event_cover_pages(make_user, auth):
     body = auth.client.get("/api/plans/events/14th-winter-games-ulanqab").get_json()
     assert [g["session"] for g in body["coverage"]["gaps"]] == ["d3-alpine"]
     assert auth.client.get("/api/plans/events/nope").status_code == 404
+
+
+def test_drill_activations_stay_out_of_live(drill, make_user, auth):
+    body = _activate(drill)
+    assert plans.list_activations(context="live") == []
+    assert [a["id"] for a in plans.list_activations(context=drill)] == [body["id"]]
+    make_user("trainer", username="tr")
+    auth.login("tr")
+    assert auth.client.get(f"/api/plans/activations/{body['id']}").status_code == 404
+    seen = auth.client.get(f"/api/plans/activations/{body['id']}?context={drill}")
+    assert seen.status_code == 200 and seen.get_json()["subject_ref"] == "FP-2026-001"
+    # The same incident reference may be active in live and in a drill at once.
+    _activate("live")
