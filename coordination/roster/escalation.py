@@ -29,12 +29,12 @@ from ..events import Actor
 from ..extensions import db, socketio
 from . import notify
 from .models import Assignee, AssigneeStatus, Task, TaskStatus
-from .service import fire_step, task_audience, task_dict
+from .service import fire_steps, task_audience, task_dict
 
 log = logging.getLogger(__name__)
 # The process that fired a step is in the event log (audit, and the two-process test).
 SYSTEM = Actor.system(f"escalation@{socket.gethostname()}:{os.getpid()}")
-BATCH = 200
+BATCH = 100
 
 
 def _clocks(s: Session) -> dict[str, datetime]:
@@ -56,17 +56,6 @@ def _expire_ack(s: Session, task: Task, now: datetime) -> None:
                   payload=task_dict(s, task))
 
 
-def _advance(s: Session, task: Task, now: datetime) -> str:
-    if task.status == TaskStatus.ACKNOWLEDGED:
-        _expire_ack(s, task, now)
-        return "expired"
-    if task.status != TaskStatus.OPEN or task.step_index + 1 >= len(task.chain):
-        task.next_escalation_at = None
-        return "finished"
-    fire_step(s, task, task.step_index + 1, reason="timeout", now=now, actor=SYSTEM)
-    return "escalated"
-
-
 def sweep_once(limit: int = BATCH) -> dict[str, int]:
     """Fire every due deadline (in batches); returns counts of what happened."""
     counts = {"escalated": 0, "expired": 0, "finished": 0}
@@ -77,26 +66,38 @@ def sweep_once(limit: int = BATCH) -> dict[str, int]:
 
 
 def _sweep_batch(limit: int, counts: dict[str, int]) -> int:
+    """Claim up to ``limit`` due tasks in one transaction and move each on one step."""
     with db.unit_of_work() as s:
         pg = s.get_bind().dialect.name == "postgresql"
         handled = 0
         for context, now in _clocks(s).items():
-            q = (select(Task).where(Task.context == context, Task.next_escalation_at <= now)
+            q = (select(Task.id).where(Task.context == context, Task.next_escalation_at <= now)
                  .order_by(Task.next_escalation_at).limit(limit - handled))
             if pg:
                 q = q.with_for_update(skip_locked=True)
-            for task in list(s.scalars(q)):
-                seen = task.next_escalation_at
-                claimed = s.execute(
-                    update(Task).where(Task.id == task.id, Task.next_escalation_at == seen)
-                    .values(next_escalation_at=None)
-                    .execution_options(synchronize_session=False)
-                ).rowcount  # type: ignore[attr-defined]
-                if claimed != 1:
-                    continue
-                task.next_escalation_at = None
-                counts[_advance(s, task, now)] += 1
-                handled += 1
+            due = list(s.scalars(q))
+            if not due:
+                continue
+            # The claim: only rows still due are taken, each by exactly one transaction.
+            claimed = list(s.scalars(
+                update(Task).where(Task.id.in_(due), Task.next_escalation_at <= now)
+                .values(next_escalation_at=None).returning(Task.id)
+                .execution_options(synchronize_session=False)))
+            tasks = list(s.scalars(select(Task).where(Task.id.in_(claimed))
+                                   .order_by(Task.id).execution_options(populate_existing=True)))
+            moving = []
+            for task in tasks:
+                if task.status == TaskStatus.ACKNOWLEDGED:
+                    _expire_ack(s, task, now)
+                    counts["expired"] += 1
+                elif task.status != TaskStatus.OPEN or task.step_index + 1 >= len(task.chain):
+                    counts["finished"] += 1
+                else:
+                    moving.append((task, task.step_index + 1))
+            if moving:
+                fire_steps(s, moving, reason="timeout", now=now, actor=SYSTEM)
+                counts["escalated"] += len(moving)
+            handled += len(tasks)
             if handled >= limit:
                 break
         return handled

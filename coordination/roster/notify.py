@@ -154,9 +154,11 @@ def build_channel(kind: str, config: dict[str, Any], secret: str = "") -> Channe
 def enqueue_step(
     s: Session, *, task: Task, agency: Agency, officers: dict[int, Officer],
     step: dict[str, Any], reason: str, now: datetime,
+    configs: dict[str, ChannelConfig] | None = None,
 ) -> int:
     """Queue the outbound messages of one fired step; returns how many."""
-    configs = channel_configs(s, task.context)
+    if configs is None:
+        configs = channel_configs(s, task.context)
     payload = {
         "task_id": task.id, "context": task.context, "agency": agency.code,
         "title": task.title, "details": task.details, "incident_ref": task.incident_ref,

@@ -187,6 +187,7 @@ def _step_officers(s: Session, task: Task, agency: Agency, target: str,
 
 
 def task_audience(s: Session, task: Task) -> list[str]:
+    """Operators, trainers and every officer the task was ever addressed to."""
     officer_ids = set(s.scalars(select(Assignee.officer_id).where(Assignee.task_id == task.id)))
     users = {o.user_id for o in _officers(s, officer_ids).values() if o.user_id}
     return sorted(set(OPS_AUDIENCE) | {f"user:{u}" for u in users})
@@ -196,38 +197,80 @@ def fire_step(
     s: Session, task: Task, index: int, *, reason: str, now: datetime, actor: Actor,
 ) -> TaskStep:
     """Address step ``index`` of the task's chain, notify it and set the next deadline."""
-    agency = s.get(Agency, task.agency_id)
-    assert agency is not None
-    index = min(index, len(task.chain) - 1)
-    step = task.chain[index]
-    officer_ids = _step_officers(s, task, agency, step["target"], now)
-    task.step_index = index
-    task.step_seq += 1
-    fired = TaskStep(context=task.context, task_id=task.id, seq=task.step_seq,
-                     step_index=index, target=step["target"], reason=reason, at=now,
-                     officer_ids=officer_ids)
-    s.add(fired)
-    for oid in officer_ids:
-        s.add(Assignee(context=task.context, task_id=task.id, officer_id=oid,
-                       step_seq=task.step_seq, status=AssigneeStatus.PENDING))
-    if index + 1 >= len(task.chain):
-        task.next_escalation_at = None  # the last step: nothing further to wait for
-    elif not officer_ids:
-        task.next_escalation_at = now  # nobody to wait for (a gap): on at once
-    elif index == 0 and reason == "created" and task.ack_deadline is not None:
-        task.next_escalation_at = task.ack_deadline
-    else:
-        task.next_escalation_at = now + timedelta(minutes=step["wait_minutes"])
+    return fire_steps(s, [(task, index)], reason=reason, now=now, actor=actor)[0]
+
+
+def fire_steps(
+    s: Session, items: list[tuple[Task, int]], *, reason: str, now: datetime, actor: Actor,
+) -> list[TaskStep]:
+    """:func:`fire_step` for many tasks in one go (the sweeper's batch).
+
+    Who is on duty is worked out once per (agency, role, target), rows are flushed
+    together and the tasks' dicts built from four queries, so a batch of hundreds
+    costs a few statements per task: the event and nothing else.
+    """
+    duty: dict[tuple[int, str | None, str], list[int]] = {}
+    fired: list[TaskStep] = []
+    for task, wanted in items:
+        agency = s.get(Agency, task.agency_id)
+        assert agency is not None
+        index = min(wanted, len(task.chain) - 1)
+        step = task.chain[index]
+        key = (agency.id, task.role, step["target"])
+        if key not in duty:
+            duty[key] = _step_officers(s, task, agency, step["target"], now)
+        officer_ids = duty[key]
+        task.step_index = index
+        task.step_seq += 1
+        row = TaskStep(context=task.context, task_id=task.id, seq=task.step_seq,
+                       step_index=index, target=step["target"], reason=reason, at=now,
+                       officer_ids=officer_ids)
+        s.add(row)
+        fired.append(row)
+        s.add_all([Assignee(context=task.context, task_id=task.id, officer_id=oid,
+                            step_seq=task.step_seq, status=AssigneeStatus.PENDING)
+                   for oid in officer_ids])
+        if index + 1 >= len(task.chain):
+            task.next_escalation_at = None  # the last step: nothing further to wait for
+        elif not officer_ids:
+            task.next_escalation_at = now  # nobody to wait for (a gap): on at once
+        elif index == 0 and reason == "created" and task.ack_deadline is not None:
+            task.next_escalation_at = task.ack_deadline
+        else:
+            task.next_escalation_at = now + timedelta(minutes=step["wait_minutes"])
     s.flush()
-    body = task_dict(s, task) | {"step": {"index": index, "target": step["target"],
-                                          "reason": reason, "officer_ids": officer_ids}}
-    events.append(
-        s, context=task.context, type="task.created" if reason == "created" else "task.escalated",
-        actor=actor, audience=task_audience(s, task), subject=("task", task.id), payload=body,
-    )
-    notify.enqueue_step(s, task=task, agency=agency, officers=_officers(s, set(officer_ids)),
-                        step=step, reason=reason, now=now)
+    tasks = [task for task, _ in items]
+    bodies = task_dicts(s, tasks)
+    people = _officers(s, {o for ids in duty.values() for o in ids})
+    configs = notify.channel_configs(s, tasks[0].context) if tasks else {}
+    with s.no_autoflush:  # the events and deliveries go out in one batched flush
+        _announce(s, tasks, fired, bodies, people, configs, reason=reason, now=now,
+                  actor=actor)
     return fired
+
+
+def _announce(s: Session, tasks: list[Task], fired: list[TaskStep],
+              bodies: dict[int, dict[str, Any]], people: dict[int, Officer],
+              configs: dict[str, Any], *, reason: str, now: datetime, actor: Actor) -> None:
+    for task, row in zip(tasks, fired, strict=True):
+        body = bodies[task.id] | {"step": {"index": row.step_index, "target": row.target,
+                                           "reason": reason, "officer_ids": row.officer_ids}}
+        events.append(
+            s, context=task.context,
+            type="task.created" if reason == "created" else "task.escalated",
+            actor=actor, audience=_audience_of(body), subject=("task", task.id), payload=body,
+        )
+        agency = s.get(Agency, task.agency_id)
+        assert agency is not None
+        notify.enqueue_step(s, task=task, agency=agency,
+                            officers={o: people[o] for o in row.officer_ids if o in people},
+                            step=task.chain[row.step_index], reason=reason, now=now,
+                            configs=configs)
+
+
+def _audience_of(body: dict[str, Any]) -> list[str]:
+    users = {a["user_id"] for a in body["assignees"] if a["user_id"]}
+    return sorted(set(OPS_AUDIENCE) | {f"user:{u}" for u in users})
 
 
 def create_task(
@@ -284,16 +327,41 @@ def _iso(value: datetime) -> str:
 
 def task_dict(s: Session, task: Task, *, notes: bool = False) -> dict[str, Any]:
     """A task as pages, the API and its events show it, with the whole chain."""
-    agency = s.get(Agency, task.agency_id)
-    assert agency is not None
-    steps = list(s.scalars(select(TaskStep).where(TaskStep.task_id == task.id)
-                           .order_by(TaskStep.seq)))
-    rows = list(s.scalars(select(Assignee).where(Assignee.task_id == task.id)
-                          .order_by(Assignee.step_seq, Assignee.id)))
-    people = _officers(s, {a.officer_id for a in rows})
-    fired_by_index: dict[int, TaskStep] = {}
-    for st in steps:
-        fired_by_index[st.step_index] = st
+    body = task_dicts(s, [task])[task.id]
+    if notes:
+        body["notes"] = [
+            {"id": n.id, "author": n.author, "text": n.text, "photo": n.photo,
+             "at": _iso(n.at)}
+            for n in s.scalars(select(TaskNote).where(TaskNote.task_id == task.id)
+                               .order_by(TaskNote.id))
+        ]
+    return body
+
+
+def task_dicts(s: Session, tasks: list[Task]) -> dict[int, dict[str, Any]]:
+    """Dicts of many tasks from four queries (agencies, steps, assignees, officers)."""
+    if not tasks:
+        return {}
+    ids = [t.id for t in tasks]
+    agencies = {a.id: a for a in s.scalars(select(Agency).where(
+        Agency.id.in_({t.agency_id for t in tasks})))}
+    steps: dict[int, list[TaskStep]] = {}
+    for st in s.scalars(select(TaskStep).where(TaskStep.task_id.in_(ids))
+                        .order_by(TaskStep.seq)):
+        steps.setdefault(st.task_id, []).append(st)
+    rows: dict[int, list[Assignee]] = {}
+    for a in s.scalars(select(Assignee).where(Assignee.task_id.in_(ids))
+                       .order_by(Assignee.step_seq, Assignee.id)):
+        rows.setdefault(a.task_id, []).append(a)
+    people = _officers(s, {a.officer_id for group in rows.values() for a in group}
+                       | {o for group in steps.values() for st in group for o in st.officer_ids})
+    return {t.id: _one_dict(t, agencies[t.agency_id], steps.get(t.id, []), rows.get(t.id, []),
+                            people) for t in tasks}
+
+
+def _one_dict(task: Task, agency: Agency, steps: list[TaskStep], rows: list[Assignee],
+              people: dict[int, Officer]) -> dict[str, Any]:
+    fired_by_index = {st.step_index: st for st in steps}
     chain = []
     for i, step in enumerate(task.chain):
         st = fired_by_index.get(i)
@@ -304,40 +372,28 @@ def task_dict(s: Session, task: Task, *, notes: bool = False) -> dict[str, Any]:
             "officers": [people[o].name for o in (st.officer_ids if st else []) if o in people],
             "current": i == task.step_index,
         })
-    body: dict[str, Any] = {
+    opt = lambda v: _iso(v) if v else None  # noqa: E731
+    return {
         "id": task.id, "context": task.context, "agency_code": agency.code,
         "agency_name_zh": agency.name_zh, "agency_name_en": agency.name_en,
         "role": task.role, "title": task.title, "details": task.details,
         "source": task.source, "source_ref": task.source_ref,
-        "incident_ref": task.incident_ref,
-        "due_at": _iso(task.due_at) if task.due_at else None,
-        "ack_deadline": _iso(task.ack_deadline) if task.ack_deadline else None,
+        "incident_ref": task.incident_ref, "due_at": opt(task.due_at),
+        "ack_deadline": opt(task.ack_deadline),
         "status": task.status, "ack_mode": task.ack_mode, "quorum": task.quorum,
         "ack_expiry_minutes": task.ack_expiry_minutes,
         "step_index": task.step_index, "step_seq": task.step_seq,
-        "next_escalation_at": (_iso(task.next_escalation_at)
-                               if task.next_escalation_at else None),
-        "created_at": _iso(task.created_at),
-        "acknowledged_at": _iso(task.acknowledged_at) if task.acknowledged_at else None,
-        "closed_at": _iso(task.closed_at) if task.closed_at else None,
-        "created_by": task.created_by, "chain": chain,
+        "next_escalation_at": opt(task.next_escalation_at),
+        "created_at": _iso(task.created_at), "acknowledged_at": opt(task.acknowledged_at),
+        "closed_at": opt(task.closed_at), "created_by": task.created_by, "chain": chain,
         "assignees": [
             {"officer_id": a.officer_id, "name": people[a.officer_id].name,
              "user_id": people[a.officer_id].user_id, "step_seq": a.step_seq,
              "current": a.step_seq == task.step_seq, "status": a.status,
-             "acknowledged_at": _iso(a.acknowledged_at) if a.acknowledged_at else None,
-             "reason": a.reason}
+             "acknowledged_at": opt(a.acknowledged_at), "reason": a.reason}
             for a in rows if a.officer_id in people
         ],
     }
-    if notes:
-        body["notes"] = [
-            {"id": n.id, "author": n.author, "text": n.text, "photo": n.photo,
-             "at": _iso(n.at)}
-            for n in s.scalars(select(TaskNote).where(TaskNote.task_id == task.id)
-                               .order_by(TaskNote.id))
-        ]
-    return body
 
 
 def _task(s: Session, context: str, task_id: int, *, lock: bool = False) -> Task:
