@@ -173,3 +173,19 @@ def test_on_duty_api_and_page(app, client, auth, make_user):
     page = client.get("/roster?at=2026-11-03T10:00")
     assert page.status_code == 200
     assert "P2-cdc" in page.text
+
+
+def test_demo_seeds_every_agency_with_rosters_and_a_gap(app):
+    from coordination.demo import load_demo
+    from coordination.roster import queries
+    from coordination.roster.demo import AGENCIES
+
+    load_demo()
+    load_demo()  # idempotent
+    board = queries.board(context="live")
+    assert [a["code"] for a in board["agencies"]] == [a[0] for a in AGENCIES]
+    assert all(a["primary"] and a["backup"] for a in board["agencies"])
+    cdc = board["agencies"][0]
+    assert [o["name"] for o in cdc["primary"]] == ["李强"] and cdc["primary"][0]["user_id"]
+    gaps = queries.upcoming_gaps(context="live", days=3)
+    assert [g["agency_code"] for g in gaps] == ["railway"] and gaps[0]["hours"] == 3.0
