@@ -94,14 +94,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def start_background_work(app: Flask) -> None:
-    """What each serving process runs beside requests: fan-out, head ticker, drill injects."""
+    """What each serving process runs beside requests: fan-out, head ticker, drill injects,
+    the escalation sweep and outbound notification delivery (all persisted, so any number
+    of processes may run them)."""
     from .drills import scheduler as drill_scheduler
     from .realtime.handlers import head_ticker
     from .realtime.publisher import fanout
+    from .roster.escalation import deliverer, sweeper
 
     fanout.start()
     socketio.start_background_task(head_ticker, app.config["COORDINATION"].head_interval_seconds)
     socketio.start_background_task(drill_scheduler.run, app)
+    socketio.start_background_task(sweeper)
+    socketio.start_background_task(deliverer)
 
 
 def _check_redis(url: str) -> None:

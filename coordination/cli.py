@@ -281,6 +281,9 @@ def export_layer(kind: str, output: str | None) -> None:
     else:
         Path(output).write_text(text, encoding="utf-8")
         click.echo(f"Wrote {len(body['features'])} features to {output}.", err=True)
+from .plans.commands import plans_group  # noqa: E402 - registered after main is defined
+
+main.add_command(plans_group)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from .events import Actor
 from .extensions import db
 from .facilities.demo import load_map_demo
 from .geo.service import AreaIn, upsert_areas
+from .roster.demo import load_roster_demo
 from .stock.demo import load_stock_demo
 
 ACTOR = Actor.system("demo")
@@ -100,4 +101,5 @@ def load_demo() -> list[DemoAccount]:
                 data=NewEntry(text=text, category=category, area=area),
                 actor=ACTOR,
             )
+    load_roster_demo(ACTOR)  # roster: after the accounts (links the liaison account)
     return created

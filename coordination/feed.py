@@ -39,6 +39,22 @@ DESCRIPTIONS = {
     "facility.capacity_reported": _l(
         "{actor} reported capacity and occupancy of {payload.name} ({payload.status})"),
     "units.loaded": _l("{actor} added {payload.count} units"),
+    "task.created": _l("Task for {payload.agency_name_zh}: {payload.title}"),
+    "task.escalated": _l("Task escalated to {payload.step.target}: {payload.title}"),
+    "task.acknowledged": _l("{actor} acknowledged: {payload.title}"),
+    "task.declined": _l("{actor} declined ({payload.decline.reason}): {payload.title}"),
+    "task.progress": _l("{actor} reported progress on {payload.title}: {payload.note.text}"),
+    "task.done": _l("{actor} marked done: {payload.title}"),
+    "task.cancelled": _l("{actor} cancelled the task {payload.title}"),
+    "task.ack_expired": _l("Acknowledgement expired without progress: {payload.title}"),
+    "roster.agency_saved": _l("{actor} saved the agency {payload.name_zh}"),
+    "roster.officer_saved": _l("{actor} saved the liaison officer {payload.name}"),
+    "roster.rotation_saved": _l("{actor} saved the rotation {payload.name}"),
+    "roster.rotation_deleted": _l("{actor} deleted the rotation {payload.name}"),
+    "roster.override_added": _l("{actor} added a roster override ({payload.kind})"),
+    "roster.override_deleted": _l("{actor} removed a roster override"),
+    "roster.chain_set": _l("{actor} changed the escalation chain of {payload.agency}"),
+    "roster.channel_set": _l("{actor} configured the {payload.kind} channel"),
     "unit.status_changed": _l(
         "{actor}: {payload.call_sign} changed status from {payload.previous} to {payload.status}"),
     "unit.moved": _l("{payload.count} units moved"),
@@ -94,6 +110,12 @@ DESCRIPTIONS = {
         "{actor} confirmed receipt of request {payload.id} at {payload.destination_ref}"),
     "stock.imported": _l("{actor} imported {payload.rows} stock rows ({payload.kind}) "
                          "from {payload.filename}"),
+    "plan.activated": _l(
+        "{actor} activated {payload.title_zh} at level {payload.level} for {payload.subject_ref}"),
+    "plan.level_changed": _l(
+        "{actor} changed {payload.title_zh} from level {payload.previous} to {payload.level}"),
+    "plan.stood_down": _l("{actor} stood down {payload.title_zh} for {payload.subject_ref}"),
+    "plan.notified": _l("Agencies notified of {payload.title_zh} (level {payload.level})"),
 }
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.

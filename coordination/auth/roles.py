@@ -42,6 +42,11 @@ class Permission(StrEnum):
     REPORT_CAPACITY = "facilities.report"
     REPORT_POSITIONS = "units.track"
     UPDATE_UNIT_STATUS = "units.status"
+    VIEW_ROSTER = "roster.view"  # roster: who is on duty
+    MANAGE_ROSTER = "roster.manage"  # roster: agencies, officers, rotations, chains
+    VIEW_TASKS = "tasks.view"  # roster: every task, its chain, stats
+    MANAGE_TASKS = "tasks.manage"  # roster: create, jump, cancel tasks
+    OWN_TASKS = "tasks.own"  # roster: "my tasks" of a liaison officer
     VIEW_STOCK_CATALOGUE = "stock.catalogue"
     VIEW_STOCK = "stock.view"
     MANAGE_STOCK = "stock.manage"
@@ -50,6 +55,10 @@ class Permission(StrEnum):
     JOIN_DRILLS = "drills.join"
     IMPORT_LAYERS = "layers.import"
     VIEW_COVERAGE = "coverage.view"
+    VIEW_PLANS = "plans.view"
+    ACTIVATE_PLANS = "plans.activate"
+    VIEW_PLAN_ERRORS = "plans.errors"
+    VIEW_READINESS = "plans.readiness"
 
 
 _ALL = frozenset(Role)
@@ -70,6 +79,12 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # Trackers are API tokens with the operator role (`create-token tracker-01 --role operator`).
     Permission.REPORT_POSITIONS: frozenset({Role.OPERATOR}),
     Permission.UPDATE_UNIT_STATUS: frozenset({Role.OPERATOR}),
+    # roster: liaison officers see the duty board and answer their own tasks only.
+    Permission.VIEW_ROSTER: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN, Role.LIAISON}),
+    Permission.MANAGE_ROSTER: frozenset({Role.ADMIN}),
+    Permission.VIEW_TASKS: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    Permission.MANAGE_TASKS: frozenset({Role.OPERATOR, Role.TRAINER}),
+    Permission.OWN_TASKS: frozenset({Role.LIAISON}),
     # Depots and items are what a request names, so everyone may read the catalogue;
     # requesters who cannot VIEW_STOCK see only their own requests.
     Permission.VIEW_STOCK_CATALOGUE: _ALL,
@@ -85,6 +100,14 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.IMPORT_LAYERS: frozenset({Role.OPERATOR, Role.ADMIN}),
     # Planners: the command room's own staff and drill controllers, who read the map too.
     Permission.VIEW_COVERAGE: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    # Plans are read by everyone who works a response; operators activate them (trainers
+    # in their drill contexts); only admins see the files that failed validation.
+    Permission.VIEW_PLANS: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN, Role.LIAISON,
+                                      Role.LOGISTICS}),
+    Permission.ACTIVATE_PLANS: frozenset({Role.OPERATOR, Role.TRAINER}),
+    Permission.VIEW_PLAN_ERRORS: frozenset({Role.ADMIN}),
+    Permission.VIEW_READINESS: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN,
+                                          Role.LOGISTICS}),
 }
 
 

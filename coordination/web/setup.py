@@ -45,6 +45,8 @@ def register_web(app: Flask) -> None:
         map_pages,
         ogcapi,
         pages,
+        plan_api,
+        plan_pages,
         stock_api,
         stock_pages,
     )
@@ -74,6 +76,14 @@ def register_web(app: Flask) -> None:
     from . import layers  # GIS layer import and GeoJSON export
 
     layers.register(app)
+    app.register_blueprint(plan_pages.bp)
+    app.register_blueprint(plan_api.bp)
+    csrf.exempt(plan_api.bp)
+    from . import roster_api, roster_pages  # roster
+
+    app.register_blueprint(roster_pages.bp)
+    app.register_blueprint(roster_api.bp)
+    csrf.exempt(roster_api.bp)
 
     @app.errorhandler(CoordinationError)
     def _domain(exc: CoordinationError) -> tuple[Any, int]:

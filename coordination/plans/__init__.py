@@ -1,0 +1,1 @@
+"""Contingency plans as code: schema, loader, activation, readiness."""

@@ -1,0 +1,143 @@
+"""The one seam between plans and the liaison roster (coordination.roster).
+
+Activation hands each plan task to the roster inside the activation's own
+transaction (``create_task_in``), which resolves it to the officer on duty and
+starts its escalation chain; readiness asks the roster who is on duty. An
+agency the roster does not keep yet leaves the task unassigned (shown as such
+on the checklist) rather than refusing the whole response.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .. import events
+from ..errors import Conflict
+from ..events import Actor
+from ..roster import service as roster
+from ..roster.models import Agency, Assignee, Officer
+from ..roster.models import Task as RosterTask
+from .models import PlanActivation
+from .schema import Plan, Task
+
+PPE_TEXT = {"none": "", "standard": "标准预防", "level1": "一级防护", "level2": "二级防护",
+            "level3": "三级防护"}
+
+
+def _agency(s: Session, context: str, code: str) -> Agency | None:
+    return s.scalar(select(Agency).where(Agency.context == context, Agency.code == code))
+
+
+def details_text(task: Task) -> str:
+    """The checklist as the officer's phone shows it: step, protection, equipment, person."""
+    lines = []
+    if task.details:
+        lines.append(f"{task.details.zh} / {task.details.en}")
+    for n, step in enumerate(task.checklist, start=1):
+        line = f"{n}. {step.text.zh} / {step.text.en} [{step.responsible}]"
+        if PPE_TEXT.get(step.ppe.value):
+            line += f" {PPE_TEXT[step.ppe.value]} ({step.ppe.value})"
+        if step.equipment:
+            line += " — " + ", ".join(
+                f"{e.name.zh}×{e.quantity}" + (f" ({e.item})" if e.item else "")
+                for e in step.equipment)
+        lines.append(line)
+    return "\n".join(lines)[:5000]
+
+
+def create_task(s: Session, *, context: str, agency: str, role: str, task: Task, plan: Plan,
+                incident_ref: str, source_ref: str, due_at: datetime, ack_deadline: datetime,
+                actor: Actor) -> int | None:
+    """Create the roster task in the caller's transaction; None when the agency is not kept."""
+    if _agency(s, context, agency) is None:
+        return None
+    created = roster.create_task_in(
+        s, context=context, agency_code=agency, role=None,
+        title=f"{task.title.zh} / {task.title.en}"[:200], details=details_text(task),
+        due_at=due_at, ack_deadline=ack_deadline, source="plan", source_ref=source_ref[:120],
+        incident_ref=incident_ref[:120], actor=actor)
+    return int(created["id"])
+
+
+def cancel_tasks(ids: list[int], *, context: str, actor: Actor) -> None:
+    """Cancel roster tasks a stood-down activation left open (closed ones are skipped)."""
+    for task_id in ids:
+        try:
+            roster.cancel_task(context=context, task_id=task_id, actor=actor)
+        except Conflict:
+            continue  # closed meanwhile by its officer: nothing to cancel
+
+
+def task_states(s: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Roster task id -> status, acknowledgement time and the current assignees."""
+    if not ids:
+        return {}
+    tasks = list(s.scalars(select(RosterTask).where(RosterTask.id.in_(ids))))
+    people: dict[int, list[str]] = {}
+    rows = s.execute(
+        select(Assignee.task_id, Officer.name, Assignee.step_seq, RosterTask.step_seq)
+        .join(Officer, Officer.id == Assignee.officer_id)
+        .join(RosterTask, RosterTask.id == Assignee.task_id)
+        .where(Assignee.task_id.in_(ids)))
+    for task_id, name, seq, current in rows:
+        if seq == current:
+            people.setdefault(task_id, []).append(name)
+    return {t.id: {"status": str(t.status), "acknowledged_at": t.acknowledged_at,
+                   "assignee": ", ".join(people.get(t.id, [])) or None} for t in tasks}
+
+
+def notify(s: Session, *, context: str, agencies: list[str], activation: PlanActivation,
+           plan: Plan, actor: Actor) -> None:
+    """Tell the on-duty primaries of the agencies the plan names, on their own socket room."""
+    now = activation.activated_at
+    reached: list[dict[str, Any]] = []
+    missing: list[str] = []
+    rooms: set[str] = set()
+    for code in dict.fromkeys(agencies):
+        agency = _agency(s, context, code)
+        officers = roster.on_duty_in(s, agency, layer="primary", at=now) if agency else []
+        if not officers:
+            missing.append(code)
+            continue
+        for o in officers:
+            reached.append({"agency": code, "officer": o["name"], "phone": o.get("phone", "")})
+        ids = {o["id"] for o in officers}
+        rooms |= {f"user:{u}" for u in s.scalars(select(Officer.user_id).where(
+            Officer.id.in_(ids), Officer.user_id.is_not(None)))}
+    events.append(s, context=context, type="plan.notified", actor=actor,
+                  audience=["role:operator", "role:trainer", *sorted(rooms)],
+                  subject=("plan_activation", activation.id),
+                  payload={"id": activation.id, "plan_id": plan.id,
+                           "title_zh": plan.title.zh, "title_en": plan.title.en,
+                           "level": activation.level, "subject_ref": activation.subject_ref,
+                           "reached": reached, "missing": missing})
+
+
+def on_duty_coverage(*, agencies: list[str], start: datetime, hours: int,
+                     context: str, step: timedelta = timedelta(hours=1)) -> dict[str, Any]:
+    """Per agency: who is primary now, and the first hour in the window with nobody.
+
+    Sampling every hour matches the roster's own gap rule ("an hour with no primary").
+    """
+    out: dict[str, Any] = {}
+    from ..extensions import db
+
+    with db.reading() as s:
+        for code in dict.fromkeys(agencies):
+            agency = _agency(s, context, code)
+            if agency is None:
+                out[code] = {"known": False, "now": [], "gap": None}
+                continue
+            now = [o["name"] for o in roster.on_duty_in(s, agency, layer="primary", at=start)]
+            gap = None if now else start
+            t = start + step
+            while gap is None and t <= start + timedelta(hours=hours):
+                if not roster.on_duty_in(s, agency, layer="primary", at=t):
+                    gap = t
+                t += step
+            out[code] = {"known": True, "now": now, "gap": gap.isoformat() if gap else None}
+    return out

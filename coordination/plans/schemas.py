@@ -1,0 +1,44 @@
+"""Input of the activation routes (JSON API and forms alike)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .models import SubjectKind
+from .schema import Level
+
+
+class ActivationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: Level
+    subject_kind: SubjectKind = SubjectKind.INCIDENT
+    subject_ref: Annotated[str, Field(min_length=1, max_length=120)]
+    note: Annotated[str, Field(max_length=1000)] = ""
+
+    @field_validator("subject_ref", "note")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("subject_ref")
+    @classmethod
+    def _non_blank(cls, value: str) -> str:
+        if not value:
+            raise ValueError("name the incident, zone or event")
+        return value
+
+
+class LevelChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: Level
+    reason: Annotated[str, Field(max_length=1000)] = ""
+
+
+class StandDownIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Annotated[str, Field(min_length=1, max_length=1000)]

@@ -1,0 +1,1 @@
+"""Liaison rosters (联络员值班) and tasks with acknowledgement and timed escalation."""

@@ -1,0 +1,147 @@
+"""Plan pages: the plans list (with invalid files for admins), a plan with its activation
+form, the live checklist of an activation, and the readiness table.
+
+Routes parse the form, call one service and render; the checklist page is kept
+live by static/js/plans.js, which re-reads the activation's JSON whenever a
+plan or task event arrives on the socket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from ..auth.principal import allowed
+from ..auth.roles import Permission
+from ..contexts import LIVE
+from ..errors import CoordinationError, ValidationFailed
+from ..feed import feed_bootstrap
+from ..plans import cover
+from ..plans import readiness as plan_readiness
+from ..plans import service as plans
+from ..plans.models import SUBJECT_LABELS, SubjectKind
+from ..plans.schema import LEVEL_NAMES, PPE
+from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
+from ..roster.models import STATUS_LABELS as TASK_LABELS
+from .access import page, principal
+
+bp = Blueprint("plan_pages", __name__, url_prefix="/plans")
+
+PPE_LABELS = {PPE.NONE: "—", PPE.STANDARD: "标准预防 standard", PPE.LEVEL1: "一级防护 level 1",
+              PPE.LEVEL2: "二级防护 level 2", PPE.LEVEL3: "三级防护 level 3"}
+
+
+def _lang() -> str:
+    return "zh" if str(get_locale() or "zh").startswith("zh") else "en"
+
+
+def _form(model: Any, **fields: Any) -> Any:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"])
+        raise ValidationFailed(_("Invalid %(field)s: %(msg)s", field=field,
+                                 msg=first["msg"])) from None
+
+
+def _common() -> dict[str, Any]:
+    return {"lang": _lang(), "level_names": {k.value: v for k, v in LEVEL_NAMES.items()},
+            "subject_labels": {k.value: str(v) for k, v in SUBJECT_LABELS.items()},
+            "ppe_labels": {k.value: v for k, v in PPE_LABELS.items()},
+            "states": {k.value: str(v) for k, v in TASK_LABELS.items()}
+            | {"unassigned": _("Unassigned (agency not on the roster)")}}
+
+
+@bp.route("")
+@page(Permission.VIEW_PLANS)
+def index() -> str:
+    body = plans.plans_overview(context=LIVE)
+    show_invalid = allowed(principal(), Permission.VIEW_PLAN_ERRORS)
+    return render_template("plans/index.html", data=body, show_invalid=show_invalid,
+                           recent=plans.list_activations(context=LIVE), **_common())
+
+
+@bp.route("/readiness")
+@page(Permission.VIEW_READINESS)
+def readiness() -> str:
+    return render_template("plans/readiness.html",
+                           data=plan_readiness.readiness(context=LIVE), **_common())
+
+
+@bp.route("/events")
+@page(Permission.VIEW_PLANS)
+def events() -> str:
+    return render_template("plans/events.html", data=cover.events_overview(),
+                           show_invalid=allowed(principal(), Permission.VIEW_PLAN_ERRORS),
+                           **_common())
+
+
+@bp.route("/events/<event_id>")
+@page(Permission.VIEW_PLANS)
+def event(event_id: str) -> str:
+    return render_template("plans/event.html", ev=cover.event_view(event_id), **_common())
+
+
+@bp.route("/<plan_id>")
+@page(Permission.VIEW_PLANS)
+def plan(plan_id: str) -> str:
+    return render_template("plans/plan.html", plan=plans.plan_detail(plan_id=plan_id),
+                           subjects=list(SubjectKind), **_common())
+
+
+@bp.route("/<plan_id>/activate", methods=["POST"])
+@page(Permission.ACTIVATE_PLANS)
+def activate(plan_id: str) -> Response | tuple[str, int]:
+    try:
+        data = _form(ActivationIn, level=request.form.get("level", ""),
+                     subject_kind=request.form.get("subject_kind", "incident"),
+                     subject_ref=request.form.get("subject_ref", ""),
+                     note=request.form.get("note", ""))
+        body = plans.activate_plan(plan_id=plan_id, data=data, actor=principal().actor)
+    except CoordinationError as exc:
+        flash(str(exc.message), "error")
+        return render_template("plans/plan.html", plan=plans.plan_detail(plan_id=plan_id),
+                               subjects=list(SubjectKind), **_common()), exc.status
+    flash(_("Plan activated."), "info")
+    return redirect(url_for("plan_pages.activation", activation_id=body["id"]))
+
+
+@bp.route("/activations/<int:activation_id>")
+@page(Permission.VIEW_PLANS)
+def activation(activation_id: int) -> str:
+    view = plans.activation_view(activation_id=activation_id)
+    return render_template("plans/activation.html", a=view, feed=feed_bootstrap(principal()),
+                           **_common())
+
+
+@bp.route("/activations/<int:activation_id>/level", methods=["POST"])
+@page(Permission.ACTIVATE_PLANS)
+def change_level(activation_id: int) -> Response:
+    try:
+        data = _form(LevelChangeIn, level=request.form.get("level", ""),
+                     reason=request.form.get("reason", ""))
+        plans.change_level(activation_id=activation_id, data=data, actor=principal().actor)
+    except CoordinationError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Level changed."), "info")
+    return redirect(url_for("plan_pages.activation", activation_id=activation_id))
+
+
+@bp.route("/activations/<int:activation_id>/stand-down", methods=["POST"])
+@page(Permission.ACTIVATE_PLANS)
+def stand_down(activation_id: int) -> Response:
+    try:
+        data = _form(StandDownIn, reason=request.form.get("reason", ""))
+        plans.stand_down(activation_id=activation_id, data=data, actor=principal().actor)
+    except CoordinationError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Stood down."), "info")
+    return redirect(url_for("plan_pages.activation", activation_id=activation_id))
