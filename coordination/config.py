@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     region_bbox: str = "97.0,37.2,126.3,53.6"
     # A facility that has not reported for longer shows as "stale" on the map.
     facility_stale_minutes: int = Field(default=240, ge=1, le=60 * 24 * 30)
+    # Straight-line ETA of a unit = distance x detour factor / speed (incidents/recommend.py).
+    eta_detour_factor: float = Field(default=1.35, ge=1.0, le=5.0)
+    eta_speed_kmh: float = Field(default=60.0, gt=1.0, le=200.0)
+    # Diseases whose patients need a negative-pressure ambulance (comma-separated
+    # ids); unset: the disease catalogue decides (incidents/diseases.py).
+    negative_pressure_diseases: str | None = None
+    # Reporting deadline when the versioned rules (incidents/deadlines.py) have none.
+    report_deadline_hours: float = Field(default=2.0, gt=0, le=24 * 30)
 
     @field_validator("database_url")
     @classmethod

@@ -10,10 +10,12 @@ from .events import Event
 from .facilities import models as facility_models
 from .geo import models as geo_models
 from .geo import places as place_models
+from .incidents import models as incident_models
 from .stock import models as stock_models
 from .units import models as unit_models
 
 metadata = Base.metadata
 
 __all__ = ["Context", "Event", "auth_models", "dutylog_models", "facility_models",
-           "geo_models", "metadata", "place_models", "stock_models", "unit_models"]
+           "geo_models", "incident_models", "metadata", "place_models", "stock_models",
+           "unit_models"]
