@@ -42,6 +42,25 @@ DESCRIPTIONS = {
         "{actor}: {payload.call_sign} changed status from {payload.previous} to {payload.status}"),
     "unit.moved": _l("{payload.count} units moved"),
     "places.loaded": _l("{actor} loaded {payload.count} populated places"),
+    "incident.reported": _l("{actor} logged incident #{payload.id}: {payload.type}, "
+                            "{payload.patients} patients"),
+    "incident.status_changed": _l(
+        "{actor}: incident #{payload.id} changed from {payload.previous} to {payload.status}"),
+    "incident.unit_dispatched": _l(
+        "{actor} dispatched {payload.unit.call_sign} to incident #{payload.id}"),
+    "incident.unit_released": _l(
+        "{actor} released {payload.unit.call_sign} from incident #{payload.id}"),
+    "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
+    "incident.destination_set": _l(
+        "{actor} set the destination of incident #{payload.id} to {payload.destination_name}"),
+    "incident.case_added": _l("{actor} recorded a case location for incident "
+                              "#{payload.incident_id}"),
+    "incident.contact_added": _l("{actor} recorded a close contact of incident "
+                                 "#{payload.incident_id}"),
+    "incident.contact_isolated": _l("{actor} sent a close contact of incident "
+                                    "#{payload.incident_id} to {payload.isolation_name}"),
+    "incident.contact_released": _l("{actor} released a close contact of incident "
+                                    "#{payload.incident_id} from observation"),
 }
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.

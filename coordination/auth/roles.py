@@ -46,6 +46,10 @@ class Permission(StrEnum):
     VIEW_STOCK = "stock.view"
     MANAGE_STOCK = "stock.manage"
     REQUEST_STOCK = "stock.request"
+    VIEW_INCIDENTS = "incidents.view"
+    MANAGE_INCIDENTS = "incidents.manage"
+    VIEW_CONTACTS = "contacts.view"
+    MANAGE_CONTACTS = "contacts.manage"
 
 
 _ALL = frozenset(Role)
@@ -72,6 +76,12 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_STOCK: frozenset({Role.LOGISTICS, Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
     Permission.MANAGE_STOCK: frozenset({Role.LOGISTICS}),
     Permission.REQUEST_STOCK: frozenset({Role.LIAISON, Role.OPERATOR, Role.LOGISTICS}),
+    Permission.VIEW_INCIDENTS: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    # Logging, dispatch, status and the five clocks; integrations use operator tokens.
+    Permission.MANAGE_INCIDENTS: frozenset({Role.OPERATOR}),
+    # A close contact's own record (full ID number) is personal data: operators only.
+    Permission.VIEW_CONTACTS: frozenset({Role.OPERATOR}),
+    Permission.MANAGE_CONTACTS: frozenset({Role.OPERATOR}),
 }
 
 

@@ -424,6 +424,8 @@ def dispatch_unit(*, context: str = LIVE, incident_id: int, data: DispatchIn, ac
             raise ValidationFailed(str(_l(
                 "%(unit)s is not a negative-pressure ambulance; this disease needs one.",
                 unit=u.call_sign)))
+        if eta_seconds is None and u.lon is not None and u.lat is not None:
+            eta_seconds = _straight_eta(u, i)
         a = Assignment(context=context, incident_id=i.id, unit_id=u.id,
                        status=AssignmentStatus.DISPATCHED.value, active=True,
                        eta_seconds=eta_seconds, dispatched_at=now, dispatched_by=actor.name)
@@ -451,6 +453,16 @@ def dispatch_unit(*, context: str = LIVE, incident_id: int, data: DispatchIn, ac
                      "previous": (unit_body or {}).get("previous")},
             "eta_seconds": eta_seconds, "note": data.note})
         return body
+
+
+def _straight_eta(u: Unit, i: Incident) -> float:
+    import numpy as np
+
+    from .recommend import EtaModel, straight_eta
+
+    eta = straight_eta(i.lon, i.lat, np.array([u.lon]), np.array([u.lat]),
+                       EtaModel.configured())
+    return round(float(eta[0]), 1)
 
 
 def _unavailable(s: Session, u: Unit) -> Conflict:

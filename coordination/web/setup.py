@@ -45,6 +45,11 @@ def register_web(app: Flask) -> None:
 
     for bp in (auth_views.bp, pages.bp, admin.bp, api.bp, map_api.bp, map_pages.bp, stock_api.bp):
         app.register_blueprint(bp)
+    from . import incident_api, incident_pages
+
+    app.register_blueprint(incident_api.bp)
+    app.register_blueprint(incident_pages.bp)
+    csrf.exempt(incident_api.bp)
     # The API checks CSRF itself, only for session-authenticated writes (access.api):
     # a bearer token is no ambient credential a foreign page could ride on.
     csrf.exempt(api.bp)
