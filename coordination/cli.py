@@ -194,5 +194,10 @@ def stock_import(path: str, depot: str | None, kind: str) -> None:
     click.echo(f"Imported {result['rows']} {kind} rows from {file.name}.")
 
 
+from .epi_cli import register as _register_epi  # noqa: E402 - CAP, roads, zones, deadlines
+
+_register_epi(main)
+
+
 if __name__ == "__main__":
     main()

@@ -61,6 +61,13 @@ DESCRIPTIONS = {
                                     "#{payload.incident_id} to {payload.isolation_name}"),
     "incident.contact_released": _l("{actor} released a close contact of incident "
                                     "#{payload.incident_id} from observation"),
+    "cap.imported": _l("{actor} imported CAP alert {payload.identifier} from {payload.sender} "
+                       "as incident #{payload.id}"),
+    "roads.imported": _l("{actor} imported the road network {payload.name} "
+                         "({payload.segments} lines)"),
+    "zone.updated": _l("Epidemic zone #{payload.id} ({payload.disease}) is now version "
+                       "{payload.version}: {payload.cases} cases, population {payload.zone_population}"),
+    "zone.lifted": _l("{actor} lifted epidemic zone #{payload.id} ({payload.disease})"),
 }
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.

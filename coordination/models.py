@@ -10,6 +10,8 @@ from .events import Event
 from .facilities import models as facility_models
 from .geo import models as geo_models
 from .geo import places as place_models
+from .geo import road_models
+from .incidents import cap_models, zone_models
 from .incidents import models as incident_models
 from .stock import models as stock_models
 from .units import models as unit_models
@@ -19,3 +21,4 @@ metadata = Base.metadata
 __all__ = ["Context", "Event", "auth_models", "dutylog_models", "facility_models",
            "geo_models", "incident_models", "metadata", "place_models", "stock_models",
            "unit_models"]
+__all__ += ["cap_models", "road_models", "zone_models"]

@@ -7,6 +7,7 @@ import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from flask_babel import force_locale
 from lxml import etree
 from shapely.geometry import shape
 
@@ -238,3 +239,153 @@ def test_export_of_an_area_writes_lat_first_closed_polygons():
     a = parse_cap(xml)
     assert a.infos[0].areas[0].polygons[0][0] == (113.1, 41.4)
     assert b"41.400000,113.100000" in xml
+
+
+# --- import and export through the service, the API and the CLI -------------------------
+
+CAP_TYPE = {"Content-Type": "application/cap+xml"}
+
+
+def _operator(make_user, auth):
+    make_user("operator", username="op")
+    auth.login("op")
+    return auth
+
+
+def _post(auth, body: bytes):
+    return auth.client.post("/api/incidents/cap", data=body,
+                            headers=CAP_TYPE | {"X-CSRFToken": auth.csrf})
+
+
+def _counts():
+    from sqlalchemy import func, select
+
+    from coordination.events import Event
+    from coordination.extensions import db
+    from coordination.incidents.cap_models import CapMessage
+    from coordination.incidents.models import Incident
+
+    with db.reading() as s:
+        return tuple(s.scalar(select(func.count()).select_from(m))
+                     for m in (Incident, CapMessage, Event))
+
+
+def test_api_import_creates_the_incident_and_export_validates(app, make_user, auth):
+    _operator(make_user, auth)
+    resp = _post(auth, alert())
+    assert resp.status_code == 201, resp.get_json()
+    body = resp.get_json()
+    assert (body["type"], body["disease"], body["patients"]) == ("suspected_case", "plague", 2)
+    assert body["lon"] == pytest.approx(113.15, abs=1e-3)
+    assert body["source"] == "cap"
+    assert body["external_ref"] == ("cdc.ulanqab.example,NMG-CDC-2026-0042,"
+                                    "2026-11-30T09:15:00+08:00")
+    assert body["deadline_rule"] == "notifiable-2026.class-a"  # 2 h from 08:40 +08:00
+    assert datetime.fromisoformat(body["report_deadline"]) == datetime(2026, 11, 30, 2, 40,
+                                                                       tzinfo=UTC)
+    assert body["cap"]["area"]["type"] == "Polygon"
+
+    out = auth.client.get(f"/api/incidents/{body['id']}/cap")
+    assert out.status_code == 200 and out.mimetype == "application/cap+xml"
+    tree = cap.parse_xml(out.data)
+    assert cap.validate_schema(tree) == []
+    exported = parse_cap(out.data)
+    assert exported.status == "Actual"
+    assert exported.references == [("cdc.ulanqab.example", "NMG-CDC-2026-0042",
+                                    "2026-11-30T09:15:00+08:00")]
+    assert exported.infos[0].event_codes["disease"] == "plague"
+    ring = exported.infos[0].areas[0].polygons[0]
+    assert (113.10, 41.40) in [(round(x, 2), round(y, 2)) for x, y in ring]
+    assert b"-00:00</sent>" in out.data and b"Z<" not in out.data
+
+
+def test_api_refuses_bad_cap_with_reasons_and_changes_nothing(app, make_user, auth):
+    _operator(make_user, auth)
+    before = _counts()
+    bad = alert("<polygon>41.40,113.10 41.40,113.20 41.46,113.20 41.46,113.10</polygon>")
+    with force_locale("en"):
+        resp = _post(auth, bad)
+    assert resp.status_code == 400
+    assert "does not close" in resp.get_json()["error"]
+    assert resp.get_json()["details"]
+    resp = _post(auth, b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x SYSTEM "
+                       b"'file:///etc/passwd'>]><alert "
+                       b"xmlns='urn:oasis:names:tc:emergency:cap:1.2'>&x;</alert>")
+    assert resp.status_code == 400 and "root:" not in resp.get_data(as_text=True)
+    outside = alert("<circle>30.0,113.15 1</circle>")  # south of Inner Mongolia
+    assert _post(auth, outside).status_code == 400
+    unknown = swap(VALID, "<value>plague</value>", "<value>dragon pox</value>")
+    unknown = unknown.replace(b"<event>\xe9\xbc\xa0\xe7\x96\xab\xe7\x96\x91\xe4\xbc\xbc"
+                              b"\xe7\x97\x85\xe4\xbe\x8b</event>", b"<event>Dragon pox</event>")
+    with force_locale("en"):
+        resp = _post(auth, unknown)
+    assert resp.status_code == 400 and "disease" in resp.get_json()["error"]
+    test = swap(VALID, "<status>Actual</status>", "<status>Test</status>")
+    with force_locale("en"):
+        assert "Actual" in _post(auth, test).get_json()["error"]
+    assert _counts() == before
+
+
+def test_the_same_alert_twice_is_a_conflict(app, make_user, auth):
+    _operator(make_user, auth)
+    first = _post(auth, alert(CIRCLE))
+    assert first.status_code == 201
+    before = _counts()
+    again = _post(auth, alert(CIRCLE))
+    assert again.status_code == 409
+    assert str(first.get_json()["id"]) in again.get_json()["error"]
+    assert _counts() == before
+
+
+def test_only_operators_import_and_tokens_work(app, make_user, client):
+    from coordination.auth import service
+    from coordination.events import Actor
+
+    _tok, secret = service.create_token(name="cdc-feed", roles=["operator"],
+                                        actor=Actor.system("t"))
+    resp = client.post("/api/incidents/cap", data=alert(),
+                       headers=CAP_TYPE | {"Authorization": f"Bearer {secret}"})
+    assert resp.status_code == 201
+    _tok, liaison = service.create_token(name="l", roles=["liaison"], actor=Actor.system("t"))
+    resp = client.post("/api/incidents/cap", data=alert(CIRCLE),
+                       headers=CAP_TYPE | {"Authorization": f"Bearer {liaison}"})
+    assert resp.status_code == 403
+    assert client.get("/api/incidents/999999/cap",
+                      headers={"Authorization": f"Bearer {secret}"}).status_code == 404
+
+
+def test_export_of_an_operator_logged_incident(app, make_user, auth):
+    from coordination.events import Actor
+    from coordination.incidents import cap_service
+    from coordination.incidents import service as incidents
+    from coordination.incidents.schemas import IncidentIn
+
+    made = incidents.create_incident(data=IncidentIn(
+        type="confirmed_case", disease="plague", lon=113.13, lat=41.03,
+        address="集宁区 <b>x</b>", patients=1, notes="a & b"), actor=Actor.system("t"))
+    xml = cap_service.export_cap(incident_id=made["id"], sender="ops.example")
+    a = parse_cap(xml)
+    assert a.sender == "ops.example" and a.references == []
+    assert a.infos[0].certainty == "Observed"
+    assert a.infos[0].areas[0].description == "集宁区 <b>x</b>"
+    assert a.infos[0].areas[0].circles == [(113.13, 41.03, 0.0)]
+
+
+def test_cli_import_cap(app, tmp_path, database_url):
+    import os
+    import subprocess
+    import sys
+
+    good, bad = tmp_path / "alert.xml", tmp_path / "bad.xml"
+    good.write_bytes(alert(CIRCLE))
+    bad.write_bytes(alert("<circle>41.43,113.15</circle>"))
+    env = dict(os.environ, COORDINATION_DATABASE_URL=database_url,
+               COORDINATION_INSTANCE_PATH=str(tmp_path / "instance"))
+    env.pop("COORDINATION_REDIS_URL", None)
+    ok = subprocess.run([sys.executable, "-m", "coordination.cli", "import-cap", str(good)],
+                        env=env, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "Created incident #" in ok.stdout and "notifiable-2026.class-a" in ok.stdout
+    no = subprocess.run([sys.executable, "-m", "coordination.cli", "import-cap", str(bad)],
+                        env=env, capture_output=True, text=True, timeout=120)
+    assert no.returncode == 1 and "radius_km" in no.stderr
