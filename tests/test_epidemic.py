@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import flask_babel
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point, box, shape
@@ -127,3 +128,124 @@ def test_bad_rules_file_is_named(tmp_path):
 def test_no_cases_is_refused():
     with pytest.raises(ValueError):
         compute_epidemic_area([], _places([]), RULE)
+
+
+# --- the zone service: versions, pages, GeoJSON -----------------------------------------
+
+
+def _load_places(rows):
+    """rows: (code, kind, population, shapely geometry in UTM 49N)."""
+    from shapely.geometry import mapping
+
+    from coordination.events import Actor
+    from coordination.geo.places import PlaceIn, upsert_places
+    from coordination.geo.region import BBox
+
+    items = []
+    for code, kind, pop, geom in rows:
+        g = _wgs(geom)
+        c = g.representative_point()
+        items.append(PlaceIn(code=code, name=f"{code} <script>x</script>", kind=kind,
+                             population=pop, lon=c.x, lat=c.y,
+                             geometry=None if g.geom_type == "Point" else mapping(g)))
+    upsert_places(places=items, actor=Actor.system("t"), region=BBox.parse("97,37.2,126.3,53.6"))
+
+
+def _case(dx, dy, *, disease="plague", confirmed=True):
+    from coordination.events import Actor
+    from coordination.incidents import service as incidents
+    from coordination.incidents.schemas import CaseIn, IncidentIn
+
+    lon, lat = _lonlat(dx, dy)
+    made = incidents.create_incident(data=IncidentIn(
+        type="confirmed_case", disease=disease, lon=lon, lat=lat), actor=Actor.system("t"))
+    incidents.add_case(incident_id=made["id"], data=CaseIn(lon=lon, lat=lat,
+                                                           confirmed=confirmed),
+                       actor=Actor.system("t"))
+    return made["id"]
+
+
+def test_zone_follows_cases_with_versions(app):
+    from coordination.events import Actor
+    from coordination.incidents import zones
+
+    actor = Actor.system("t")
+    _load_places([("SCH-1", "school", 800, _school(2000)),
+                  ("VIL-9", "village", 300, Point(ORIGIN[0] + 30_000, ORIGIN[1]))])
+    facility_lonlat = _lonlat(500, 0)
+    from .map_factories import facility
+
+    clinic = facility(name="察右后旗发热门诊", lon=facility_lonlat[0], lat=facility_lonlat[1])
+    _case(0, 0)
+    changed = zones.refresh_zones(disease="plague", actor=actor)
+    assert len(changed) == 1 and changed[0]["version"] == 1
+    zid = changed[0]["id"]
+    assert zones.refresh_zones(disease="plague", actor=actor) == []  # nothing new
+    z = zones.get_zone(zone_id=zid)
+    assert [p["code"] for p in z["places"]] == ["SCH-1"] and z["places"][0]["in"] == "point"
+    assert z["point_population"] == 800
+    assert [f["id"] for f in z["facilities"]] == [clinic.id]
+
+    _case(28_000, 0)  # 28 km away, beyond 3 km + 10 km of the first case: a new zone
+    changed = zones.refresh_zones(disease="plague", actor=actor)
+    assert len(changed) == 1 and changed[0]["id"] != zid  # a second zone, far away
+    _case(4000, 0)  # 4 km from the first case: joins the first zone
+    changed = zones.refresh_zones(disease="plague", actor=actor)
+    assert [(c["id"], c["version"], c["cases"]) for c in changed] == [(zid, 2, 2)]
+    first = zones.get_zone(zone_id=zid, version=1)
+    assert first["cases"] == 1 and first["latest_version"] == 2
+    assert [h["version"] for h in zones.get_zone(zone_id=zid)["history"]] == [2, 1]
+
+
+def test_unconfirmed_cases_and_diseases_without_a_rule(app):
+    from coordination.errors import ValidationFailed
+    from coordination.events import Actor
+    from coordination.incidents import zones
+
+    _case(0, 0, confirmed=False)
+    assert zones.refresh_zones(disease="plague", actor=Actor.system("t")) == []
+    with flask_babel.force_locale("en"), pytest.raises(ValidationFailed, match="no epidemic"):
+        zones.refresh_zones(disease="influenza", actor=Actor.system("t"))
+
+
+def test_zone_pages_api_and_geojson(app, make_user, auth):
+    _load_places([("SCH-1", "school", 800, _school(2000))])
+    _case(0, 0)
+    make_user("operator", username="op")
+    auth.login("op")
+    resp = auth.post_json("/api/zones/refresh", {"disease": "plague"})
+    assert resp.status_code == 200
+    zid = resp.get_json()["changed"][0]["id"]
+    geo = auth.client.get(f"/api/zones/{zid}.geojson")
+    assert geo.status_code == 200 and geo.mimetype == "application/geo+json"
+    layers = [f["properties"]["layer"] for f in geo.get_json()["features"]]
+    assert layers == ["epidemic_point", "epidemic_zone", "case", "place"]
+    assert shape(geo.get_json()["features"][0]["geometry"]).contains(
+        shape(geo.get_json()["features"][3]["geometry"]).buffer(-1e-6))
+    page = auth.client.get(f"/zones/{zid}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "SCH-1 &lt;script&gt;" in html and "<script>x</script>" not in html
+    assert "/static/vendor/leaflet" in html and "cdn" not in html.lower()
+    listing = auth.client.get("/zones")
+    assert listing.status_code == 200 and f"/zones/{zid}" in listing.get_data(as_text=True)
+    recompute = auth.post_json(f"/api/zones/{zid}/recompute", {})
+    assert recompute.status_code == 201 and recompute.get_json()["version"] == 2
+    assert auth.client.get(f"/api/zones/{zid}?version=1").get_json()["version"] == 1
+    assert auth.client.get(f"/api/zones/{zid}?version=9").status_code == 404
+    with flask_babel.force_locale("en"):
+        bad = auth.post_json("/api/zones/refresh", {})
+    assert bad.status_code == 400
+
+
+def test_zone_page_form_refresh(app, make_user, auth):
+    from .support import csrf_from
+
+    _case(0, 0)
+    make_user("operator", username="op")
+    auth.login("op")
+    page = auth.client.get("/zones")
+    resp = auth.client.post("/zones/refresh", data={"disease": "plague",
+                                                    "csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 302
+    assert "/zones/" in auth.client.get("/zones").get_data(as_text=True)

@@ -138,3 +138,95 @@ def test_osm_pbf(tmp_path):
     assert len(segs) == 1 and segs[0].speed_kmh == 30
     net = RoadNetwork.from_segments(segs)
     assert net.eta_seconds(np.array([ll(2000, 0)]), ll(0, 0))[0] == pytest.approx(240, rel=0.01)
+
+
+# --- stored networks: import, cache, recommendation ----------------------------------
+
+
+def _river_file(tmp_path, *, bad: bool = False):
+    lines = [LineString([ll(0, 0), ll(-6000, 0)]), LineString([ll(0, 0), ll(0, 10_000)]),
+             LineString([ll(0, 10_000), ll(3000, 10_000)]),
+             LineString([ll(3000, 10_000), ll(3000, 0)])]
+    classes = ["trunk", "primary", "primary", "primary"]
+    speeds = [90.0, None, None, None]
+    if bad:
+        lines.append(Point(ll(0, 0)))
+        classes.append("primary")
+        speeds.append(None)
+        lines.append(LineString([ll(0, 0), ll(1, 1)]))
+        classes.append("footpath")
+        speeds.append(None)
+    path = tmp_path / ("bad.geojson" if bad else "roads.geojson")
+    gpd.GeoDataFrame({"highway": classes, "speed_kmh": speeds}, geometry=lines,
+                     crs="EPSG:4326").to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_import_replaces_the_network_and_every_process_builds_it(app, tmp_path):
+    from coordination.events import Actor
+    from coordination.geo import roads
+
+    assert roads.current_network(context="live") is None
+    body = roads.import_roads(path=_river_file(tmp_path), actor=Actor.system("t"))
+    assert body["segments"] == 4 and body["length_km"] == pytest.approx(29, rel=0.02)
+    roads._cache.clear()  # as a fresh process: rebuilt from the stored segments
+    net = roads.current_network(context="live")
+    eta = net.eta_seconds(np.array([ll(3000, 0), ll(-6000, 0)]), ll(0, 0))
+    assert eta[1] < eta[0]
+    again = roads.import_roads(path=_river_file(tmp_path), actor=Actor.system("t"))
+    assert roads.network_summary()["id"] == again["id"] != body["id"]
+
+
+def test_bad_layer_reports_every_feature_and_keeps_the_old_network(app, tmp_path):
+    from coordination.errors import ValidationFailed
+    from coordination.events import Actor
+    from coordination.geo import roads
+
+    first = roads.import_roads(path=_river_file(tmp_path), actor=Actor.system("t"))
+    with pytest.raises(ValidationFailed) as err:
+        roads.import_roads(path=_river_file(tmp_path, bad=True), actor=Actor.system("t"))
+    assert len(err.value.details) == 2
+    assert roads.network_summary()["id"] == first["id"]
+
+
+def test_recommendation_ranks_by_road_time_once_roads_are_imported(app, tmp_path, make_user,
+                                                                   auth):
+    from coordination.events import Actor
+    from coordination.geo import roads
+
+    from .map_factories import unit
+
+    across = unit(call_sign="A-across-river", lon=ll(3000, 0)[0], lat=ll(3000, 0)[1])
+    same_bank = unit(call_sign="B-same-bank", lon=ll(-6000, 0)[0], lat=ll(-6000, 0)[1])
+    make_user("operator", username="op")
+    auth.login("op")
+    lon, lat = ll(0, 0)
+    made = auth.post_json("/api/incidents", {"type": "mass_casualty", "lon": lon, "lat": lat,
+                                             "patients": 3})
+    assert made.status_code == 201, made.get_json()
+    url = f"/api/incidents/{made.get_json()['id']}/recommendation"
+    straight = [u["unit_id"] for u in auth.client.get(url).get_json()["units"]]
+    assert straight[:2] == [across.id, same_bank.id]
+    roads.import_roads(path=_river_file(tmp_path), actor=Actor.system("t"))
+    body = auth.client.get(url).get_json()
+    assert body["method"] != "straight" or body["units"][0]["via"] == "network"
+    assert [u["unit_id"] for u in body["units"]][:2] == [same_bank.id, across.id]
+
+
+def test_cli_import_roads(app, tmp_path, database_url):
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, COORDINATION_DATABASE_URL=database_url,
+               COORDINATION_INSTANCE_PATH=str(tmp_path / "instance"))
+    env.pop("COORDINATION_REDIS_URL", None)
+    cmd = [sys.executable, "-m", "coordination.cli", "import-roads"]
+    ok = subprocess.run(cmd + [str(_river_file(tmp_path))], env=env, capture_output=True,
+                        text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "Imported 4 road lines" in ok.stdout
+    no = subprocess.run(cmd + [str(_river_file(tmp_path, bad=True))], env=env,
+                        capture_output=True, text=True, timeout=120)
+    assert no.returncode == 1
+    assert "feature 5" in no.stderr and "feature 6" in no.stderr

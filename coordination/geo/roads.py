@@ -55,7 +55,10 @@ def import_roads(*, path: Path, actor: Actor, context: str = LIVE, name: str | N
         if ctx is None:
             raise NotFound(_l("No such context."))
         now = ctx.clock().now()
-        s.execute(delete(RoadNetworkRow).where(RoadNetworkRow.context == context))
+        # Older imports keep their row (the history, and ids that are never reused,
+        # so a process's cached graph can never be mistaken for a newer one) but
+        # drop their segments: only the newest network is ever routed on.
+        s.execute(delete(RoadSegmentRow).where(RoadSegmentRow.context == context))
         row = RoadNetworkRow(context=context, name=(name or path.name)[:200],
                              segment_count=len(segments), length_km=round(length_km, 2),
                              imported_at=now, imported_by=actor.name)
