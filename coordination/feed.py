@@ -66,7 +66,8 @@ DESCRIPTIONS = {
     "roads.imported": _l("{actor} imported the road network {payload.name} "
                          "({payload.segments} lines)"),
     "zone.updated": _l("Epidemic zone #{payload.id} ({payload.disease}) is now version "
-                       "{payload.version}: {payload.cases} cases, population {payload.zone_population}"),
+                       "{payload.version}: {payload.cases} cases, population "
+                       "{payload.zone_population}"),
     "zone.lifted": _l("{actor} lifted epidemic zone #{payload.id} ({payload.disease})"),
 }
 # Position reports arrive every few seconds per ambulance: the map shows them,
