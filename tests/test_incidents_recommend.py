@@ -136,3 +136,31 @@ def test_destination_is_nearest_open_facility_with_a_free_bed_of_the_needed_kind
     flu = log(113.12, 41.0, type="suspected_case", disease="influenza")
     names = [d["name"] for d in recommend.recommend(incident_id=flu["id"])["destinations"]]
     assert names == ["isolation only"]
+
+
+def test_the_in_memory_fleet_follows_every_change_from_the_log(app):
+    from coordination.incidents.schemas import DispatchIn
+    from coordination.units import service as units
+    from coordination.units.schemas import PositionIn, StatusIn
+
+    a = mf.unit(call_sign="a", lon=113.13, lat=41.0)
+    b = mf.unit(call_sign="b", lon=113.3, lat=41.0)
+    inc = log(113.12, 41.0)
+    other = log(113.12, 41.0)
+
+    def order():
+        return [u["call_sign"] for u in recommend.recommend(incident_id=inc["id"])["units"]]
+
+    assert order() == ["a", "b"]
+    units.record_positions(reports=[PositionIn(unit=b.id, lon=113.121, lat=41.0)],
+                           actor=mf.ACTOR, region=None)
+    assert order() == ["b", "a"]  # b drove closer
+    service.dispatch_unit(incident_id=other["id"], data=DispatchIn(unit_id=b.id),
+                          actor=mf.ACTOR)
+    assert order() == ["a"]  # b is busy now
+    units.set_status(unit_id=a.id, data=StatusIn(status="out_of_service"), actor=mf.ACTOR)
+    assert order() == []
+    mf.unit(call_sign="c", lon=113.2, lat=41.0)
+    assert order() == ["c"]  # a bulk load re-reads the table
+    units.set_status(unit_id=a.id, data=StatusIn(status="available"), actor=mf.ACTOR)
+    assert order() == ["a", "c"]
