@@ -389,3 +389,41 @@ def test_cli_import_cap(app, tmp_path, database_url):
     no = subprocess.run([sys.executable, "-m", "coordination.cli", "import-cap", str(bad)],
                         env=env, capture_output=True, text=True, timeout=120)
     assert no.returncode == 1 and "radius_km" in no.stderr
+
+
+def test_two_imports_of_one_alert_at_once_make_one_incident(app):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coordination.errors import Conflict
+    from coordination.events import Actor
+    from coordination.incidents import cap_service
+
+    before = _counts()
+
+    def attempt(_n: int) -> str:
+        with app.app_context():
+            try:
+                cap_service.import_cap(data=alert(CIRCLE), actor=Actor.system("t"))
+                return "created"
+            except Conflict:
+                return "conflict"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(attempt, range(4)))
+    assert outcomes == ["conflict"] * 3 + ["created"]
+    incidents_after, messages_after, _events = _counts()
+    assert (incidents_after, messages_after) == (before[0] + 1, before[1] + 1)
+
+
+def test_a_refused_incident_leaves_no_cap_record(app):
+    from coordination.errors import ValidationFailed
+    from coordination.events import Actor
+    from coordination.geo.region import BBox
+    from coordination.incidents import cap_service
+
+    before = _counts()
+    with pytest.raises(ValidationFailed):  # the region check happens in create_incident
+        cap_service.import_cap(data=alert(CIRCLE), actor=Actor.system("t"),
+                               region=BBox.parse("100,30,101,31"))
+    assert _counts() == before
+    assert cap_service.import_cap(data=alert(CIRCLE), actor=Actor.system("t"))["id"]

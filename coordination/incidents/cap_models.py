@@ -27,7 +27,10 @@ class CapMessage(Base):
     sender: Mapped[str] = mapped_column(String(200))
     identifier: Mapped[str] = mapped_column(String(200))
     sent: Mapped[str] = mapped_column(String(32))  # as written, for <references>
-    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id", ondelete="CASCADE"))
+    # NULL while the import is in flight: the row is written first, so of two
+    # imports of one alert exactly one gets past the unique key.
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incidents.id", ondelete="CASCADE"), nullable=True)
     area: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     xml: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -20,7 +20,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -112,37 +112,58 @@ def _sent_text(alert: cap.CapAlert) -> str:
 
 def import_cap(*, data: bytes, actor: Actor, context: str = LIVE,
                region: BBox | None = None) -> dict[str, Any]:
-    """Create an incident from a CAP 1.2 alert; 400 with every reason if it is not valid."""
+    """Create an incident from a CAP 1.2 alert; 400 with every reason if it is not valid.
+
+    The alert's row is written first (its unique key decides a race between two
+    imports of one alert), then the incident, then the row is linked to it. If
+    the incident is refused (outside the region, a time in the future...), the
+    row is removed again: nothing stays behind.
+    """
     try:
         alert = cap.parse_cap(data)
     except cap.CapError as exc:
         raise _invalid(exc.reasons) from None
-    with db.reading() as s:
-        seen = s.scalars(select(CapMessage.incident_id).where(
-            CapMessage.context == context, CapMessage.sender == alert.sender,
-            CapMessage.identifier == alert.identifier)).first()
-    if seen is not None:
-        raise Conflict(_l("This alert was already imported as incident #%(id)s.", id=seen))
     incident_in, location = incident_from_alert(alert, context=context)
-    incident = incidents.create_incident(context=context, data=incident_in, actor=actor,
-                                         region=region)
+    sent = _sent_text(alert)
     try:
         with db.unit_of_work() as s:
             now = s.get(Context, context).clock().now()  # type: ignore[union-attr]
-            s.add(CapMessage(
+            row = CapMessage(
                 context=context, sender=alert.sender[:200], identifier=alert.identifier[:200],
-                sent=_sent_text(alert), incident_id=incident["id"], area=location.area,
+                sent=sent, incident_id=None, area=location.area,
                 xml=data.decode("utf-8", errors="replace"), received_at=now,
-                received_by=actor.name))
-            events.append(s, context=context, type="cap.imported", actor=actor,
-                          audience=AUDIENCE, subject=("incident", incident["id"]),
-                          payload={"id": incident["id"], "sender": alert.sender,
-                                   "identifier": alert.identifier})
+                received_by=actor.name)
+            s.add(row)
+            s.flush()
+            row_id = row.id
     except IntegrityError:
-        # The same alert raced in twice: the other import recorded it first.
-        raise Conflict(_l("This alert was already imported.")) from None
+        raise _duplicate(context, alert) from None
+    try:
+        incident = incidents.create_incident(context=context, data=incident_in, actor=actor,
+                                             region=region)
+    except BaseException:
+        with db.unit_of_work() as s:
+            s.execute(delete(CapMessage).where(CapMessage.id == row_id))
+        raise
+    with db.unit_of_work() as s:
+        s.execute(update(CapMessage).where(CapMessage.id == row_id)
+                  .values(incident_id=incident["id"]))
+        events.append(s, context=context, type="cap.imported", actor=actor,
+                      audience=AUDIENCE, subject=("incident", incident["id"]),
+                      payload={"id": incident["id"], "sender": alert.sender,
+                               "identifier": alert.identifier})
     return incident | {"cap": {"sender": alert.sender, "identifier": alert.identifier,
-                               "sent": _sent_text(alert), "area": location.area}}
+                               "sent": sent, "area": location.area}}
+
+
+def _duplicate(context: str, alert: cap.CapAlert) -> Conflict:
+    with db.reading() as s:
+        seen = s.scalars(select(CapMessage.incident_id).where(
+            CapMessage.context == context, CapMessage.sender == alert.sender[:200],
+            CapMessage.identifier == alert.identifier[:200])).first()
+    if seen is None:
+        return Conflict(_l("This alert is being imported right now."))
+    return Conflict(_l("This alert was already imported as incident #%(id)s.", id=seen))
 
 
 _SEVERITY = {1: "Extreme", 2: "Severe", 3: "Moderate", 4: "Minor"}

@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('sender', sa.String(length=200), nullable=False),
     sa.Column('identifier', sa.String(length=200), nullable=False),
     sa.Column('sent', sa.String(length=32), nullable=False),
-    sa.Column('incident_id', sa.Integer(), nullable=False),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
     sa.Column('area', sa.JSON(), nullable=True),
     sa.Column('xml', sa.Text(), nullable=False),
     sa.Column('received_at', sa.DateTime(), nullable=False),
