@@ -135,3 +135,19 @@ rule_sets:
     assert (d.rule_id, d.hours) == ("new.plague", 1)
     with pytest.raises(LookupError):
         rules.deadline(disease="plague", incident_type=None, found_at=at(2027, 1, 2))
+
+
+def test_cli_show_and_check(tmp_path):
+    from click.testing import CliRunner
+
+    from coordination.cli import main
+
+    runner = CliRunner()
+    shown = runner.invoke(main, ["deadlines", "show", "--at", "2025-12-01T08:00:00+08:00"])
+    assert shown.exit_code == 0 and '"id": "phe-law-2025"' in shown.output
+    naive = runner.invoke(main, ["deadlines", "show", "--at", "2025-12-01T08:00:00"])
+    assert naive.exit_code == 1
+    assert runner.invoke(main, ["deadlines", "check"]).output.startswith("OK: 5 rule sets")
+    bad = _write(tmp_path, "rule_sets: []\n")
+    result = runner.invoke(main, ["deadlines", "check", str(bad)])
+    assert result.exit_code == 1 and "rule_sets" in result.output
