@@ -457,6 +457,12 @@
       return { lat: ll.lat, lng: ll.lng, status: rec.props.status, props: rec.props };
     },
     count: function () { return Object.keys(markers).length; },
+    open: function (id) {
+      var rec = markers[id];
+      if (!rec) return false;
+      rec.marker.openPopup();
+      return true;
+    },
     setLocation: setLocation,
     showRecommendation: showRecommendation,
   };
