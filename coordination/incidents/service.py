@@ -268,8 +268,12 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
         return body
 
 
-def get_incident(*, context: str = LIVE, incident_id: int) -> dict[str, Any]:
-    """One incident with its units, destination, cases and contacts (IDs masked)."""
+def get_incident(*, context: str = LIVE, incident_id: int,
+                 with_timeline: bool = False) -> dict[str, Any]:
+    """One incident with its units, destination, cases and contacts (IDs masked).
+
+    ``with_timeline`` adds every event about it (the incident page shows both).
+    """
     with db.reading() as s:
         now = _context(s, context).clock().now()
         i = _incident(s, incident_id, context)
@@ -290,6 +294,8 @@ def get_incident(*, context: str = LIVE, incident_id: int) -> dict[str, Any]:
         body["contacts"] = [_contact(c, s, masked=True) for c in s.scalars(
             select(Contact).where(Contact.incident_id == i.id).order_by(Contact.id))]
         body["now"] = now.isoformat()
+        if with_timeline:
+            body["timeline"] = _timeline(s, context, i.id)
         return body
 
 
@@ -627,13 +633,25 @@ def add_contact(*, context: str = LIVE, incident_id: int, data: ContactIn, actor
         return body
 
 
-def get_contact(*, context: str = LIVE, contact_id: int) -> dict[str, Any]:
-    """The contact's own record: the one view with the full ID number."""
+def get_contact(*, context: str = LIVE, contact_id: int,
+                with_suggestions: bool = False) -> dict[str, Any]:
+    """The contact's own record: the one view with the full ID number.
+
+    ``with_suggestions`` adds the isolation points with a free room, nearest first.
+    """
+    from .recommend import nearest_facilities
+
     with db.reading() as s:
         c = s.get(Contact, contact_id)
         if c is None or c.context != context:
             raise NotFound(_l("No such contact."))
-        return _contact(c, s, masked=False)
+        body = _contact(c, s, masked=False)
+        if with_suggestions:
+            lon, lat = _origin(c, _incident(s, c.incident_id, context))
+            body["suggestions"] = nearest_facilities(
+                s, context=context, lon=lon, lat=lat, kinds=[FacilityKind.ISOLATION_POINT],
+                beds=["isolation_room"], limit=5)
+        return body
 
 
 def _origin(c: Contact, i: Incident) -> tuple[float, float]:
@@ -733,7 +751,11 @@ def timeline(*, context: str = LIVE, incident_id: int) -> list[dict[str, Any]]:
     """Every event about the incident from the log, oldest first."""
     with db.reading() as s:
         _incident(s, incident_id, context)
-        rows = s.scalars(select(Event).where(
-            Event.context == context, Event.subject_type == SUBJECT,
-            Event.subject_id == str(incident_id)).order_by(Event.seq))
-        return [e.as_message() for e in rows]
+        return _timeline(s, context, incident_id)
+
+
+def _timeline(s: Session, context: str, incident_id: int) -> list[dict[str, Any]]:
+    rows = s.scalars(select(Event).where(
+        Event.context == context, Event.subject_type == SUBJECT,
+        Event.subject_id == str(incident_id)).order_by(Event.seq))
+    return [e.as_message() for e in rows]

@@ -166,14 +166,14 @@ def _input(value: str) -> str:
 @page(Permission.VIEW_INCIDENTS)
 def incident(incident_id: int) -> str:
     me = principal()
-    body = incidents.get_incident(incident_id=incident_id)
+    body = incidents.get_incident(incident_id=incident_id, with_timeline=True)
     current = IncidentStatus(body["status"])
     nxt = None
     if current in LIFECYCLE[:-1]:
         nxt = LIFECYCLE[LIFECYCLE.index(current) + 1]
     return render_template(
         "incidents/incident.html", i=body, feed=feed_bootstrap(me),
-        timeline=incidents.timeline(incident_id=incident_id),
+        timeline=body["timeline"],
         clocks=[(c, CLOCK_LABELS[c], body["clocks"][c.name.lower()]) for c in Clock],
         to_input=_input, next_status=nxt, labels=labels(),
         contact_labels=_str(CONTACT_STATUS_LABELS),
@@ -269,10 +269,10 @@ def add_contact(incident_id: int) -> Response:
 @bp.route("/contacts/<int:contact_id>")
 @page(Permission.VIEW_CONTACTS)
 def contact(contact_id: int) -> str:
-    record = incidents.get_contact(contact_id=contact_id)
+    record = incidents.get_contact(contact_id=contact_id, with_suggestions=True)
     return render_template(
         "incidents/contact.html", c=record, contact_labels=_str(CONTACT_STATUS_LABELS),
-        suggestions=incidents.suggest_isolation(contact_id=contact_id))
+        suggestions=record["suggestions"])
 
 
 @bp.route("/contacts/<int:contact_id>/isolate", methods=["POST"])

@@ -271,6 +271,7 @@
         phone: f.phone.value, notes: f.notes.value, address: place,
       };
       if (f.disease.value === "other") body.disease_name = f.disease_name.value;
+      if (f.found_at.value) body.found_at = new Date(f.found_at.value).toISOString();
       var button = form.querySelector("button[type=submit]");
       button.disabled = true;
       C.postJSON(cfg.urls.create, body).then(function (res) {
