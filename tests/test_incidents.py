@@ -223,6 +223,24 @@ def test_cases_are_recorded_for_the_epidemic_point(app):
         (113.2, 41.05)]
 
 
+def test_a_confirmed_plague_case_draws_and_grows_the_epidemic_zone(app):
+    from coordination.incidents import zones
+
+    inc = log(type="confirmed_case", disease="plague")
+    service.add_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
+                     data=CaseIn(lon=113.2, lat=41.05))
+    [zone] = zones.list_zones()
+    assert zone["disease"] == "plague"
+    service.add_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
+                     data=CaseIn(lon=113.25, lat=41.06))
+    [grown] = zones.list_zones()
+    assert grown["id"] == zone["id"] and grown["version"] == zone["version"] + 1
+    # A suspected (unconfirmed) case location draws nothing new.
+    service.add_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
+                     data=CaseIn(lon=113.3, lat=41.07, confirmed=False))
+    assert zones.list_zones()[0]["version"] == grown["version"]
+
+
 def test_contacts_are_masked_isolated_nearest_and_released(app):
     far = mf.facility(kind="isolation_point", lon=113.9, lat=41.5,
                       initial={"figures": {"isolation_room": {"capacity": 5, "occupied": 0}}})

@@ -16,6 +16,7 @@ other learns from the committed assignment who got the unit (409).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -61,6 +62,7 @@ from .schemas import (
     StatusChangeIn,
 )
 
+log = logging.getLogger(__name__)
 AUDIENCE = ["role:operator", "role:trainer"]
 SUBJECT = "incident"
 # Statuses that need a unit on the incident.
@@ -570,8 +572,28 @@ def add_case(*, context: str = LIVE, incident_id: int, data: CaseIn, actor: Acto
         i.version += 1
         s.flush()
         body = _case(c)
-        _event(s, i, "incident.case_added", actor, body | {"disease": i.disease})
-        return body
+        disease = i.disease
+        _event(s, i, "incident.case_added", actor, body | {"disease": disease})
+    _refresh_zones(disease, confirmed=data.confirmed, actor=actor, context=context)
+    return body
+
+
+def _refresh_zones(disease: str | None, *, confirmed: bool, actor: Actor, context: str) -> None:
+    """Redraw the epidemic point/zone of a disease that has a rule, after a confirmed case.
+
+    Its own transaction, after the case committed: a failure here leaves the
+    case recorded and the zone to ``coordination zones refresh``.
+    """
+    from ..geo import epidemic
+
+    if not confirmed or disease is None or epidemic.rule_for(disease) is None:
+        return
+    from . import zones
+
+    try:
+        zones.refresh_zones(disease=disease, actor=actor, context=context)
+    except Exception:  # the case is committed; the zone catches up on the next refresh
+        log.exception("refreshing the %s epidemic zones failed", disease)
 
 
 def list_cases(*, context: str = LIVE, incident_id: int | None = None,
