@@ -284,6 +284,9 @@ def export_layer(kind: str, output: str | None) -> None:
 from .plans.commands import plans_group  # noqa: E402 - registered after main is defined
 
 main.add_command(plans_group)
+from .epi_cli import register as _register_epi  # noqa: E402 - CAP, roads, zones, deadlines
+
+_register_epi(main)
 
 
 if __name__ == "__main__":

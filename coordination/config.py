@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     # Service radius (km) per facility kind for the coverage view; only these kinds count.
     coverage_radius_km: dict[str, float] = Field(default_factory=lambda: {
         "township_health_centre": 30.0, "ems_station": 30.0})
+    # Straight-line ETA of a unit = distance x detour factor / speed (incidents/recommend.py).
+    eta_detour_factor: float = Field(default=1.35, ge=1.0, le=5.0)
+    eta_speed_kmh: float = Field(default=60.0, gt=1.0, le=200.0)
+    # Diseases whose patients need a negative-pressure ambulance (comma-separated
+    # ids); unset: the disease catalogue decides (incidents/diseases.py).
+    negative_pressure_diseases: str | None = None
+    # Reporting deadline when the versioned rules (incidents/deadlines.py) have none.
+    report_deadline_hours: float = Field(default=2.0, gt=0, le=24 * 30)
 
     @field_validator("database_url")
     @classmethod

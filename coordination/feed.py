@@ -116,6 +116,33 @@ DESCRIPTIONS = {
         "{actor} changed {payload.title_zh} from level {payload.previous} to {payload.level}"),
     "plan.stood_down": _l("{actor} stood down {payload.title_zh} for {payload.subject_ref}"),
     "plan.notified": _l("Agencies notified of {payload.title_zh} (level {payload.level})"),
+    "incident.reported": _l("{actor} logged incident #{payload.id}: {payload.type}, "
+                            "{payload.patients} patients"),
+    "incident.status_changed": _l(
+        "{actor}: incident #{payload.id} changed from {payload.previous} to {payload.status}"),
+    "incident.unit_dispatched": _l(
+        "{actor} dispatched {payload.unit.call_sign} to incident #{payload.id}"),
+    "incident.unit_released": _l(
+        "{actor} released {payload.unit.call_sign} from incident #{payload.id}"),
+    "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
+    "incident.destination_set": _l(
+        "{actor} set the destination of incident #{payload.id} to {payload.destination_name}"),
+    "incident.case_added": _l("{actor} recorded a case location for incident "
+                              "#{payload.incident_id}"),
+    "incident.contact_added": _l("{actor} recorded a close contact of incident "
+                                 "#{payload.incident_id}"),
+    "incident.contact_isolated": _l("{actor} sent a close contact of incident "
+                                    "#{payload.incident_id} to {payload.isolation_name}"),
+    "incident.contact_released": _l("{actor} released a close contact of incident "
+                                    "#{payload.incident_id} from observation"),
+    "cap.imported": _l("{actor} imported CAP alert {payload.identifier} from {payload.sender} "
+                       "as incident #{payload.id}"),
+    "roads.imported": _l("{actor} imported the road network {payload.name} "
+                         "({payload.segments} lines)"),
+    "zone.updated": _l("Epidemic zone #{payload.id} ({payload.disease}) is now version "
+                       "{payload.version}: {payload.cases} cases, population "
+                       "{payload.zone_population}"),
+    "zone.lifted": _l("{actor} lifted epidemic zone #{payload.id} ({payload.disease})"),
 }
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.

@@ -11,6 +11,9 @@ from .events import Event
 from .facilities import models as facility_models
 from .geo import models as geo_models
 from .geo import places as place_models
+from .geo import road_models
+from .incidents import cap_models, zone_models
+from .incidents import models as incident_models
 from .plans import models as plan_models
 from .roster import models as roster_models
 from .stock import models as stock_models
@@ -18,6 +21,7 @@ from .units import models as unit_models
 
 metadata = Base.metadata
 
-__all__ = ["Context", "Event", "auth_models", "drill_models", "dutylog_models", "facility_models",
-           "geo_models", "metadata", "place_models", "plan_models", "roster_models",
-           "stock_models", "unit_models"]
+__all__ = ["Context", "Event", "auth_models", "cap_models", "drill_models", "dutylog_models",
+           "facility_models", "geo_models", "incident_models", "metadata", "place_models",
+           "plan_models", "road_models", "roster_models", "stock_models", "unit_models",
+           "zone_models"]

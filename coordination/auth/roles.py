@@ -59,6 +59,10 @@ class Permission(StrEnum):
     ACTIVATE_PLANS = "plans.activate"
     VIEW_PLAN_ERRORS = "plans.errors"
     VIEW_READINESS = "plans.readiness"
+    VIEW_INCIDENTS = "incidents.view"
+    MANAGE_INCIDENTS = "incidents.manage"
+    VIEW_CONTACTS = "contacts.view"
+    MANAGE_CONTACTS = "contacts.manage"
 
 
 _ALL = frozenset(Role)
@@ -108,6 +112,12 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_PLAN_ERRORS: frozenset({Role.ADMIN}),
     Permission.VIEW_READINESS: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN,
                                           Role.LOGISTICS}),
+    Permission.VIEW_INCIDENTS: frozenset({Role.OPERATOR, Role.TRAINER, Role.ADMIN}),
+    # Logging, dispatch, status and the five clocks; integrations use operator tokens.
+    Permission.MANAGE_INCIDENTS: frozenset({Role.OPERATOR}),
+    # A close contact's own record (full ID number) is personal data: operators only.
+    Permission.VIEW_CONTACTS: frozenset({Role.OPERATOR}),
+    Permission.MANAGE_CONTACTS: frozenset({Role.OPERATOR}),
 }
 
 

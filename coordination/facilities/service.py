@@ -21,8 +21,8 @@ from ..events import Actor
 from ..extensions import db
 from ..geo.models import AdminArea
 from ..geo.region import BBox, check_position
-from .models import STALE, CapacityReport, Facility, FacilityKind
-from .schemas import CapacityReportIn, NewFacility
+from .models import STALE, BedKind, CapacityReport, Facility, FacilityKind, FacilityStatus
+from .schemas import Beds, CapacityReportIn, NewFacility
 
 AUDIENCE = ["role:operator", "role:trainer"]
 # Kinds that are expected to report capacity; the others are never "stale".
@@ -166,6 +166,32 @@ def report_capacity(
             audience=AUDIENCE, subject=("facility", f.id), payload=body,
         )
         return body
+
+
+def adjust_occupancy(s: Any, f: Facility, *, bed: str, delta: int, actor: Actor,
+                     at: datetime, note: str = "") -> dict[str, Any]:
+    """Take (+1) or free (-1) beds of one kind inside the caller's transaction.
+
+    Used when the system itself fills a room (a close contact sent to an
+    isolation point): it is recorded as a capacity report like any other, so
+    the history and every map stay right. Refuses to go above capacity or
+    below zero; the caller should hold the facility row locked.
+    """
+    figures = (f.figures or {}).get(bed)
+    if figures is None:
+        raise ValidationFailed(str(_l("%(name)s reports no beds of this kind.", name=f.name)))
+    occupied = figures.get("occupied", 0) + delta
+    if occupied > figures.get("capacity", 0):
+        raise Conflict(str(_l("%(name)s has no free bed of this kind.", name=f.name)))
+    occupied = max(occupied, 0)
+    data = CapacityReportIn(status=FacilityStatus(f.status), note=note, figures={
+        BedKind(bed): Beds(capacity=figures.get("capacity", 0), occupied=occupied)})
+    report = _record(s, f, data, actor, at)
+    s.flush()
+    body = properties(f) | {"report_id": report.id, "note": report.note}
+    events.append(s, context=f.context, type="facility.capacity_reported", actor=actor,
+                  audience=AUDIENCE, subject=("facility", f.id), payload=body)
+    return body
 
 
 def facilities_geojson(

