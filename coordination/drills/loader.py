@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from ..auth.roles import Role
 from ..feed import DESCRIPTIONS
 from ..yamlsource import FieldPath, Loaded, SourceError, load_model
+from . import domain  # noqa: F401  (registers the domain inject kinds)
 from .injects import REGISTRY
 from .scenario import Scenario
 
@@ -30,8 +31,11 @@ def known_events() -> set[str]:
     return set(DESCRIPTIONS) | DRILL_EVENTS
 
 
-def _checks(sc: Scenario) -> list[tuple[FieldPath, str]]:
+def _checks(sc: Scenario, plan_ids: set[str] | None = None) -> list[tuple[FieldPath, str]]:
     problems: list[tuple[FieldPath, str]] = []
+    for pi, plan in enumerate(sc.plans):
+        if plan_ids is not None and plan not in plan_ids:
+            problems.append((("plans", pi), f"no valid plan {plan!r} in the plans folder"))
     objectives = {o.id for o in sc.objectives}
     tasks = {t.id for t in sc.critical_tasks}
     players = {p.agency for p in sc.participants} | {r.value for r in Role}
@@ -94,17 +98,31 @@ def _payload_problems(at: FieldPath, kind: str, payload: dict) -> list[tuple[Fie
     return []
 
 
-def load_text(text: str, *, name: str) -> Loaded[Scenario]:
-    return load_model(text, name=name, model=Scenario, what="scenario", checks=_checks)
+def load_text(text: str, *, name: str, plan_ids: set[str] | None = None) -> Loaded[Scenario]:
+    """``plan_ids``: the valid plans a scenario may exercise (None: not checked)."""
+    return load_model(text, name=name, model=Scenario, what="scenario",
+                      checks=lambda sc: _checks(sc, plan_ids))
+
+
+def plan_ids_in(plans_folder: Path) -> set[str] | None:
+    """Ids of the valid plans in the folder a scenario file sits under, if it has any."""
+    from ..plans.loader import cache
+
+    if not plans_folder.is_dir() or not any(plans_folder.glob("*.yaml")):
+        return None
+    return set(cache.load(plans_folder, catalogue=None).plans)
 
 
 def load_file(path: Path, *, root: Path | None = None) -> Loaded[Scenario]:
+    """One scenario file; its plans are checked against ``root`` (default: the folder
+    above ``drills/``, where the plans live)."""
     name = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return Loaded(name, "", None, (SourceError(name, 1, "", f"cannot read: {exc}"),))
-    return load_text(text, name=name)
+    folder = root if root is not None else path.resolve().parent.parent
+    return load_text(text, name=name, plan_ids=plan_ids_in(folder))
 
 
 def scenario_files(paths: Iterable[Path]) -> list[Path]:

@@ -29,10 +29,16 @@ REFERENCE_TABLES: list[str] = [
 
 AfterSeed = Callable[[Session, str, "SeedResult"], None]
 _after_seed: list[AfterSeed] = []
+# Per table, a change to each copied row (a secret that must not be shared by two rows).
+Transform = Callable[[dict[str, Any]], dict[str, Any]]
+TRANSFORMS: dict[str, Transform] = {}
 
 
-def register_reference_table(name: str, *, after: str | None = None) -> None:
+def register_reference_table(name: str, *, after: str | None = None,
+                             transform: Transform | None = None) -> None:
     """Domain packages add their reference tables (a roster, agencies) here."""
+    if transform is not None:
+        TRANSFORMS[name] = transform
     if name in REFERENCE_TABLES:
         return
     if after is not None and after in REFERENCE_TABLES:
@@ -93,6 +99,8 @@ def copy_reference_data(session: Session, *, source: str, target: str) -> SeedRe
             for col_name, ref in remaps:
                 if new[col_name] is not None:
                     new[col_name] = new[col_name] + result.offsets[ref]
+            if name in TRANSFORMS:
+                new = TRANSFORMS[name](new)
             batch.append(new)
         if batch:
             session.execute(insert(table), batch)

@@ -23,6 +23,7 @@ from ..contexts import Context, ContextKind
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
+from . import domain  # noqa: F401  (registers the domain inject kinds)
 from .injects import REGISTRY
 from .loader import load_file
 from .models import (
