@@ -60,6 +60,12 @@ class DrillClock:
             raise ValueError("drill speed must be above 0 and at most 3600")
         return replace(self._reanchor(), speed=speed)
 
+    def jumped_to(self, sim: datetime) -> DrillClock:
+        """Scenario time set forward to ``sim`` (an exercise's time jump), never back."""
+        if sim < self.now():
+            raise ValueError("a drill clock only jumps forward")
+        return replace(self, anchor_real=self.source(), anchor_sim=sim)
+
     def pause(self) -> DrillClock:
         return replace(self._reanchor(), paused=True)
 

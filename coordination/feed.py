@@ -64,6 +64,7 @@ DESCRIPTIONS = {
     "drill.paused": _l("{actor} paused the drill"),
     "drill.resumed": _l("{actor} resumed the drill"),
     "drill.speed_changed": _l("{actor} set the drill speed to {payload.speed}×"),
+    "drill.jumped": _l("{actor} moved the drill clock ahead to the next inject"),
     "drill.ended": _l("{actor} ended the drill"),
     "drill.inject_fired": _l("Inject {payload.number} to {payload.to}: {payload.message}"),
     "drill.observation": _l("Observation on {payload.player}: {payload.text}"),

@@ -26,7 +26,7 @@ from ..extensions import db
 from .evaluate import register_ack_times
 from .injects import _Payload, register
 from .scenario import InjectType
-from .seed import register_reference_table
+from .seed import SeedResult, register_reference_table
 
 
 def _incident_payload() -> type:
@@ -108,10 +108,16 @@ def ack_times(s: Session, context: str) -> dict[str, list[float]]:
     return out
 
 
-def _fresh_ical_token(row: dict[str, Any]) -> dict[str, Any]:
+def _fresh_ical_token(row: dict[str, Any], _seed: SeedResult) -> dict[str, Any]:
     from ..roster.service import new_ical_token
 
     return row | {"ical_token": new_ical_token()}
+
+
+def _rotation_officers(row: dict[str, Any], seed: SeedResult) -> dict[str, Any]:
+    """A rotation lists its officers by id in JSON: point them at the drill's copies."""
+    return row | {"officer_ids": [seed.new_id("roster_officers", i)
+                                  for i in row.get("officer_ids") or []]}
 
 
 def register_all() -> None:
@@ -121,10 +127,10 @@ def register_all() -> None:
     register_ack_times(ack_times)
     # The roster plays too (who is on duty, escalation chains); notification channels are
     # not copied, so a drill never pages anyone through SMS, e-mail or a webhook.
+    transforms = {"roster_officers": _fresh_ical_token, "roster_rotations": _rotation_officers}
     for table in ("roster_agencies", "roster_officers", "roster_rotations",
                   "roster_overrides", "roster_escalation_steps"):
-        register_reference_table(table, transform=_fresh_ical_token
-                                 if table == "roster_officers" else None)
+        register_reference_table(table, transform=transforms.get(table))
 
 
 register_all()

@@ -24,7 +24,8 @@ from .scenario import Scenario
 DRILLS_DIR = Path("plans") / "drills"
 # Event types drills themselves append (the trainer's console and reports use them).
 DRILL_EVENTS = {"drill.started", "drill.inject_fired", "drill.message", "drill.paused",
-                "drill.resumed", "drill.speed_changed", "drill.ended", "drill.observation"}
+                "drill.resumed", "drill.speed_changed", "drill.jumped", "drill.ended",
+                "drill.observation"}
 
 
 def known_events() -> set[str]:

@@ -29,8 +29,9 @@ REFERENCE_TABLES: list[str] = [
 
 AfterSeed = Callable[[Session, str, "SeedResult"], None]
 _after_seed: list[AfterSeed] = []
-# Per table, a change to each copied row (a secret that must not be shared by two rows).
-Transform = Callable[[dict[str, Any]], dict[str, Any]]
+# Per table, a change to each copied row: a secret that must not be shared by two rows,
+# ids kept in a JSON column (no foreign key tells the copier about them).
+Transform = Callable[[dict[str, Any], "SeedResult"], dict[str, Any]]
 TRANSFORMS: dict[str, Transform] = {}
 
 
@@ -100,7 +101,7 @@ def copy_reference_data(session: Session, *, source: str, target: str) -> SeedRe
                 if new[col_name] is not None:
                     new[col_name] = new[col_name] + result.offsets[ref]
             if name in TRANSFORMS:
-                new = TRANSFORMS[name](new)
+                new = TRANSFORMS[name](new, result)
             batch.append(new)
         if batch:
             session.execute(insert(table), batch)

@@ -41,10 +41,12 @@ from .seed import copy_reference_data, delete_context_rows
 
 TRAINERS = ["role:trainer"]
 ALLOWED_ACTIONS = {
-    RunStatus.READY: ["start", "end"], RunStatus.RUNNING: ["pause", "end"],
-    RunStatus.PAUSED: ["resume", "end"], RunStatus.ENDED: [],
+    RunStatus.READY: ["start", "end"], RunStatus.RUNNING: ["pause", "jump", "end"],
+    RunStatus.PAUSED: ["resume", "jump", "end"], RunStatus.ENDED: [],
 }
 MIN_SPEED, MAX_SPEED = 1.0, 60.0
+# A jump to the next inject lands this long before it, so players see it arrive on time.
+JUMP_LEAD_SECONDS = 10
 
 
 def _audience(to: str) -> list[str]:
@@ -241,6 +243,32 @@ def set_speed(*, run_id: int, speed: float, actor: Actor) -> dict[str, Any]:
         _, clock = _clock(s, run)
         status = RunStatus(run.status)
         _set_clock(s, run, clock.with_speed(speed), status, actor, "drill.speed_changed", {})
+    _wake()
+    return get_run(run_id=run_id)
+
+
+def jump_ahead(*, run_id: int, actor: Actor, to: datetime | None = None) -> dict[str, Any]:
+    """A time jump: scenario time moves forward to ``to``, or to just before the next
+    pending inject, so a quiet stretch of the script (the hours an investigation takes)
+    is not sat through. Injects are never skipped: they fire on the new time."""
+    with db.unit_of_work() as s:
+        run = _run(s, run_id, lock=True)
+        if run.status not in (RunStatus.RUNNING.value, RunStatus.PAUSED.value):
+            raise Conflict(_l("Only a started drill can jump ahead."))
+        _, clock = _clock(s, run)
+        now = clock.now()
+        if to is None:
+            due = s.scalar(select(DrillInject.due_sim)
+                           .where(DrillInject.run_id == run.id,
+                                  DrillInject.status == InjectStatus.PENDING.value)
+                           .order_by(DrillInject.due_sim).limit(1))
+            if due is None:
+                raise Conflict(_l("No inject is left to jump to."))
+            to = max(now, due - timedelta(seconds=JUMP_LEAD_SECONDS))
+        if to < now:
+            raise ValidationFailed(_l("A drill clock only jumps forward."))
+        _set_clock(s, run, clock.jumped_to(to), RunStatus(run.status), actor,
+                   "drill.jumped", {"from": now.isoformat()})
     _wake()
     return get_run(run_id=run_id)
 

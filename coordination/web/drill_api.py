@@ -22,7 +22,7 @@ bp = Blueprint("drills_api", __name__)
 
 _CONTROLS = {
     "start": drills.start_run, "pause": drills.pause_run, "resume": drills.resume_run,
-    "end": drills.end_run,
+    "jump": drills.jump_ahead, "end": drills.end_run,
 }
 
 
@@ -59,7 +59,7 @@ def api_run(run_id: int) -> Response:
     return jsonify(drills.get_run(run_id=run_id))
 
 
-@bp.route("/api/drills/runs/<int:run_id>/<any(start, pause, resume, end):action>",
+@bp.route("/api/drills/runs/<int:run_id>/<any(start, pause, resume, jump, end):action>",
           methods=["POST"])
 @api(Permission.RUN_DRILLS)
 def api_control(run_id: int, action: str) -> Response:

@@ -101,11 +101,11 @@ def console(run_id: int) -> str:
 
 _CONTROLS = {
     "start": drills.start_run, "pause": drills.pause_run, "resume": drills.resume_run,
-    "end": drills.end_run,
+    "jump": drills.jump_ahead, "end": drills.end_run,
 }
 
 
-@bp.route("/drills/runs/<int:run_id>/<any(start, pause, resume, end):action>",
+@bp.route("/drills/runs/<int:run_id>/<any(start, pause, resume, jump, end):action>",
           methods=["POST"])
 @page(Permission.RUN_DRILLS)
 def control(run_id: int, action: str) -> Response:
