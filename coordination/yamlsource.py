@@ -125,9 +125,16 @@ def load_model(text: str, *, name: str, model: type[M], what: str,
     try:
         data, lines = parse(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        # The context mark is where the unfinished construct began (an unclosed bracket),
+        # which is where the fix goes; the problem mark is where the parser gave up.
+        problem_mark = getattr(exc, "problem_mark", None)
+        context_mark = getattr(exc, "context_mark", None)
+        mark = context_mark or problem_mark
         line = mark.line + 1 if mark is not None else 1
         problem = getattr(exc, "problem", None) or str(exc)
+        if context_mark is not None and problem_mark is not None \
+                and problem_mark.line != context_mark.line:
+            problem += f" (noticed on line {problem_mark.line + 1})"
         return Loaded(name, digest, None,
                       (SourceError(name, line, "", f"YAML syntax error: {problem}"),))
     if not isinstance(data, dict):

@@ -172,7 +172,7 @@ def test_api_and_pages(app, make_user, auth, tmp_path):
     for p in (registry.ROOT / "plans").glob("*.yaml"):
         (tmp_path / p.name).write_bytes(p.read_bytes())
     (tmp_path / "broken.yaml").write_text("id: broken\nversion: [\n", encoding="utf-8")
-    make_user("operator", username="op")
+    make_user("operator", username="op", locale="en")  # English messages below
     auth.login("op")
     with force_locale("en"):
         resp = auth.post_json(f"/api/plans/{PLAN}/activate",

@@ -1,8 +1,7 @@
 """Load plan files with line numbers, validate them whole, and cache them by content hash.
 
-PyYAML's composer keeps the position of every node, so the loader builds the
-plain data the schema validates *and* a map from each field path to its line;
-an error then reads ``plans/plague.yaml:42: phases.1.tasks.0.owner: …`` and a
+The line-tracking parse is coordination/yamlsource.py (shared with drill
+scenarios); an error reads ``plans/plague.yaml:42: phases.1.tasks.0.owner: …`` and a
 reviewer can jump to it. A file either yields a whole valid plan or errors and
 no plan: nothing downstream ever sees half a plan.
 """
@@ -16,27 +15,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
+from ..yamlsource import FieldPath as Path_
+from ..yamlsource import SourceError as PlanError
+from ..yamlsource import load_model
 from .schema import Plan
 
-Path_ = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class PlanError:
-    file: str
-    line: int
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field or '(file)'}: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "field": self.field,
-                "message": self.message}
+__all__ = ["LoadResult", "Path_", "PlanCache", "PlanError", "PlanSet", "cache", "load_file",
+           "load_text", "plan_files"]
 
 
 @dataclass(frozen=True)
@@ -51,67 +38,6 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return self.plan is not None and not self.errors
-
-
-class _Lines:
-    """Field path -> line (1-based) of the value, for every node of the document."""
-
-    def __init__(self) -> None:
-        self.lines: dict[Path_, int] = {}
-
-    def line_of(self, path: Path_) -> int:
-        p = tuple(path)
-        while p:
-            if p in self.lines:
-                return self.lines[p]
-            p = p[:-1]
-        return self.lines.get((), 1)
-
-
-def _construct(node: yaml.Node, path: Path_, lines: _Lines) -> Any:
-    lines.lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        out: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a key must be a plain word", key_node.start_mark)
-            key = _scalar(key_node)
-            key = str(key) if not isinstance(key, str) else key
-            if key in out:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark)
-            out[key] = _construct(value_node, (*path, key), lines)
-            lines.lines[(*path, key)] = key_node.start_mark.line + 1
-        return out
-    if isinstance(node, yaml.SequenceNode):
-        return [_construct(v, (*path, i), lines) for i, v in enumerate(node.value)]
-    return _scalar(node)
-
-
-def _scalar(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
-
-
-def parse(text: str) -> tuple[Any, _Lines]:
-    """YAML text -> (data, lines); raises yaml.YAMLError with a mark on bad syntax."""
-    lines = _Lines()
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-    finally:
-        loader.dispose()
-    if node is None:
-        return None, lines
-    return _construct(node, (), lines), lines
-
-
-def _dotted(path: Iterable[str | int]) -> str:
-    return ".".join(str(p) for p in path)
 
 
 def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Path_, str]]:
@@ -176,46 +102,10 @@ def load_text(text: str, *, name: str, catalogue: frozenset[str] | None = None,
     ``model`` and ``checks`` let other plan-like files (event cover plans) reuse the
     line-tracking parse; ``LoadResult.plan`` then holds that model.
     """
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    try:
-        data, lines = parse(text)
-    except yaml.YAMLError as exc:
-        # The context mark is where the unfinished construct began (an unclosed bracket),
-        # which is where the fix goes; the problem mark is where the parser gave up.
-        problem_mark = getattr(exc, "problem_mark", None)
-        context_mark = getattr(exc, "context_mark", None)
-        mark = context_mark or problem_mark
-        line = mark.line + 1 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        if context_mark is not None and problem_mark is not None \
-                and problem_mark.line != context_mark.line:
-            problem += f" (noticed on line {problem_mark.line + 1})"
-        return LoadResult(name, digest, None,
-                          (PlanError(name, line, "", f"YAML syntax error: {problem}"),))
-    if not isinstance(data, dict):
-        return LoadResult(name, digest, None,
-                          (PlanError(name, 1, "", "a plan file must be a mapping"),))
-    try:
-        plan = model.model_validate(data)
-    except ValidationError as exc:
-        errors = []
-        for e in exc.errors():
-            loc = tuple(p for p in e["loc"] if p != "[key]")
-            message = e["msg"].removeprefix("Value error, ")
-            errors.append(PlanError(name, lines.line_of(loc), _dotted(loc), message))
-        errors.sort(key=lambda e: e.line)
-        return LoadResult(name, digest, None, tuple(errors))
-    if checks is not None:
-        problems = checks(plan)
-    elif isinstance(plan, Plan):
-        problems = _cross_checks(plan, catalogue)
-    else:
-        problems = []
-    if problems:
-        errors = sorted((PlanError(name, lines.line_of(p), _dotted(p), m) for p, m in problems),
-                        key=lambda e: e.line)
-        return LoadResult(name, digest, None, tuple(errors))
-    return LoadResult(name, digest, plan, ())
+    if checks is None and model is Plan:
+        checks = lambda plan: _cross_checks(plan, catalogue)  # noqa: E731
+    loaded = load_model(text, name=name, model=model, what="plan", checks=checks)
+    return LoadResult(loaded.path, loaded.file_hash, loaded.model, loaded.errors)
 
 
 def load_file(path: Path, *, catalogue: frozenset[str] | None = None,
