@@ -199,10 +199,13 @@ def facilities_geojson(
 ) -> dict[str, Any]:
     with db.reading() as s:
         now = _context(s, context).clock().now()
-        q = select(Facility).where(Facility.context == context).order_by(Facility.id)
+        # Plain rows, not ORM objects: the layer of 10,000 facilities is read on
+        # every map load, and identity-map bookkeeping was half its cost (profiled).
+        # Rows answer the same attribute names, so ``feature`` serves both.
+        q = select(*Facility.__table__.c).where(Facility.context == context)
         if kind is not None:
             q = q.where(Facility.kind == kind.value)
-        features = [feature(f, now, stale_after) for f in s.scalars(q)]
+        features = [feature(f, now, stale_after) for f in s.execute(q.order_by(Facility.id))]
     return {"type": "FeatureCollection", "features": features}
 
 

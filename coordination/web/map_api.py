@@ -42,7 +42,8 @@ def _compress(resp: Response) -> Response:
     data = resp.get_data()
     if len(data) < GZIP_MIN_BYTES:
         return resp
-    resp.set_data(gzip.compress(data, compresslevel=5))
+    # Level 1: half of level 5's CPU on the 5 MB facilities layer for ~15% more bytes.
+    resp.set_data(gzip.compress(data, compresslevel=1))
     resp.headers["Content-Encoding"] = "gzip"
     resp.headers["Vary"] = "Accept-Encoding"
     return resp

@@ -77,10 +77,11 @@ def test_map_renders_every_layer_and_asks_no_other_host(browser, map_server, req
     context, page = _open_map(browser, map_server.url, requests_seen)
     counts = page.evaluate("Coordination.livemap.counts()")
     assert counts["facilities"] >= 100 and counts["units"] == 20 and counts["places"] >= 300
-    # One toggle per facility kind, populated places, ambulances and the area seats.
+    # One toggle per facility kind, populated places, ambulances, the area seats and
+    # the administrative boundaries.
     page.hover(".leaflet-control-layers")
     overlays = page.locator(".leaflet-control-layers-overlays label")
-    assert overlays.count() == 11
+    assert overlays.count() == 12
     assert page.locator(".leaflet-control-scale").count() == 1
     assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
     assert page.locator(".unit-icon.unit-np").count() == 4  # negative pressure stands out
