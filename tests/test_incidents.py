@@ -228,16 +228,19 @@ def test_a_confirmed_plague_case_draws_and_grows_the_epidemic_zone(app):
 
     inc = log(type="confirmed_case", disease="plague")
     service.add_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
-                     data=CaseIn(lon=113.2, lat=41.05))
+                     data=CaseIn(lon=113.21, lat=41.05))
+    assert zones.list_zones() == []  # add_case alone leaves zones to a refresh
+    service.record_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
+                        data=CaseIn(lon=113.2, lat=41.05))
     [zone] = zones.list_zones()
     assert zone["disease"] == "plague"
-    service.add_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
-                     data=CaseIn(lon=113.25, lat=41.06))
+    service.record_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
+                        data=CaseIn(lon=113.25, lat=41.06))
     [grown] = zones.list_zones()
     assert grown["id"] == zone["id"] and grown["version"] == zone["version"] + 1
     # A suspected (unconfirmed) case location draws nothing new.
-    service.add_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
-                     data=CaseIn(lon=113.3, lat=41.07, confirmed=False))
+    service.record_case(incident_id=inc["id"], actor=ACTOR, region=mf.REGION,
+                        data=CaseIn(lon=113.3, lat=41.07, confirmed=False))
     assert zones.list_zones()[0]["version"] == grown["version"]
 
 

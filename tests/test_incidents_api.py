@@ -157,3 +157,11 @@ def test_trainer_reads_but_cannot_log(make_user, auth):
     assert auth.client.get("/incidents").status_code == 200
     assert auth.post_json("/api/incidents", GOOD).status_code == 403
     assert count(Incident) == 0
+
+
+def test_places_to_pick_travel_as_json_not_inline(operator):
+    mf.facility(name="集宁区发热门诊", lon=113.11, lat=41.01)
+    body = operator.client.get("/api/incident-places").get_json()
+    [clinic] = [p for p in body["places"] if p["name"] == "集宁区发热门诊"]
+    assert (clinic["lon"], clinic["lat"]) == (113.11, 41.01)
+    assert "集宁区发热门诊" not in operator.client.get("/ops").text

@@ -572,8 +572,21 @@ def add_case(*, context: str = LIVE, incident_id: int, data: CaseIn, actor: Acto
         i.version += 1
         s.flush()
         body = _case(c)
-        disease = i.disease
-        _event(s, i, "incident.case_added", actor, body | {"disease": disease})
+        _event(s, i, "incident.case_added", actor, body | {"disease": i.disease})
+    return body
+
+
+def record_case(*, context: str = LIVE, incident_id: int, data: CaseIn, actor: Actor,
+                region: BBox | None = None) -> dict[str, Any]:
+    """Record a case location and, if confirmed, redraw its disease's epidemic zones.
+
+    What the API and pages call: the zone updates as cases are added.
+    ``add_case`` alone leaves the zones to ``coordination zones refresh``.
+    """
+    body = add_case(context=context, incident_id=incident_id, data=data, actor=actor,
+                    region=region)
+    with db.reading() as s:
+        disease = _incident(s, incident_id, context).disease
     _refresh_zones(disease, confirmed=data.confirmed, actor=actor, context=context)
     return body
 
@@ -764,6 +777,30 @@ def list_contacts(*, context: str = LIVE, active_only: bool = True) -> list[dict
             q = q.where(Contact.status != ContactStatus.RELEASED.value)
         return [_contact(c, s, masked=True)
                 for c in s.scalars(q.order_by(Contact.observation_end, Contact.id))]
+
+
+# --- locations an operator can pick ----------------------------------------
+
+
+def location_choices(*, context: str = LIVE, limit: int = 5000) -> list[dict[str, Any]]:
+    """Facilities, then populated places: the logging form's "pick a place" list."""
+    from ..facilities.models import KIND_LABELS
+    from ..geo.places import PLACE_LABELS, PopulatedPlace
+
+    out: list[dict[str, Any]] = []
+    with db.reading() as s:
+        for name, kind, lon, lat in s.execute(
+                select(Facility.name, Facility.kind, Facility.lon, Facility.lat)
+                .where(Facility.context == context).order_by(Facility.name).limit(limit)):
+            out.append({"name": name, "kind": str(KIND_LABELS[FacilityKind(kind)]),
+                        "lon": lon, "lat": lat})
+        for name, kind, lon, lat in s.execute(
+                select(PopulatedPlace.name, PopulatedPlace.kind, PopulatedPlace.lon,
+                       PopulatedPlace.lat).order_by(PopulatedPlace.name)
+                .limit(max(limit - len(out), 0))):
+            label = PLACE_LABELS.get(kind, kind)  # StrEnum keys match their values
+            out.append({"name": name, "kind": str(label), "lon": lon, "lat": lat})
+    return out
 
 
 # --- timeline ------------------------------------------------------------

@@ -44,6 +44,13 @@ def create_incident() -> Any:
     return jsonify(body), 201
 
 
+@bp.route("/incident-places")
+@api(Permission.VIEW_INCIDENTS)
+def incident_places() -> Any:
+    """Facilities and populated places the logging form offers to pick."""
+    return jsonify({"places": incidents.location_choices()})
+
+
 @bp.route("/map/incidents")
 @api(Permission.VIEW_INCIDENTS)
 def incidents_layer() -> Any:
@@ -111,7 +118,7 @@ def set_destination(incident_id: int) -> Any:
 @bp.route("/incidents/<int:incident_id>/cases", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def add_case(incident_id: int) -> Any:
-    body = incidents.add_case(incident_id=incident_id, data=_body(CaseIn),
+    body = incidents.record_case(incident_id=incident_id, data=_body(CaseIn),
                               actor=principal().actor)
     return jsonify(body), 201
 

@@ -22,10 +22,8 @@ from ..auth.identity import current_principal
 from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
-from ..facilities import service as facilities
-from ..facilities.models import KIND_LABELS, FacilityKind
+from ..facilities.models import KIND_LABELS
 from ..feed import feed_bootstrap
-from ..geo import places
 from ..incidents import diseases
 from ..incidents import service as incidents
 from ..incidents.models import (
@@ -43,7 +41,6 @@ from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .access import page, principal
 
 bp = Blueprint("incident_pages", __name__)
-MAX_PLACES = 3000
 
 
 def _str(labels: dict[Any, Any]) -> dict[str, str]:
@@ -89,18 +86,6 @@ def labels() -> dict[str, Any]:
     }
 
 
-def _places() -> list[dict[str, Any]]:
-    """Facilities and populated places an operator can pick as the location."""
-    out = [{"name": f.name, "kind": str(KIND_LABELS[FacilityKind(f.kind)]),
-            "lon": f.lon, "lat": f.lat} for f in facilities.list_facilities()]
-    layer = places.places_geojson(points_only=True)
-    for feat in layer["features"][:MAX_PLACES]:
-        p = feat["properties"]
-        out.append({"name": p["name"], "kind": p.get("kind", ""), "lon": p["lon"],
-                    "lat": p["lat"]})
-    return out
-
-
 def _urls() -> dict[str, str]:
     return {
         "create": url_for("incident_api.create_incident"),
@@ -110,6 +95,7 @@ def _urls() -> dict[str, str]:
             "/0/", "/{id}/"),
         "dispatch": url_for("incident_api.dispatch", incident_id=0).replace("/0/", "/{id}/"),
         "page": url_for("incident_pages.incident", incident_id=0).replace("/0", "/{id}"),
+        "places": url_for("incident_api.incident_places"),
     }
 
 
@@ -120,7 +106,6 @@ def incident_panel() -> dict[str, Any]:
     return {
         "types": _str(TYPE_LABELS),
         "diseases": diseases.labels(),
-        "places": _places(),
         "config": {
             "urls": _urls(),
             "labels": labels(),

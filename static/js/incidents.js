@@ -246,16 +246,24 @@
     form.elements.disease.addEventListener("change", function () {
       diseaseName.hidden = form.elements.disease.value !== "other";
     });
+    // Places travel as JSON, not inline in the page (thousands of them).
+    var places = {};
+    getJSON(cfg.urls.places).then(function (body) {
+      var list = document.getElementById("incident-places");
+      body.places.forEach(function (p) {
+        var key = p.name + " · " + p.kind;
+        if (places[key]) return;
+        places[key] = p;
+        var opt = document.createElement("option");
+        opt.value = key;
+        list.appendChild(opt);
+      });
+    }).catch(function (err) { console.error(err); });
     form.elements.place.addEventListener("change", function () {
-      var value = form.elements.place.value;
-      var opts = document.querySelectorAll("#incident-places option");
-      for (var k = 0; k < opts.length; k++) {
-        if (opts[k].value === value) {
-          setLocation(parseFloat(opts[k].dataset.lon), parseFloat(opts[k].dataset.lat));
-          if (lm && lm.map) lm.map.setView([parseFloat(opts[k].dataset.lat), parseFloat(opts[k].dataset.lon)], Math.max(lm.map.getZoom(), 11));
-          return;
-        }
-      }
+      var p = places[form.elements.place.value];
+      if (!p) return;
+      setLocation(p.lon, p.lat);
+      if (lm && lm.map) lm.map.setView([p.lat, p.lon], Math.max(lm.map.getZoom(), 11));
     });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
