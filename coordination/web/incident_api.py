@@ -25,6 +25,7 @@ from ..incidents.schemas import (
 )
 from .access import api, principal
 from .api import _body, _int_arg
+from .context import current_context
 
 bp = Blueprint("incident_api", __name__, url_prefix="/api")
 
@@ -34,13 +35,15 @@ bp = Blueprint("incident_api", __name__, url_prefix="/api")
 def list_incidents() -> Any:
     """Open incidents by priority and age; ``?all=1`` includes closed and cancelled."""
     everything = request.args.get("all", "") in ("1", "true")
-    return jsonify({"incidents": incidents.list_incidents(open_only=not everything)})
+    return jsonify({"incidents": incidents.list_incidents(context=current_context(),
+                                                          open_only=not everything)})
 
 
 @bp.route("/incidents", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def create_incident() -> Any:
-    body = incidents.create_incident(data=_body(IncidentIn), actor=principal().actor)
+    body = incidents.create_incident(context=current_context(),
+                                     data=_body(IncidentIn), actor=principal().actor)
     return jsonify(body), 201
 
 
@@ -48,45 +51,49 @@ def create_incident() -> Any:
 @api(Permission.VIEW_INCIDENTS)
 def incident_places() -> Any:
     """Facilities and populated places the logging form offers to pick."""
-    return jsonify({"places": incidents.location_choices()})
+    return jsonify({"places": incidents.location_choices(context=current_context())})
 
 
 @bp.route("/map/incidents")
 @api(Permission.VIEW_INCIDENTS)
 def incidents_layer() -> Any:
-    return jsonify(incidents.incidents_geojson())
+    return jsonify(incidents.incidents_geojson(context=current_context()))
 
 
 @bp.route("/incidents/<int:incident_id>")
 @api(Permission.VIEW_INCIDENTS)
 def incident(incident_id: int) -> Any:
-    return jsonify(incidents.get_incident(incident_id=incident_id))
+    return jsonify(incidents.get_incident(context=current_context(), incident_id=incident_id))
 
 
 @bp.route("/incidents/<int:incident_id>/timeline")
 @api(Permission.VIEW_INCIDENTS)
 def timeline(incident_id: int) -> Any:
-    return jsonify({"events": incidents.timeline(incident_id=incident_id)})
+    return jsonify({"events": incidents.timeline(context=current_context(),
+                                                 incident_id=incident_id)})
 
 
 @bp.route("/incidents/<int:incident_id>/recommendation")
 @api(Permission.VIEW_INCIDENTS)
 def recommendation(incident_id: int) -> Any:
     limit = _int_arg("limit", 5, lo=1, hi=50)
-    return jsonify(recommend.recommend(incident_id=incident_id, limit=limit))
+    return jsonify(recommend.recommend(context=current_context(),
+                                       incident_id=incident_id, limit=limit))
 
 
 @bp.route("/incidents/<int:incident_id>/status", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def change_status(incident_id: int) -> Any:
-    return jsonify(incidents.change_status(incident_id=incident_id, data=_body(StatusChangeIn),
+    return jsonify(incidents.change_status(context=current_context(),
+                                           incident_id=incident_id, data=_body(StatusChangeIn),
                                            actor=principal().actor))
 
 
 @bp.route("/incidents/<int:incident_id>/dispatch", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def dispatch(incident_id: int) -> Any:
-    body = incidents.dispatch_unit(incident_id=incident_id, data=_body(DispatchIn),
+    body = incidents.dispatch_unit(context=current_context(),
+                                   incident_id=incident_id, data=_body(DispatchIn),
                                    actor=principal().actor)
     return jsonify(body), 201
 
@@ -96,21 +103,23 @@ def dispatch(incident_id: int) -> Any:
 def release_unit(incident_id: int, unit_id: int) -> Any:
     data = request.get_json(silent=True)
     note = str(data.get("note", ""))[:1000] if isinstance(data, dict) else ""
-    return jsonify(incidents.release_unit(incident_id=incident_id, unit_id=unit_id,
+    return jsonify(incidents.release_unit(context=current_context(),
+                                          incident_id=incident_id, unit_id=unit_id,
                                           actor=principal().actor, note=note))
 
 
 @bp.route("/incidents/<int:incident_id>/clocks", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def set_clock(incident_id: int) -> Any:
-    return jsonify(incidents.set_clock(incident_id=incident_id, data=_body(ClockIn),
+    return jsonify(incidents.set_clock(context=current_context(),
+                                       incident_id=incident_id, data=_body(ClockIn),
                                        actor=principal().actor))
 
 
 @bp.route("/incidents/<int:incident_id>/destination", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def set_destination(incident_id: int) -> Any:
-    return jsonify(incidents.set_destination(incident_id=incident_id,
+    return jsonify(incidents.set_destination(context=current_context(), incident_id=incident_id,
                                              data=_body(DestinationIn),
                                              actor=principal().actor))
 
@@ -118,7 +127,8 @@ def set_destination(incident_id: int) -> Any:
 @bp.route("/incidents/<int:incident_id>/cases", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def add_case(incident_id: int) -> Any:
-    body = incidents.record_case(incident_id=incident_id, data=_body(CaseIn),
+    body = incidents.record_case(context=current_context(),
+                                 incident_id=incident_id, data=_body(CaseIn),
                               actor=principal().actor)
     return jsonify(body), 201
 
@@ -126,7 +136,8 @@ def add_case(incident_id: int) -> Any:
 @bp.route("/incidents/<int:incident_id>/contacts", methods=["POST"])
 @api(Permission.MANAGE_CONTACTS)
 def add_contact(incident_id: int) -> Any:
-    body = incidents.add_contact(incident_id=incident_id, data=_body(ContactIn),
+    body = incidents.add_contact(context=current_context(),
+                                 incident_id=incident_id, data=_body(ContactIn),
                                  actor=principal().actor)
     return jsonify(body), 201
 
@@ -135,30 +146,33 @@ def add_contact(incident_id: int) -> Any:
 @api(Permission.VIEW_INCIDENTS)
 def contacts() -> Any:
     """Contacts under observation, ID numbers masked."""
-    return jsonify({"contacts": incidents.list_contacts()})
+    return jsonify({"contacts": incidents.list_contacts(context=current_context())})
 
 
 @bp.route("/contacts/<int:contact_id>")
 @api(Permission.VIEW_CONTACTS)
 def contact(contact_id: int) -> Any:
     """The contact's own record: the one view with the full ID number."""
-    return jsonify(incidents.get_contact(contact_id=contact_id))
+    return jsonify(incidents.get_contact(context=current_context(), contact_id=contact_id))
 
 
 @bp.route("/contacts/<int:contact_id>/isolation-points")
 @api(Permission.VIEW_INCIDENTS)
 def isolation_points(contact_id: int) -> Any:
-    return jsonify({"suggestions": incidents.suggest_isolation(contact_id=contact_id)})
+    return jsonify({"suggestions": incidents.suggest_isolation(context=current_context(),
+                                                               contact_id=contact_id)})
 
 
 @bp.route("/contacts/<int:contact_id>/isolate", methods=["POST"])
 @api(Permission.MANAGE_CONTACTS)
 def isolate(contact_id: int) -> Any:
-    return jsonify(incidents.isolate_contact(contact_id=contact_id, data=_body(IsolateIn),
+    return jsonify(incidents.isolate_contact(context=current_context(),
+                                             contact_id=contact_id, data=_body(IsolateIn),
                                              actor=principal().actor))
 
 
 @bp.route("/contacts/<int:contact_id>/release", methods=["POST"])
 @api(Permission.MANAGE_CONTACTS)
 def release_contact(contact_id: int) -> Any:
-    return jsonify(incidents.release_contact(contact_id=contact_id, actor=principal().actor))
+    return jsonify(incidents.release_contact(context=current_context(),
+                                             contact_id=contact_id, actor=principal().actor))

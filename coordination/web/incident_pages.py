@@ -39,6 +39,7 @@ from ..incidents.models import (
 from ..incidents.schemas import ClockIn, ContactIn, IsolateIn, StatusChangeIn
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .access import page, principal
+from .context import current_context
 
 bp = Blueprint("incident_pages", __name__)
 
@@ -118,9 +119,9 @@ def incident_panel() -> dict[str, Any]:
 @page(Permission.VIEW_INCIDENTS)
 def board() -> str:
     me = principal()
-    rows = incidents.list_incidents()
+    rows = incidents.list_incidents(context=current_context())
     return render_template(
-        "incidents/board.html", rows=rows, feed=feed_bootstrap(me),
+        "incidents/board.html", rows=rows, feed=feed_bootstrap(me, context=current_context()),
         config={"urls": _urls(), "labels": labels(),
                 "can_manage": allowed(me, Permission.MANAGE_INCIDENTS)},
         labels=labels())
@@ -151,13 +152,14 @@ def _input(value: str) -> str:
 @page(Permission.VIEW_INCIDENTS)
 def incident(incident_id: int) -> str:
     me = principal()
-    body = incidents.get_incident(incident_id=incident_id, with_timeline=True)
+    body = incidents.get_incident(context=current_context(),
+                                  incident_id=incident_id, with_timeline=True)
     current = IncidentStatus(body["status"])
     nxt = None
     if current in LIFECYCLE[:-1]:
         nxt = LIFECYCLE[LIFECYCLE.index(current) + 1]
     return render_template(
-        "incidents/incident.html", i=body, feed=feed_bootstrap(me),
+        "incidents/incident.html", i=body, feed=feed_bootstrap(me, context=current_context()),
         timeline=body["timeline"],
         clocks=[(c, CLOCK_LABELS[c], body["clocks"][c.name.lower()]) for c in Clock],
         to_input=_input, next_status=nxt, labels=labels(),
@@ -191,8 +193,8 @@ def change_status(incident_id: int) -> Response:
             version = int(form["version"]) if form.get("version") else None
         except ValueError:
             raise ValidationFailed(_("Choose a status.")) from None
-        incidents.change_status(
-            incident_id=incident_id, actor=principal().actor,
+        incidents.change_status(context=current_context(),
+                                incident_id=incident_id, actor=principal().actor,
             data=StatusChangeIn(status=status, note=form.get("note", "")[:1000],
                                 version=version))
 
@@ -210,7 +212,8 @@ def set_clock(incident_id: int) -> Response:
         except ValueError:
             raise ValidationFailed(_("Unknown clock.")) from None
         at = _local(form.get("at", ""), str(CLOCK_LABELS[clock]))
-        incidents.set_clock(incident_id=incident_id, actor=principal().actor,
+        incidents.set_clock(context=current_context(),
+                            incident_id=incident_id, actor=principal().actor,
                             data=ClockIn(clock=clock, at=at))
 
     return _run(incident_id, call, _("Time saved."))
@@ -246,7 +249,8 @@ def add_contact(incident_id: int) -> Response:
         except ValueError as exc:
             raise ValidationFailed(_("Check the contact's details: %(why)s",
                                      why=str(exc).splitlines()[-1])) from None
-        incidents.add_contact(incident_id=incident_id, data=data, actor=principal().actor)
+        incidents.add_contact(context=current_context(),
+                              incident_id=incident_id, data=data, actor=principal().actor)
 
     return _run(incident_id, call, _("Close contact recorded."))
 
@@ -254,7 +258,8 @@ def add_contact(incident_id: int) -> Response:
 @bp.route("/contacts/<int:contact_id>")
 @page(Permission.VIEW_CONTACTS)
 def contact(contact_id: int) -> str:
-    record = incidents.get_contact(contact_id=contact_id, with_suggestions=True)
+    record = incidents.get_contact(context=current_context(),
+                                   contact_id=contact_id, with_suggestions=True)
     return render_template(
         "incidents/contact.html", c=record, contact_labels=_str(CONTACT_STATUS_LABELS),
         suggestions=record["suggestions"])
@@ -265,8 +270,8 @@ def contact(contact_id: int) -> str:
 def isolate(contact_id: int) -> Response:
     raw = request.form.get("facility_id", "").strip()
     try:
-        record = incidents.isolate_contact(
-            contact_id=contact_id, actor=principal().actor,
+        record = incidents.isolate_contact(context=current_context(),
+                                           contact_id=contact_id, actor=principal().actor,
             data=IsolateIn(facility_id=int(raw) if raw.isdigit() else None))
     except CoordinationError as exc:
         flash(str(exc.message), "error")
@@ -279,7 +284,8 @@ def isolate(contact_id: int) -> Response:
 @page(Permission.MANAGE_CONTACTS)
 def release_contact(contact_id: int) -> Response:
     try:
-        incidents.release_contact(contact_id=contact_id, actor=principal().actor)
+        incidents.release_contact(context=current_context(),
+                                  contact_id=contact_id, actor=principal().actor)
     except CoordinationError as exc:
         flash(str(exc.message), "error")
     else:

@@ -12,19 +12,19 @@ from flask import Blueprint, jsonify, request
 
 from ..auth.principal import allowed
 from ..auth.roles import Permission
-from ..contexts import LIVE
 from ..plans import cover
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
 from .api import _body
+from .context import current_context
 
 bp = Blueprint("plan_api", __name__, url_prefix="/api/plans")
 
 
 def _context() -> str:
-    return request.args.get("context") or LIVE
+    return request.args.get("context") or current_context()
 
 
 @bp.route("")

@@ -18,7 +18,6 @@ from werkzeug.wrappers import Response
 
 from ..auth.principal import allowed
 from ..auth.roles import Permission
-from ..contexts import LIVE
 from ..errors import CoordinationError, ValidationFailed
 from ..feed import feed_bootstrap
 from ..plans import cover
@@ -29,6 +28,7 @@ from ..plans.schema import LEVEL_NAMES, PPE
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from ..roster.models import STATUS_LABELS as TASK_LABELS
 from .access import page, principal
+from .context import current_context
 
 bp = Blueprint("plan_pages", __name__, url_prefix="/plans")
 
@@ -61,17 +61,17 @@ def _common() -> dict[str, Any]:
 @bp.route("")
 @page(Permission.VIEW_PLANS)
 def index() -> str:
-    body = plans.plans_overview(context=LIVE)
+    body = plans.plans_overview(context=current_context())
     show_invalid = allowed(principal(), Permission.VIEW_PLAN_ERRORS)
     return render_template("plans/index.html", data=body, show_invalid=show_invalid,
-                           recent=plans.list_activations(context=LIVE), **_common())
+                           recent=plans.list_activations(context=current_context()), **_common())
 
 
 @bp.route("/readiness")
 @page(Permission.VIEW_READINESS)
 def readiness() -> str:
     return render_template("plans/readiness.html",
-                           data=plan_readiness.readiness(context=LIVE), **_common())
+                           data=plan_readiness.readiness(context=current_context()), **_common())
 
 
 @bp.route("/events")
@@ -91,7 +91,8 @@ def event(event_id: str) -> str:
 @bp.route("/<plan_id>")
 @page(Permission.VIEW_PLANS)
 def plan(plan_id: str) -> str:
-    return render_template("plans/plan.html", plan=plans.plan_detail(plan_id=plan_id),
+    return render_template("plans/plan.html", plan=plans.plan_detail(context=current_context(),
+                                                                     plan_id=plan_id),
                            subjects=list(SubjectKind), **_common())
 
 
@@ -103,10 +104,12 @@ def activate(plan_id: str) -> Response | tuple[str, int]:
                      subject_kind=request.form.get("subject_kind", "incident"),
                      subject_ref=request.form.get("subject_ref", ""),
                      note=request.form.get("note", ""))
-        body = plans.activate_plan(plan_id=plan_id, data=data, actor=principal().actor)
+        body = plans.activate_plan(context=current_context(),
+                                   plan_id=plan_id, data=data, actor=principal().actor)
     except CoordinationError as exc:
         flash(str(exc.message), "error")
-        return render_template("plans/plan.html", plan=plans.plan_detail(plan_id=plan_id),
+        return render_template("plans/plan.html", plan=plans.plan_detail(context=current_context(),
+                                                                         plan_id=plan_id),
                                subjects=list(SubjectKind), **_common()), exc.status
     flash(_("Plan activated."), "info")
     return redirect(url_for("plan_pages.activation", activation_id=body["id"]))
@@ -115,8 +118,8 @@ def activate(plan_id: str) -> Response | tuple[str, int]:
 @bp.route("/activations/<int:activation_id>")
 @page(Permission.VIEW_PLANS)
 def activation(activation_id: int) -> str:
-    view = plans.activation_view(activation_id=activation_id)
-    return render_template("plans/activation.html", a=view, feed=feed_bootstrap(principal()),
+    view = plans.activation_view(context=current_context(), activation_id=activation_id)
+    return render_template("plans/activation.html", a=view, feed=feed_bootstrap(principal(), context=current_context()),
                            **_common())
 
 
@@ -126,7 +129,8 @@ def change_level(activation_id: int) -> Response:
     try:
         data = _form(LevelChangeIn, level=request.form.get("level", ""),
                      reason=request.form.get("reason", ""))
-        plans.change_level(activation_id=activation_id, data=data, actor=principal().actor)
+        plans.change_level(context=current_context(),
+                           activation_id=activation_id, data=data, actor=principal().actor)
     except CoordinationError as exc:
         flash(str(exc.message), "error")
     else:
@@ -139,7 +143,8 @@ def change_level(activation_id: int) -> Response:
 def stand_down(activation_id: int) -> Response:
     try:
         data = _form(StandDownIn, reason=request.form.get("reason", ""))
-        plans.stand_down(activation_id=activation_id, data=data, actor=principal().actor)
+        plans.stand_down(context=current_context(),
+                         activation_id=activation_id, data=data, actor=principal().actor)
     except CoordinationError as exc:
         flash(str(exc.message), "error")
     else:
