@@ -119,7 +119,8 @@ def activate(plan_id: str) -> Response | tuple[str, int]:
 @page(Permission.VIEW_PLANS)
 def activation(activation_id: int) -> str:
     view = plans.activation_view(context=current_context(), activation_id=activation_id)
-    return render_template("plans/activation.html", a=view, feed=feed_bootstrap(principal(), context=current_context()),
+    return render_template("plans/activation.html", a=view,
+                           feed=feed_bootstrap(principal(), context=current_context()),
                            **_common())
 
 
