@@ -177,9 +177,10 @@ def test_zone_follows_cases_with_versions(app):
 
     clinic = facility(name="察右后旗发热门诊", lon=facility_lonlat[0], lat=facility_lonlat[1])
     _case(0, 0)
-    changed = zones.refresh_zones(disease="plague", actor=actor)
-    assert len(changed) == 1 and changed[0]["version"] == 1
-    zid = changed[0]["id"]
+    zones.refresh_zones(disease="plague", actor=actor)
+    listed = zones.list_zones()
+    assert [(z["version"], z["cases"]) for z in listed] == [(1, 1)]
+    zid = listed[0]["id"]
     assert zones.refresh_zones(disease="plague", actor=actor) == []  # nothing new
     z = zones.get_zone(zone_id=zid)
     assert [p["code"] for p in z["places"]] == ["SCH-1"] and z["places"][0]["in"] == "point"
@@ -187,11 +188,12 @@ def test_zone_follows_cases_with_versions(app):
     assert [f["id"] for f in z["facilities"]] == [clinic.id]
 
     _case(28_000, 0)  # 28 km away, beyond 3 km + 10 km of the first case: a new zone
-    changed = zones.refresh_zones(disease="plague", actor=actor)
-    assert len(changed) == 1 and changed[0]["id"] != zid  # a second zone, far away
+    zones.refresh_zones(disease="plague", actor=actor)
+    assert len(zones.list_zones()) == 2
     _case(4000, 0)  # 4 km from the first case: joins the first zone
-    changed = zones.refresh_zones(disease="plague", actor=actor)
-    assert [(c["id"], c["version"], c["cases"]) for c in changed] == [(zid, 2, 2)]
+    zones.refresh_zones(disease="plague", actor=actor)
+    ours = zones.get_zone(zone_id=zid)
+    assert (ours["version"], ours["cases"]) == (2, 2)
     first = zones.get_zone(zone_id=zid, version=1)
     assert first["cases"] == 1 and first["latest_version"] == 2
     assert [h["version"] for h in zones.get_zone(zone_id=zid)["history"]] == [2, 1]
@@ -215,7 +217,7 @@ def test_zone_pages_api_and_geojson(app, make_user, auth):
     auth.login("op")
     resp = auth.post_json("/api/zones/refresh", {"disease": "plague"})
     assert resp.status_code == 200
-    zid = resp.get_json()["changed"][0]["id"]
+    zid = auth.client.get("/api/zones").get_json()["zones"][0]["id"]
     geo = auth.client.get(f"/api/zones/{zid}.geojson")
     assert geo.status_code == 200 and geo.mimetype == "application/geo+json"
     layers = [f["properties"]["layer"] for f in geo.get_json()["features"]]
