@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 from ..auth.roles import Permission
 from ..incidents import cap_service
 from .access import api, principal
+from .context import current_context
 
 bp = Blueprint("cap_api", __name__, url_prefix="/api")
 CAP_MIMETYPE = "application/cap+xml"
@@ -24,7 +25,7 @@ CAP_MIMETYPE = "application/cap+xml"
 @bp.route("/incidents/cap", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def import_cap() -> Any:
-    body = cap_service.import_cap(data=request.get_data(cache=False),
+    body = cap_service.import_cap(context=current_context(), data=request.get_data(cache=False),
                                   actor=principal().actor)
     return jsonify(body), 201
 
@@ -32,6 +33,7 @@ def import_cap() -> Any:
 @bp.route("/incidents/<int:incident_id>/cap")
 @api(Permission.VIEW_INCIDENTS)
 def export_cap(incident_id: int) -> Response:
-    xml = cap_service.export_cap(incident_id=incident_id, sender=request.host.split(":")[0])
+    xml = cap_service.export_cap(context=current_context(),
+                                 incident_id=incident_id, sender=request.host.split(":")[0])
     return Response(xml, mimetype=CAP_MIMETYPE, headers={
         "Content-Disposition": f'inline; filename="incident-{incident_id}.cap.xml"'})

@@ -19,6 +19,7 @@ from ..errors import ValidationFailed
 from ..incidents import zones
 from .access import api, principal
 from .api import _int_arg
+from .context import current_context
 
 bp = Blueprint("zone_api", __name__, url_prefix="/api")
 
@@ -30,19 +31,20 @@ def _version() -> int | None:
 @bp.route("/zones")
 @api(Permission.VIEW_INCIDENTS)
 def list_zones() -> Any:
-    return jsonify({"zones": zones.list_zones()})
+    return jsonify({"zones": zones.list_zones(context=current_context())})
 
 
 @bp.route("/zones/<int:zone_id>")
 @api(Permission.VIEW_INCIDENTS)
 def zone(zone_id: int) -> Any:
-    return jsonify(zones.get_zone(zone_id=zone_id, version=_version()))
+    return jsonify(zones.get_zone(context=current_context(), zone_id=zone_id, version=_version()))
 
 
 @bp.route("/zones/<int:zone_id>.geojson")
 @api(Permission.VIEW_INCIDENTS)
 def zone_geojson(zone_id: int) -> Response:
-    resp = jsonify(zones.zone_geojson(zone_id=zone_id, version=_version()))
+    resp = jsonify(zones.zone_geojson(context=current_context(),
+                                      zone_id=zone_id, version=_version()))
     resp.mimetype = "application/geo+json"
     resp.headers["Content-Disposition"] = f'inline; filename="zone-{zone_id}.geojson"'
     return resp
@@ -55,11 +57,13 @@ def refresh() -> Any:
     disease = data.get("disease") if isinstance(data, dict) else None
     if not isinstance(disease, str) or not disease.strip():
         raise ValidationFailed(_("Name the disease, e.g. {\"disease\": \"plague\"}."))
-    return jsonify({"changed": zones.refresh_zones(disease=disease.strip(),
+    return jsonify({"changed": zones.refresh_zones(context=current_context(),
+                                                   disease=disease.strip(),
                                                    actor=principal().actor)})
 
 
 @bp.route("/zones/<int:zone_id>/recompute", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def recompute(zone_id: int) -> Any:
-    return jsonify(zones.recompute_zone(zone_id=zone_id, actor=principal().actor)), 201
+    return jsonify(zones.recompute_zone(context=current_context(),
+                                        zone_id=zone_id, actor=principal().actor)), 201

@@ -18,6 +18,7 @@ from ..incidents import diseases, zones
 from ..maps.zonemap import build_zone_map
 from .access import page, principal
 from .api import _int_arg
+from .context import current_context
 
 bp = Blueprint("zone_pages", __name__)
 
@@ -31,7 +32,8 @@ def _labels() -> dict[str, Any]:
 @bp.route("/zones")
 @page(Permission.VIEW_INCIDENTS)
 def index() -> str:
-    return render_template("zones/index.html", zones=zones.list_zones(), labels=_labels(),
+    return render_template("zones/index.html", zones=zones.list_zones(context=current_context()),
+                           labels=_labels(),
                            ruled=sorted(epidemic.default_rules()))
 
 
@@ -39,7 +41,8 @@ def index() -> str:
 @page(Permission.MANAGE_INCIDENTS)
 def refresh() -> Response:
     try:
-        changed = zones.refresh_zones(disease=request.form.get("disease", ""),
+        changed = zones.refresh_zones(context=current_context(),
+                                      disease=request.form.get("disease", ""),
                                       actor=principal().actor)
     except CoordinationError as exc:
         flash(str(exc.message), "error")
@@ -53,7 +56,7 @@ def refresh() -> Response:
 @page(Permission.VIEW_INCIDENTS)
 def detail(zone_id: int) -> str:
     version = _int_arg("version", 0, lo=1, hi=1_000_000) if request.args.get("version") else None
-    zone = zones.get_zone(zone_id=zone_id, version=version)
+    zone = zones.get_zone(context=current_context(), zone_id=zone_id, version=version)
     settings = current_app.config["COORDINATION"]
     parts = build_zone_map(zone, nonce=g.get("csp_nonce", ""), tile_url=settings.map_tile_url,
                            attribution=settings.map_tile_attribution)
