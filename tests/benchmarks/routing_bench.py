@@ -36,7 +36,8 @@ STEP_M = 150.0
 
 def synthetic_network(edges: int, seed: int = 7) -> tuple[RoadNetwork, float, tuple, int]:
     rng = np.random.default_rng(seed)
-    side = int(math.ceil(math.sqrt(edges / 2))) + 1  # a side x side grid has ~2*side^2 edges
+    # a side x side grid has ~2*side^2 edges, 3 % of which are then removed
+    side = int(math.ceil(math.sqrt(edges / (2 * 0.97)))) + 1
     deg_lat = STEP_M / 111_320
     deg_lon = STEP_M / (111_320 * math.cos(math.radians(CENTRE[1])))
     gx, gy = np.meshgrid(np.arange(side), np.arange(side))
