@@ -36,6 +36,7 @@ from ..stock.schemas import (
 )
 from .access import api, principal
 from .api import _body, _int_arg
+from .context import current_context
 
 bp = Blueprint("stock_api", __name__, url_prefix="/api/stock")
 
@@ -80,31 +81,34 @@ def _download(content: bytes, fmt: str, stem: str) -> Response:
 @bp.route("/depots")
 @api(Permission.VIEW_STOCK_CATALOGUE)
 def depots() -> Any:
-    return jsonify({"depots": stock.list_depots()})
+    return jsonify({"depots": stock.list_depots(context=current_context())})
 
 
 @bp.route("/depots", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def save_depot() -> Any:
-    return jsonify(stock.save_depot(data=_body(DepotIn), actor=principal().actor)), 201
+    return jsonify(stock.save_depot(context=current_context(),
+                                    data=_body(DepotIn), actor=principal().actor)), 201
 
 
 @bp.route("/items")
 @api(Permission.VIEW_STOCK_CATALOGUE)
 def items() -> Any:
-    return jsonify({"items": stock.list_items()})
+    return jsonify({"items": stock.list_items(context=current_context())})
 
 
 @bp.route("/items", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def save_item() -> Any:
-    return jsonify(stock.save_item(data=_body(ItemIn), actor=principal().actor)), 201
+    return jsonify(stock.save_item(context=current_context(),
+                                   data=_body(ItemIn), actor=principal().actor)), 201
 
 
 @bp.route("/balances")
 @api(Permission.VIEW_STOCK)
 def balances() -> Any:
-    return jsonify({"balances": stock.balances(depot=request.args.get("depot") or None,
+    return jsonify({"balances": stock.balances(context=current_context(),
+                                               depot=request.args.get("depot") or None,
                                                item=request.args.get("item") or None)})
 
 
@@ -113,7 +117,8 @@ def balances() -> Any:
 def stock_card() -> Any:
     """The stock card of one item at one depot (``format=csv|xlsx`` to download)."""
     fmt = _format()
-    card = stock.stock_card(depot=_required("depot"), item=_required("item"))
+    card = stock.stock_card(context=current_context(),
+                            depot=_required("depot"), item=_required("item"))
     if fmt != "json":
         return _download(stock_card_file(card, fmt), fmt, f"stock-card-{card['depot']}-"
                                                           f"{card['item']}")
@@ -133,7 +138,7 @@ def _gap_options() -> stock.GapOptions:
 def gaps() -> Any:
     """The gap report (填平补齐), as JSON or as a CSV/XLSX download."""
     fmt = _format()
-    report = stock.gap_report(options=_gap_options())
+    report = stock.gap_report(context=current_context(), options=_gap_options())
     if fmt != "json":
         return _download(gap_report_file(report, fmt), fmt, "stock-gaps")
     return jsonify(report)
@@ -142,81 +147,90 @@ def gaps() -> Any:
 @bp.route("/dashboard")
 @api(Permission.VIEW_STOCK)
 def dashboard() -> Any:
-    return jsonify(stock.dashboard(options=_gap_options()))
+    return jsonify(stock.dashboard(context=current_context(), options=_gap_options()))
 
 
 @bp.route("/receipts", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def receive() -> Any:
-    return jsonify(stock.receive_stock(data=_body(ReceiptIn), actor=principal().actor)), 201
+    return jsonify(stock.receive_stock(context=current_context(),
+                                       data=_body(ReceiptIn), actor=principal().actor)), 201
 
 
 @bp.route("/issues", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def issue() -> Any:
-    return jsonify(stock.issue_stock(data=_body(IssueIn), actor=principal().actor)), 201
+    return jsonify(stock.issue_stock(context=current_context(),
+                                     data=_body(IssueIn), actor=principal().actor)), 201
 
 
 @bp.route("/adjustments", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def adjust() -> Any:
-    return jsonify(stock.adjust_stock(data=_body(AdjustmentIn), actor=principal().actor)), 201
+    return jsonify(stock.adjust_stock(context=current_context(),
+                                      data=_body(AdjustmentIn), actor=principal().actor)), 201
 
 
 @bp.route("/counts", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def count() -> Any:
-    return jsonify(stock.count_stock(data=_body(CountIn), actor=principal().actor)), 201
+    return jsonify(stock.count_stock(context=current_context(),
+                                     data=_body(CountIn), actor=principal().actor)), 201
 
 
 @bp.route("/transfers")
 @api(Permission.VIEW_STOCK)
 def transfers() -> Any:
     status = _enum_arg("status", TransferStatus)
-    return jsonify({"transfers": stock.list_transfers(status=status)})
+    return jsonify({"transfers": stock.list_transfers(context=current_context(), status=status)})
 
 
 @bp.route("/transfers", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def send_transfer() -> Any:
-    return jsonify(stock.send_transfer(data=_body(TransferIn), actor=principal().actor)), 201
+    return jsonify(stock.send_transfer(context=current_context(),
+                                       data=_body(TransferIn), actor=principal().actor)), 201
 
 
 @bp.route("/transfers/<int:transfer_id>/receive", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def receive_transfer(transfer_id: int) -> Any:
-    return jsonify(stock.receive_transfer(transfer_id=transfer_id, data=_body(ReceiveTransferIn),
+    return jsonify(stock.receive_transfer(context=current_context(),
+                                          transfer_id=transfer_id, data=_body(ReceiveTransferIn),
                                           actor=principal().actor))
 
 
 @bp.route("/targets")
 @api(Permission.VIEW_STOCK)
 def targets() -> Any:
-    return jsonify({"targets": stock.list_targets()})
+    return jsonify({"targets": stock.list_targets(context=current_context())})
 
 
 @bp.route("/targets", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def set_target() -> Any:
-    return jsonify(stock.set_target(data=_body(TargetIn), actor=principal().actor)), 201
+    return jsonify(stock.set_target(context=current_context(),
+                                    data=_body(TargetIn), actor=principal().actor)), 201
 
 
 @bp.route("/reservations")
 @api(Permission.VIEW_STOCK)
 def reservations() -> Any:
-    return jsonify({"reservations": stock.list_reservations()})
+    return jsonify({"reservations": stock.list_reservations(context=current_context())})
 
 
 @bp.route("/reservations", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def reserve() -> Any:
-    return jsonify(stock.reserve_stock(data=_body(ReservationIn), actor=principal().actor)), 201
+    return jsonify(stock.reserve_stock(context=current_context(),
+                                       data=_body(ReservationIn), actor=principal().actor)), 201
 
 
 @bp.route("/reservations/<int:reservation_id>/release", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def release(reservation_id: int) -> Any:
-    return jsonify(stock.release_reservation(reservation_id=reservation_id,
+    return jsonify(stock.release_reservation(context=current_context(),
+                                             reservation_id=reservation_id,
                                              actor=principal().actor))
 
 
@@ -230,39 +244,45 @@ def _viewer() -> Any:
 @api(Permission.VIEW_STOCK_CATALOGUE)
 def requests_() -> Any:
     status = _enum_arg("status", RequestStatus)
-    return jsonify({"requests": stock.list_requests(viewer=_viewer(), status=status)})
+    return jsonify({"requests": stock.list_requests(context=current_context(),
+                                                    viewer=_viewer(), status=status)})
 
 
 @bp.route("/requests/<int:request_id>")
 @api(Permission.VIEW_STOCK_CATALOGUE)
 def one_request(request_id: int) -> Any:
-    return jsonify(stock.get_request(request_id=request_id, viewer=_viewer()))
+    return jsonify(stock.get_request(context=current_context(),
+                                     request_id=request_id, viewer=_viewer()))
 
 
 @bp.route("/requests", methods=["POST"])
 @api(Permission.REQUEST_STOCK)
 def create_request() -> Any:
-    return jsonify(stock.create_request(data=_body(RequestIn), actor=principal().actor)), 201
+    return jsonify(stock.create_request(context=current_context(),
+                                        data=_body(RequestIn), actor=principal().actor)), 201
 
 
 @bp.route("/requests/<int:request_id>/approve", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def approve(request_id: int) -> Any:
-    return jsonify(stock.approve_request(request_id=request_id, data=_body(ApprovalIn),
+    return jsonify(stock.approve_request(context=current_context(),
+                                         request_id=request_id, data=_body(ApprovalIn),
                                          actor=principal().actor))
 
 
 @bp.route("/requests/<int:request_id>/reject", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def reject(request_id: int) -> Any:
-    return jsonify(stock.reject_request(request_id=request_id, data=_body(RejectIn),
+    return jsonify(stock.reject_request(context=current_context(),
+                                        request_id=request_id, data=_body(RejectIn),
                                         actor=principal().actor))
 
 
 @bp.route("/requests/<int:request_id>/ship", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def ship(request_id: int) -> Any:
-    return jsonify(stock.ship_request(request_id=request_id, data=_body(ShipIn),
+    return jsonify(stock.ship_request(context=current_context(),
+                                      request_id=request_id, data=_body(ShipIn),
                                       actor=principal().actor))
 
 
@@ -270,7 +290,7 @@ def ship(request_id: int) -> Any:
 @api(Permission.REQUEST_STOCK)
 def confirm(request_id: int) -> Any:
     me = principal()
-    return jsonify(stock.confirm_request(
+    return jsonify(stock.confirm_request(context=current_context(),
         request_id=request_id, data=_body(ConfirmIn), actor=me.actor,
         may_confirm_any=allowed(me, Permission.MANAGE_STOCK)))
 
@@ -289,7 +309,8 @@ def import_file() -> Any:
     content = upload.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise ValidationFailed(_("The upload is too large."))
-    result = stock.import_stock(content=content, filename=upload.filename, kind=kind,
+    result = stock.import_stock(context=current_context(),
+                                content=content, filename=upload.filename, kind=kind,
                                 default_depot=(request.form.get("depot") or "").strip() or None,
                                 actor=principal().actor)
     return jsonify(result), 201
@@ -299,11 +320,11 @@ def import_file() -> Any:
 @api(Permission.VIEW_STOCK)
 def overview() -> Any:
     """What the logistics dashboard shows; stock.js fetches it when stock events arrive."""
-    return jsonify(stock.logistics_overview(options=_gap_options()))
+    return jsonify(stock.logistics_overview(context=current_context(), options=_gap_options()))
 
 
 @bp.route("/map")
 @api(Permission.VIEW_STOCK)
 def depot_map() -> Any:
     """Depots as GeoJSON with their stock status, for the live map's depot markers."""
-    return jsonify(stock.depot_map(options=_gap_options()))
+    return jsonify(stock.depot_map(context=current_context(), options=_gap_options()))

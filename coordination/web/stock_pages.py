@@ -52,6 +52,7 @@ from ..stock.schemas import (
     TransferIn,
 )
 from .access import page, principal
+from .context import current_context
 from .stock_api import MAX_UPLOAD, _download, _format, _gap_options
 
 bp = Blueprint("stock_pages", __name__, url_prefix="/stock")
@@ -170,8 +171,8 @@ def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
 @page(Permission.VIEW_STOCK)
 def dashboard() -> Any:
     """The logistics dashboard; static/js/stock.js keeps it current over the socket."""
-    return _render("stock/dashboard.html", o=stock.logistics_overview(),
-                   feed=feed_bootstrap(principal()))
+    return _render("stock/dashboard.html", o=stock.logistics_overview(context=current_context()),
+                   feed=feed_bootstrap(principal(), context=current_context()))
 
 
 # --- depots and items ---------------------------------------------------------------------
@@ -180,7 +181,8 @@ def dashboard() -> Any:
 @bp.route("/depots")
 @page(Permission.VIEW_STOCK)
 def depots() -> Any:
-    return _render("stock/depots.html", depots=stock.list_depots(), values={})
+    return _render("stock/depots.html", depots=stock.list_depots(context=current_context()),
+                   values={})
 
 
 @bp.route("/depots", methods=["POST"])
@@ -192,9 +194,10 @@ def save_depot() -> Any:
             "lon": _float("lon"), "lat": _float("lat"), "owner": _text("owner"),
             "contact_name": _text("contact_name"), "contact_phone": _text("contact_phone"),
             "area": _optional("area")})
-        saved = stock.save_depot(data=data, actor=principal().actor)
+        saved = stock.save_depot(context=current_context(), data=data, actor=principal().actor)
     except CoordinationError as exc:
-        return _render("stock/depots.html", exc.status, depots=stock.list_depots(),
+        return _render("stock/depots.html", exc.status,
+                       depots=stock.list_depots(context=current_context()),
                        values=request.form, error=str(exc.message))
     flash(_("Depot %(code)s saved.", code=saved["code"]), "info")
     return redirect(url_for("stock_pages.depot", code=saved["code"]))
@@ -203,13 +206,13 @@ def save_depot() -> Any:
 @bp.route("/depots/<code>")
 @page(Permission.VIEW_STOCK)
 def depot(code: str) -> Any:
-    return _render("stock/depot.html", d=stock.depot_detail(code=code))
+    return _render("stock/depot.html", d=stock.depot_detail(context=current_context(), code=code))
 
 
 @bp.route("/items")
 @page(Permission.VIEW_STOCK_CATALOGUE)
 def items() -> Any:
-    return _render("stock/items.html", items=stock.list_items(), values={},
+    return _render("stock/items.html", items=stock.list_items(context=current_context()), values={},
                    categories=list(Category))
 
 
@@ -223,9 +226,10 @@ def save_item() -> Any:
             "pack_size": _int("pack_size"), "shelf_life_days": _int("shelf_life_days",
                                                                     required=False),
             "critical": request.form.get("critical") == "1"})
-        saved = stock.save_item(data=data, actor=principal().actor)
+        saved = stock.save_item(context=current_context(), data=data, actor=principal().actor)
     except CoordinationError as exc:
-        return _render("stock/items.html", exc.status, items=stock.list_items(),
+        return _render("stock/items.html", exc.status,
+                       items=stock.list_items(context=current_context()),
                        values=request.form, error=str(exc.message), categories=list(Category))
     flash(_("Item %(code)s saved.", code=saved["code"]), "info")
     return redirect(url_for("stock_pages.items"))
@@ -238,25 +242,28 @@ def _movement(kind: str) -> Any:
     """Parse one movement form and call its service; returns the service's result."""
     actor = principal().actor
     if kind == "receive":
-        return stock.receive_stock(actor=actor, data=_validated(ReceiptIn, {
+        return stock.receive_stock(context=current_context(),
+                                   actor=actor, data=_validated(ReceiptIn, {
             "depot": _text("depot"), "item": _text("item"), "lot": _text("lot"),
             "expiry": _optional("expiry"), "quantity": _int("quantity"), "note": _text("note")}))
     if kind == "issue":
-        return stock.issue_stock(actor=actor, data=_validated(IssueIn, {
+        return stock.issue_stock(context=current_context(), actor=actor, data=_validated(IssueIn, {
             "depot": _text("depot"), "item": _text("item"), "lot": _optional("lot"),
             "quantity": _int("quantity"), "destination_kind": _text("destination_kind"),
             "destination_ref": _text("destination_ref"),
             "reservation_id": _int("reservation_id", required=False), "note": _text("note")}))
     if kind == "transfer":
-        return stock.send_transfer(actor=actor, data=_validated(TransferIn, {
+        return stock.send_transfer(context=current_context(),
+                                   actor=actor, data=_validated(TransferIn, {
             "from_depot": _text("from_depot"), "to_depot": _text("to_depot"),
             "item": _text("item"), "lot": _optional("lot"), "quantity": _int("quantity"),
             "note": _text("note")}))
     if kind == "adjust":
-        return stock.adjust_stock(actor=actor, data=_validated(AdjustmentIn, {
+        return stock.adjust_stock(context=current_context(),
+                                  actor=actor, data=_validated(AdjustmentIn, {
             "depot": _text("depot"), "item": _text("item"), "lot": _text("lot"),
             "quantity": _int("quantity"), "reason": _text("reason"), "note": _text("note")}))
-    return stock.count_stock(actor=actor, data=_validated(CountIn, {
+    return stock.count_stock(context=current_context(), actor=actor, data=_validated(CountIn, {
         "depot": _text("depot"), "item": _text("item"), "lot": _text("lot"),
         "counted": _int("counted"), "note": _text("note")}))
 
@@ -275,12 +282,14 @@ def _move_page(kind: str) -> Any:
             _movement(kind)
         except CoordinationError as exc:
             return _render("stock/move.html", exc.status, kind=kind, values=request.form,
-                           error=str(exc.message), choices=stock.form_choices(),
+                           error=str(exc.message),
+                           choices=stock.form_choices(context=current_context()),
                            reasons=list(AdjustmentReason), destinations=list(DestinationKind))
         flash(str(SAVED[kind]), "info")
         return redirect(url_for(f"stock_pages.{kind}", depot=_text("depot")
                                 or _text("from_depot"), item=_text("item")))
-    return _render("stock/move.html", kind=kind, values=values, choices=stock.form_choices(),
+    return _render("stock/move.html", kind=kind, values=values,
+                   choices=stock.form_choices(context=current_context()),
                    reasons=list(AdjustmentReason), destinations=list(DestinationKind))
 
 
@@ -317,16 +326,19 @@ def count() -> Any:
 @bp.route("/transfers")
 @page(Permission.VIEW_STOCK)
 def transfers() -> Any:
-    return _render("stock/transfers.html", transfers=stock.list_transfers())
+    return _render("stock/transfers.html",
+                   transfers=stock.list_transfers(context=current_context()))
 
 
 @bp.route("/transfers/<int:transfer_id>/receive", methods=["POST"])
 @page(Permission.MANAGE_STOCK)
 def receive_transfer(transfer_id: int) -> Any:
     try:
-        stock.receive_transfer(transfer_id=transfer_id, actor=principal().actor)
+        stock.receive_transfer(context=current_context(),
+                               transfer_id=transfer_id, actor=principal().actor)
     except CoordinationError as exc:
-        return _render("stock/transfers.html", exc.status, transfers=stock.list_transfers(),
+        return _render("stock/transfers.html", exc.status,
+                       transfers=stock.list_transfers(context=current_context()),
                        error=str(exc.message))
     flash(_("Transfer %(id)d received.", id=transfer_id), "info")
     return redirect(url_for("stock_pages.transfers"))
@@ -336,8 +348,10 @@ def receive_transfer(transfer_id: int) -> Any:
 
 
 def _targets_page(status: int = 200, **extra: Any) -> Any:
-    return _render("stock/targets.html", status, targets=stock.list_targets(),
-                   reservations=stock.list_reservations(), choices=stock.form_choices(),
+    return _render("stock/targets.html", status,
+                   targets=stock.list_targets(context=current_context()),
+                   reservations=stock.list_reservations(context=current_context()),
+                   choices=stock.form_choices(context=current_context()),
                    **({"values": {}, "rvalues": {}} | extra))
 
 
@@ -356,7 +370,7 @@ def set_target() -> Any:
             "depot": _text("depot"), "item": _text("item"), "level": _text("level"),
             "mode": mode, "quantity": _int("quantity") if mode == "quantity" else None,
             "days": _int("days") if mode == "days" else None})
-        stock.set_target(data=data, actor=principal().actor)
+        stock.set_target(context=current_context(), data=data, actor=principal().actor)
     except CoordinationError as exc:
         return _targets_page(exc.status, values=request.form, error=str(exc.message))
     flash(_("Reserve target saved."), "info")
@@ -367,7 +381,8 @@ def set_target() -> Any:
 @page(Permission.MANAGE_STOCK)
 def reserve() -> Any:
     try:
-        stock.reserve_stock(actor=principal().actor, data=_validated(ReservationIn, {
+        stock.reserve_stock(context=current_context(),
+                            actor=principal().actor, data=_validated(ReservationIn, {
             "depot": _text("depot"), "item": _text("item"), "quantity": _int("quantity"),
             "incident_ref": _text("incident_ref"), "note": _text("note")}))
     except CoordinationError as exc:
@@ -380,7 +395,8 @@ def reserve() -> Any:
 @page(Permission.MANAGE_STOCK)
 def release(reservation_id: int) -> Any:
     try:
-        stock.release_reservation(reservation_id=reservation_id, actor=principal().actor)
+        stock.release_reservation(context=current_context(),
+                                  reservation_id=reservation_id, actor=principal().actor)
     except CoordinationError as exc:
         return _targets_page(exc.status, rerror=str(exc.message))
     flash(_("Reservation released."), "info")
@@ -395,7 +411,7 @@ def release(reservation_id: int) -> Any:
 def gaps() -> Any:
     """The gap report; ``format=xlsx|csv`` downloads exactly the rows shown."""
     fmt = _format()
-    report = stock.gap_report(options=_gap_options())
+    report = stock.gap_report(context=current_context(), options=_gap_options())
     if fmt != "json":
         return _download(gap_report_file(report, fmt), fmt, "stock-gaps")
     return _render("stock/gaps.html", r=report, columns=GAP_COLUMNS,
@@ -409,13 +425,15 @@ def card() -> Any:
     fmt = _format()
     depot_code, item_code = _arg("depot"), _arg("item")
     if not depot_code or not item_code:
-        return _render("stock/card.html", c=None, choices=stock.form_choices(),
+        return _render("stock/card.html", c=None,
+                       choices=stock.form_choices(context=current_context()),
                        columns=CARD_COLUMNS, values=request.args)
-    c = stock.stock_card(depot=depot_code, item=item_code)
+    c = stock.stock_card(context=current_context(), depot=depot_code, item=item_code)
     if fmt != "json":
         return _download(stock_card_file(c, fmt), fmt,
                          f"stock-card-{c['depot']}-{c['item']}")
-    return _render("stock/card.html", c=c, choices=stock.form_choices(), columns=CARD_COLUMNS,
+    return _render("stock/card.html", c=c, choices=stock.form_choices(context=current_context()),
+                   columns=CARD_COLUMNS,
                    values=request.args)
 
 
@@ -434,7 +452,8 @@ def _viewer() -> Any:
 @bp.route("/requests")
 @page(Permission.VIEW_STOCK_CATALOGUE)
 def requests() -> Any:
-    return _render("stock/requests.html", requests=stock.list_requests(viewer=_viewer()))
+    return _render("stock/requests.html", requests=stock.list_requests(context=current_context(),
+                                                                       viewer=_viewer()))
 
 
 def _request_lines() -> list[dict[str, Any]]:
@@ -459,24 +478,29 @@ def _request_lines() -> list[dict[str, Any]]:
 def new_request() -> Any:
     if request.method == "POST":
         try:
-            created = stock.create_request(actor=principal().actor, data=_validated(RequestIn, {
+            created = stock.create_request(context=current_context(),
+                                           actor=principal().actor, data=_validated(RequestIn, {
                 "destination_kind": _text("destination_kind"),
                 "destination_ref": _text("destination_ref"), "depot": _optional("depot"),
                 "lines": _request_lines(), "note": _text("note")}))
         except CoordinationError as exc:
             return _render("stock/request_new.html", exc.status, values=request.form,
-                           error=str(exc.message), choices=stock.form_choices(),
+                           error=str(exc.message),
+                           choices=stock.form_choices(context=current_context()),
                            destinations=list(DestinationKind))
         flash(_("Request %(id)d sent.", id=created["id"]), "info")
         return redirect(url_for("stock_pages.one_request", request_id=created["id"]))
-    return _render("stock/request_new.html", values={}, choices=stock.form_choices(),
+    return _render("stock/request_new.html", values={},
+                   choices=stock.form_choices(context=current_context()),
                    destinations=list(DestinationKind))
 
 
 def _request_page(request_id: int, status: int = 200, error: str | None = None) -> Any:
-    return _render("stock/request.html", status, r=stock.get_request(request_id=request_id,
+    return _render("stock/request.html", status, r=stock.get_request(context=current_context(),
+                                                                     request_id=request_id,
                                                                      viewer=_viewer()),
-                   choices=stock.form_choices(), error=error, values=request.form)
+                   choices=stock.form_choices(context=current_context()), error=error,
+                   values=request.form)
 
 
 @bp.route("/requests/<int:request_id>")
@@ -508,7 +532,7 @@ def _request_step(request_id: int, step: Any, saved: str) -> Any:
 @bp.route("/requests/<int:request_id>/approve", methods=["POST"])
 @page(Permission.MANAGE_STOCK)
 def approve(request_id: int) -> Any:
-    return _request_step(request_id, lambda: stock.approve_request(
+    return _request_step(request_id, lambda: stock.approve_request(context=current_context(),
         request_id=request_id, actor=principal().actor, data=_validated(ApprovalIn, {
             "depot": _text("depot"), "lines": _quantities("approve"), "note": _text("note")})),
         _("Request approved."))
@@ -517,7 +541,7 @@ def approve(request_id: int) -> Any:
 @bp.route("/requests/<int:request_id>/reject", methods=["POST"])
 @page(Permission.MANAGE_STOCK)
 def reject(request_id: int) -> Any:
-    return _request_step(request_id, lambda: stock.reject_request(
+    return _request_step(request_id, lambda: stock.reject_request(context=current_context(),
         request_id=request_id, actor=principal().actor,
         data=_validated(RejectIn, {"note": _text("note")})), _("Request rejected."))
 
@@ -525,7 +549,7 @@ def reject(request_id: int) -> Any:
 @bp.route("/requests/<int:request_id>/ship", methods=["POST"])
 @page(Permission.MANAGE_STOCK)
 def ship(request_id: int) -> Any:
-    return _request_step(request_id, lambda: stock.ship_request(
+    return _request_step(request_id, lambda: stock.ship_request(context=current_context(),
         request_id=request_id, actor=principal().actor,
         data=_validated(ShipIn, {"note": _text("note")})), _("Picked and shipped."))
 
@@ -534,7 +558,7 @@ def ship(request_id: int) -> Any:
 @page(Permission.REQUEST_STOCK)
 def confirm(request_id: int) -> Any:
     me = principal()
-    return _request_step(request_id, lambda: stock.confirm_request(
+    return _request_step(request_id, lambda: stock.confirm_request(context=current_context(),
         request_id=request_id, actor=me.actor, may_confirm_any=allowed(me, Permission.MANAGE_STOCK),
         data=_validated(ConfirmIn, {"lines": _quantities("received"), "note": _text("note")})),
         _("Receipt confirmed."))
@@ -547,7 +571,7 @@ def confirm(request_id: int) -> Any:
 @page(Permission.MANAGE_STOCK)
 def import_file() -> Any:
     """Upload counts or receipts; a file with any bad row is listed row by row, not applied."""
-    depots = stock.list_depots()
+    depots = stock.list_depots(context=current_context())
     if request.method == "GET":
         return _render("stock/import.html", depots=depots, values={})
     try:
@@ -561,7 +585,8 @@ def import_file() -> Any:
         content = upload.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
             raise ValidationFailed(_("The upload is too large."))
-        result = stock.import_stock(content=content, filename=upload.filename, kind=kind,
+        result = stock.import_stock(context=current_context(),
+                                    content=content, filename=upload.filename, kind=kind,
                                     default_depot=_optional("depot"), actor=principal().actor)
     except ImportRejected as exc:
         return _render("stock/import.html", exc.status, depots=depots, values=request.form,
