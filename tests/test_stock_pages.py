@@ -46,7 +46,7 @@ def books(app):
 
 @pytest.fixture
 def logistics(app, make_user, books):
-    make_user("logistics", username="log")
+    make_user("logistics", username="log", locale="en")  # messages asserted in English
     auth = Auth(app.test_client())
     auth.login("log")
     return auth
@@ -318,7 +318,7 @@ def test_dashboard_lists_below_target_expiring_pending_and_recent(logistics):
 
 
 def test_request_lifecycle_through_the_pages(app, make_user, logistics):
-    make_user("liaison", username="lia")
+    make_user("liaison", username="lia", locale="en")
     liaison = Auth(app.test_client())
     liaison.login("lia")
     page = liaison.client.get("/stock/requests/new")
