@@ -224,7 +224,7 @@ def test_my_tasks_api_ack_and_someone_elses(app, client, auth, make_user):
         headers={"X-CSRFToken": auth.csrf}, content_type="multipart/form-data")
     assert r.status_code == 201, r.text
     name = r.get_json()["note"]["photo"]
-    assert client.get(f"/tasks/photos/{name}").data == png
+    assert client.get(f"/api/tasks/photos/{name}").data == png
     bad = client.post(f"/api/tasks/{t['id']}/notes", data={
         "text": "x", "photo": (io.BytesIO(b"MZ not an image"), "p.png")},
         headers={"X-CSRFToken": auth.csrf}, content_type="multipart/form-data")

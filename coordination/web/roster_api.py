@@ -265,7 +265,7 @@ def photo_dir() -> Path:
     return Path(current_app.instance_path) / "task_photos"
 
 
-@bp.get("/tasks/photos/<name>")
+@bp.get("/api/tasks/photos/<name>")
 @api(Permission.READ_EVENTS)
 def photo(name: str) -> Any:
     """A progress photo; names are random and unguessable, readers must be signed in."""
