@@ -189,3 +189,23 @@ def test_demo_seeds_every_agency_with_rosters_and_a_gap(app):
     assert [o["name"] for o in cdc["primary"]] == ["李强"] and cdc["primary"][0]["user_id"]
     gaps = queries.upcoming_gaps(context="live", days=3)
     assert [g["agency_code"] for g in gaps] == ["railway"] and gaps[0]["hours"] == 3.0
+
+
+def test_officer_subscribes_to_own_shifts_as_icalendar(app, client):
+    from icalendar import Calendar
+
+    from coordination.roster import manage as m
+
+    today = datetime.now(SH).date()
+    c = crew(code="cdc", primaries=2, backups=1, start=today - timedelta(days=2))
+    token = next(o["ical_token"] for o in m.overview(context="live")["officers"]
+                 if o["id"] == c.primaries[0]["id"])
+    r = client.get(f"/roster/calendar/{token}.ics")  # no session: the token is the key
+    assert r.status_code == 200 and r.mimetype == "text/calendar"
+    cal = Calendar.from_ical(r.data)
+    shifts = [e for e in cal.walk("VEVENT")]
+    assert len(shifts) >= 30  # every other day for two months
+    starts = sorted(e.decoded("dtstart").astimezone(SH) for e in shifts)
+    assert all(s.hour == 8 and s.minute == 0 for s in starts)
+    assert all((b - a) == timedelta(days=2) for a, b in zip(starts, starts[1:], strict=False))
+    assert client.get("/roster/calendar/not-a-token.ics").status_code == 404

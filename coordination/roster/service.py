@@ -15,7 +15,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .. import events
@@ -24,7 +24,7 @@ from ..contexts import Context
 from ..errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from ..events import Actor
 from ..extensions import db
-from . import notify, photos, schedule
+from . import eventbatch, notify, photos, schedule
 from .models import (
     CLOSED,
     AckKey,
@@ -210,7 +210,9 @@ def fire_steps(
     costs a few statements per task: the event and nothing else.
     """
     duty: dict[tuple[int, str | None, str], list[int]] = {}
-    fired: list[TaskStep] = []
+    fired: list[TaskStep] = []  # not added: rows go in below with one executemany each
+    step_rows: list[dict[str, Any]] = []
+    assignee_rows: list[dict[str, Any]] = []
     for task, wanted in items:
         agency = s.get(Agency, task.agency_id)
         assert agency is not None
@@ -225,11 +227,13 @@ def fire_steps(
         row = TaskStep(context=task.context, task_id=task.id, seq=task.step_seq,
                        step_index=index, target=step["target"], reason=reason, at=now,
                        officer_ids=officer_ids)
-        s.add(row)
         fired.append(row)
-        s.add_all([Assignee(context=task.context, task_id=task.id, officer_id=oid,
-                            step_seq=task.step_seq, status=AssigneeStatus.PENDING)
-                   for oid in officer_ids])
+        step_rows.append({"context": task.context, "task_id": task.id, "seq": task.step_seq,
+                          "step_index": index, "target": step["target"], "reason": reason,
+                          "at": now, "officer_ids": officer_ids})
+        assignee_rows += [{"context": task.context, "task_id": task.id, "officer_id": oid,
+                           "step_seq": task.step_seq, "status": AssigneeStatus.PENDING.value,
+                           "reason": ""} for oid in officer_ids]
         if index + 1 >= len(task.chain):
             task.next_escalation_at = None  # the last step: nothing further to wait for
         elif not officer_ids:
@@ -239,6 +243,9 @@ def fire_steps(
         else:
             task.next_escalation_at = now + timedelta(minutes=step["wait_minutes"])
     s.flush()
+    s.execute(insert(TaskStep.__table__), step_rows)
+    if assignee_rows:
+        s.execute(insert(Assignee.__table__), assignee_rows)
     tasks = [task for task, _ in items]
     bodies = task_dicts(s, tasks)
     people = _officers(s, {o for ids in duty.values() for o in ids})
@@ -252,20 +259,21 @@ def fire_steps(
 def _announce(s: Session, tasks: list[Task], fired: list[TaskStep],
               bodies: dict[int, dict[str, Any]], people: dict[int, Officer],
               configs: dict[str, Any], *, reason: str, now: datetime, actor: Actor) -> None:
+    by_context: dict[str, list[eventbatch.Item]] = {}
     for task, row in zip(tasks, fired, strict=True):
         body = bodies[task.id] | {"step": {"index": row.step_index, "target": row.target,
                                            "reason": reason, "officer_ids": row.officer_ids}}
-        events.append(
-            s, context=task.context,
-            type="task.created" if reason == "created" else "task.escalated",
-            actor=actor, audience=_audience_of(body), subject=("task", task.id), payload=body,
-        )
+        by_context.setdefault(task.context, []).append((
+            "task.created" if reason == "created" else "task.escalated", body,
+            _audience_of(body), ("task", task.id)))
         agency = s.get(Agency, task.agency_id)
         assert agency is not None
         notify.enqueue_step(s, task=task, agency=agency,
                             officers={o: people[o] for o in row.officer_ids if o in people},
                             step=task.chain[row.step_index], reason=reason, now=now,
                             configs=configs)
+    for context, items in by_context.items():
+        eventbatch.append_many(s, context=context, actor=actor, items=items)
 
 
 def _audience_of(body: dict[str, Any]) -> list[str]:

@@ -21,7 +21,7 @@
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
 
-  function url(kind, id) { return data.urls[kind].replace(/0$/, String(id)); }
+  function url(kind, id) { return data.urls[kind].replace("/0/", "/" + id + "/"); }
   function text(el, v) { el.textContent = v == null ? "" : String(v); return el; }
 
   function newKey() {
