@@ -10,19 +10,19 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from ..auth.roles import Permission
-from ..contexts import LIVE
 from ..errors import ValidationFailed
 from ..roster import ical, manage, notify, queries
 from ..roster import service as roster
 from ..roster.photos import path_of
 from .access import api, principal, public
 from .api import _int_arg
+from .context import current_context
 
 bp = Blueprint("roster_api", __name__)
 
 
 def _context() -> str:
-    return request.args.get("context") or LIVE
+    return request.args.get("context") or current_context()
 
 
 def _json() -> dict[str, Any]:

@@ -17,7 +17,6 @@ from werkzeug.wrappers import Response
 from ..auth.identity import current_principal
 from ..auth.principal import allowed
 from ..auth.roles import Permission
-from ..contexts import LIVE
 from ..errors import CoordinationError
 from ..feed import feed_bootstrap
 from ..roster import manage, queries
@@ -32,6 +31,7 @@ from ..roster.models import (
     StepTarget,
 )
 from .access import page, principal
+from .context import current_context
 from .roster_api import parse_time
 
 bp = Blueprint("roster_pages", __name__)
@@ -48,8 +48,8 @@ def roster_ops_summary() -> dict[str, Any] | None:
     who = current_principal()
     if not allowed(who, Permission.VIEW_ROSTER) or not allowed(who, Permission.VIEW_TASKS):
         return None
-    return {"gaps": queries.upcoming_gaps(context=LIVE, days=7)[:10],
-            "stats": queries.stats(context=LIVE)["agencies"]}
+    return {"gaps": queries.upcoming_gaps(context=current_context(), days=7)[:10],
+            "stats": queries.stats(context=current_context())["agencies"]}
 
 
 def _act(action: Callable[[], Any], ok: str, back: str) -> Response:
@@ -69,14 +69,15 @@ def board() -> str:
     except CoordinationError as exc:
         flash(str(exc.message), "error")
         at = None
-    return render_template("roster/board.html", board=queries.board(context=LIVE, at=at),
+    return render_template("roster/board.html", board=queries.board(context=current_context(),
+                                                                    at=at),
                            **_labels())
 
 
 @bp.get("/roster/admin")
 @page(Permission.MANAGE_ROSTER)
 def admin() -> str:
-    return render_template("roster/admin.html", data=manage.overview(context=LIVE),
+    return render_template("roster/admin.html", data=manage.overview(context=current_context()),
                            kinds=list(RotationKind), targets=list(StepTarget), **_labels())
 
 
@@ -87,7 +88,8 @@ def _form() -> dict[str, Any]:
 @bp.post("/roster/admin/agencies")
 @page(Permission.MANAGE_ROSTER)
 def save_agency() -> Response:
-    return _act(lambda: manage.save_agency(context=LIVE, data=_form(), actor=principal().actor),
+    return _act(lambda: manage.save_agency(context=current_context(), data=_form(),
+                                           actor=principal().actor),
                 _("Agency saved."), url_for("roster_pages.admin"))
 
 
@@ -100,7 +102,8 @@ def save_officer() -> Response:
     data["is_head"] = "is_head" in request.form
     raw_id = data.pop("officer_id", None)
     officer_id = int(raw_id) if raw_id and str(raw_id).isdigit() else None
-    return _act(lambda: manage.save_officer(context=LIVE, data=data, officer_id=officer_id,
+    return _act(lambda: manage.save_officer(context=current_context(), data=data,
+                                            officer_id=officer_id,
                                             actor=principal().actor),
                 _("Officer saved."), url_for("roster_pages.admin"))
 
@@ -110,7 +113,8 @@ def save_officer() -> Response:
 def save_rotation() -> Response:
     data = _form()
     data["officer_ids"] = [int(x) for x in request.form.getlist("officer_ids") if x.isdigit()]
-    return _act(lambda: manage.save_rotation(context=LIVE, data=data, actor=principal().actor),
+    return _act(lambda: manage.save_rotation(context=current_context(), data=data,
+                                             actor=principal().actor),
                 _("Rotation saved."), url_for("roster_pages.admin"))
 
 
@@ -123,7 +127,7 @@ def add_override() -> Response:
         for key in ("starts_at", "ends_at"):
             if key in data:
                 data[key] = parse_time(data[key])
-        return manage.add_override(context=LIVE, data=data, actor=principal().actor)
+        return manage.add_override(context=current_context(), data=data, actor=principal().actor)
 
     return _act(run, _("Override saved."), url_for("roster_pages.admin"))
 
@@ -135,7 +139,7 @@ def set_chain() -> Response:
     waits = request.form.getlist("wait_minutes")
     steps = [{"target": t, "wait_minutes": w or "0"} for t, w in zip(targets, waits, strict=False)
              if t]
-    return _act(lambda: manage.set_chain(context=LIVE,
+    return _act(lambda: manage.set_chain(context=current_context(),
                                          agency_code=request.form.get("agency_code", ""),
                                          data={"steps": steps}, actor=principal().actor),
                 _("Escalation chain saved."), url_for("roster_pages.admin"))
@@ -146,10 +150,12 @@ def set_chain() -> Response:
 def tasks() -> str:
     me = principal()
     return render_template(
-        "roster/tasks.html", tasks=roster.list_tasks(context=LIVE, open_only=False, limit=100),
-        agencies=manage.overview(context=LIVE)["agencies"], modes=list(AckMode),
-        stats=queries.stats(context=LIVE, incident_ref=request.args.get("incident") or None),
-        feed=feed_bootstrap(me, context=LIVE, limit=0), **_labels())
+        "roster/tasks.html", tasks=roster.list_tasks(context=current_context(), open_only=False,
+                                                     limit=100),
+        agencies=manage.overview(context=current_context())["agencies"], modes=list(AckMode),
+        stats=queries.stats(context=current_context(),
+                            incident_ref=request.args.get("incident") or None),
+        feed=feed_bootstrap(me, context=current_context(), limit=0), **_labels())
 
 
 @bp.post("/tasks")
@@ -162,7 +168,8 @@ def create_task() -> Response:
         quorum = f.get("quorum", "1")
         expiry = f.get("ack_expiry_minutes", "")
         created.update(roster.create_task(
-            context=LIVE, agency_code=f.get("agency_code", ""), role=f.get("role") or None,
+            context=current_context(), agency_code=f.get("agency_code", ""),
+            role=f.get("role") or None,
             title=f.get("title", ""), details=f.get("details", ""),
             due_at=parse_time(f.get("due_at")), ack_deadline=parse_time(f.get("ack_deadline")),
             source="manual", source_ref=None, incident_ref=f.get("incident_ref") or None,
@@ -180,15 +187,16 @@ def create_task() -> Response:
 @page(Permission.VIEW_TASKS)
 def task(task_id: int) -> str:
     me = principal()
-    return render_template("roster/task.html", task=roster.get_task(context=LIVE, task_id=task_id),
-                           feed=feed_bootstrap(me, context=LIVE, limit=0), **_labels())
+    return render_template("roster/task.html", task=roster.get_task(context=current_context(),
+                                                                    task_id=task_id),
+                           feed=feed_bootstrap(me, context=current_context(), limit=0), **_labels())
 
 
 @bp.post("/tasks/<int:task_id>/jump")
 @page(Permission.MANAGE_TASKS)
 def jump(task_id: int) -> Response:
     raw = request.form.get("step", "")
-    return _act(lambda: roster.jump_task(context=LIVE, task_id=task_id,
+    return _act(lambda: roster.jump_task(context=current_context(), task_id=task_id,
                                          step=int(raw) if raw.isdigit() else -1,
                                          actor=principal().actor),
                 _("Task moved to the chosen step."),
@@ -200,5 +208,5 @@ def jump(task_id: int) -> Response:
 def my_tasks() -> str:
     me = principal()
     return render_template("roster/my_tasks.html",
-                           mine=roster.my_tasks(context=LIVE, actor=me.actor),
-                           feed=feed_bootstrap(me, context=LIVE, limit=0), **_labels())
+                           mine=roster.my_tasks(context=current_context(), actor=me.actor),
+                           feed=feed_bootstrap(me, context=current_context(), limit=0), **_labels())
