@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from coordination.errors import Conflict, NotFound, ValidationFailed
@@ -87,9 +88,10 @@ def test_expired_lots_are_neither_issued_nor_picked(app):
     receive("D1", "KIT", "OLD", 10, start.date() + timedelta(days=5), context=ctx)
     receive("D1", "KIT", "NEW", 10, start.date() + timedelta(days=90), context=ctx)
     set_time(ctx, start + timedelta(days=10))  # OLD is now expired
-    with pytest.raises(Conflict) as err:
-        issue("D1", "KIT", 1, lot="OLD", context=ctx)
-    assert "expired" in str(err.value.message)
+    with force_locale("en"):
+        with pytest.raises(Conflict) as err:
+            issue("D1", "KIT", 1, lot="OLD", context=ctx)
+        assert "expired" in str(err.value.message)
     picked = issue("D1", "KIT", 4, context=ctx)
     assert [ln["lot"] for ln in picked["lines"]] == ["NEW"]
     with pytest.raises(Conflict):  # 6 usable left; the 10 expired do not count

@@ -64,8 +64,10 @@ def _case_confirmed(*, context: str, payload: CaseConfirmedPayload, actor: Actor
     if incident_id is None:
         raise ValidationFailed(_l("Inject %(n)s reported no incident (has it fired?).",
                                   n=payload.incident))
-    case = incidents.add_case(context=context, incident_id=incident_id, actor=actor,
-                              data=CaseIn(lon=payload.lon, lat=payload.lat, label=payload.label))
+    # As the API does: recording a confirmed case redraws its disease's epidemic zones.
+    case = incidents.record_case(context=context, incident_id=incident_id, actor=actor,
+                                 data=CaseIn(lon=payload.lon, lat=payload.lat,
+                                             label=payload.label))
     return {"incident_id": incident_id, "case_id": case["id"]}
 
 
