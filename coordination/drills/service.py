@@ -319,12 +319,14 @@ def fire_due(*, now_real: datetime | None = None, actor: Actor | None = None) ->
     """
     actor = actor or Actor.system("drill")
     fired: list[int] = []
+    clocks: dict[int, DrillClock] = {}
     with db.reading() as s:
         runs = list(s.scalars(select(DrillRun).where(
             DrillRun.status == RunStatus.RUNNING.value)))
         due: list[tuple[int, str, dict[str, Any]]] = []
         for run in runs:
             _, clock = _clock(s, run)
+            clocks[run.id] = clock
             now = clock.now()
             due += [(i, kind, spec) for i, kind, spec in s.execute(
                 select(DrillInject.id, DrillInject.type, DrillInject.spec)
@@ -336,20 +338,29 @@ def fire_due(*, now_real: datetime | None = None, actor: Actor | None = None) ->
              if (k := REGISTRY.get(kind)) is not None and k.handler is None
              and not spec.get("when_missed")]
     if quick:
-        fired += _fire_messages(quick, actor)
+        fired += _fire_messages(quick, actor, clocks)
     for inject_id, _kind, _spec in due:
         if inject_id not in quick and _fire(inject_id, actor, early=False):
             fired.append(inject_id)
     return fired
 
 
-def _fire_messages(inject_ids: list[int], actor: Actor) -> list[int]:
-    """Injects that only deliver a message, all due at once: one claim, one transaction."""
+def _fire_messages(inject_ids: list[int], actor: Actor,
+                   clocks: dict[int, DrillClock]) -> list[int]:
+    """Injects that only deliver a message, all due at once: one claim, one transaction.
+
+    They fire at the moment the write lock is held (stamped before the claim's own
+    statements run), and only while their run still runs: a pause or an end that
+    committed in between leaves them pending.
+    """
     with db.unit_of_work() as s:
+        stamp = {run_id: clock.now() for run_id, clock in clocks.items()}
+        running = select(DrillRun.id).where(DrillRun.status == RunStatus.RUNNING.value)
         claimed = list(s.scalars(
             update(DrillInject)
             .where(DrillInject.id.in_(inject_ids),
-                   DrillInject.status == InjectStatus.PENDING.value)
+                   DrillInject.status == InjectStatus.PENDING.value,
+                   DrillInject.run_id.in_(running))
             .values(status=InjectStatus.FIRING.value)
             .returning(DrillInject.id)
             .execution_options(synchronize_session=False)))
@@ -357,13 +368,11 @@ def _fire_messages(inject_ids: list[int], actor: Actor) -> list[int]:
             return []
         rows = list(s.scalars(select(DrillInject).where(DrillInject.id.in_(claimed))
                               .order_by(DrillInject.due_sim, DrillInject.id)))
-        runs: dict[int, tuple[DrillRun, DrillClock]] = {}
+        runs: dict[int, DrillRun] = {}
         for inj in rows:
             if inj.run_id not in runs:
-                run = _run(s, inj.run_id)
-                runs[inj.run_id] = (run, _clock(s, run)[1])
-            run, clock = runs[inj.run_id]
-            _record(s, inj, run, actor, clock.now(), False, {}, "")
+                runs[inj.run_id] = _run(s, inj.run_id)
+            _record(s, inj, runs[inj.run_id], actor, stamp[inj.run_id], False, {}, "")
         return [inj.id for inj in rows]
 
 
