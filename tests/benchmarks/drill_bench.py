@@ -50,14 +50,15 @@ def scenario(n: int, spacing_s: float, call_signs: list[str]) -> dict[str, Any]:
     }
 
 
-def lateness(run_id: int) -> list[float]:
+def lateness(run_id: int) -> list[tuple[float, str]]:
+    """(seconds late in drill time, inject kind) of every fired inject."""
+    from datetime import datetime
+
     from coordination.drills import service
 
     rows = service.get_run(run_id=run_id)["injects"]
-    from datetime import datetime
-
-    return [(datetime.fromisoformat(i["fired"]) - datetime.fromisoformat(i["due"]))
-            .total_seconds() for i in rows if i["fired"]]
+    return [((datetime.fromisoformat(i["fired"]) - datetime.fromisoformat(i["due"]))
+             .total_seconds(), i["type"]) for i in rows if i["fired"]]
 
 
 def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool) -> dict:
@@ -96,7 +97,12 @@ def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool
     stop.set()
     service._wake()
     thread.join(timeout=5)
-    late = sorted(lateness(run["id"]))
+    pairs = lateness(run["id"])
+    late = sorted(x for x, _ in pairs)
+    missed = {}
+    for x, kind in pairs:
+        if x > GOAL_S:
+            missed[kind] = missed.get(kind, 0) + 1
     service.end_run(run_id=run["id"], actor=actor)
     return {
         "scheduler": "poll every 1 s" if poller else "next-due scheduler",
@@ -104,7 +110,7 @@ def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool
         "p50_s": round(statistics.median(late), 2),
         "p95_s": round(late[int(0.95 * (len(late) - 1))], 2),
         "max_s": round(late[-1], 2), "within_goal": sum(1 for x in late if x <= GOAL_S),
-        "early": sum(1 for x in late if x < 0),
+        "early": sum(1 for x in late if x < 0), "over_goal_by_kind": missed,
     }
 
 
@@ -158,7 +164,7 @@ def main() -> int:
         print(f"{r['scheduler']:>20}: {r['injects']} injects at {r['speed']:g}x in "
               f"{r['wall_s']} s; lateness (drill s) p50 {r['p50_s']}, p95 {r['p95_s']}, "
               f"max {r['max_s']}; within {GOAL_S:g} s: {r['within_goal']}/{r['injects']}; "
-              f"early: {r['early']}")
+              f"early: {r['early']}; over the goal by kind: {r['over_goal_by_kind']}")
     ratio = results[1]["p95_s"] / max(results[0]["p95_s"], 0.01)
     print(f"p95 lateness, baseline / scheduler: {ratio:.0f}x")
     if args.json:
