@@ -13,7 +13,6 @@ Routes only parse and render; ``coordination.geo.ogc`` builds every document.
 
 from __future__ import annotations
 
-import gzip
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,25 +23,15 @@ from ..auth.roles import Permission
 from ..config import Settings
 from ..geo import ogc
 from .access import api
+from .compress import gzip_json
 
 bp = Blueprint("ogcapi", __name__, url_prefix="/api/ogc")
-GZIP_MIN_BYTES = 2048
 
 
 @bp.after_request
 def _compress(resp: Response) -> Response:
     """Pages of thousands of features shrink tenfold; GDAL and QGIS accept gzip."""
-    if (resp.status_code != 200 or resp.direct_passthrough
-            or "gzip" not in request.headers.get("Accept-Encoding", "")
-            or "Content-Encoding" in resp.headers or resp.mimetype == "text/html"):
-        return resp
-    data = resp.get_data()
-    if len(data) < GZIP_MIN_BYTES:
-        return resp
-    resp.set_data(gzip.compress(data, compresslevel=5))
-    resp.headers["Content-Encoding"] = "gzip"
-    resp.headers["Vary"] = "Accept-Encoding"
-    return resp
+    return gzip_json(resp, level=5)
 
 
 def _settings() -> Settings:
