@@ -62,7 +62,8 @@ def _common() -> dict[str, Any]:
 @bp.app_template_global("event_venues_map")
 def event_venues_map() -> dict[str, Any]:
     """What static/js/event_venues.js needs on the live map: the layer URL and its words."""
-    return {"url": url_for("plan_api.venues_layer"), "lang": _lang(), "labels": {
+    return {"url": url_for("plan_api.venues_layer"), "lang": _lang(),
+            "layer_name": _("Event venues and medical posts"), "labels": {
         "venue": _("Event venue"), "medical_post": _("Medical post"),
         "standby": _("Standby ambulance position"), "event": _("Event"),
         "doctors": _("Doctors"), "nurses": _("Nurses"), "crew": _("Crew"),

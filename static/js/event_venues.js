@@ -71,9 +71,9 @@
     var p = feature.properties;
     var shape;
     if (p.kind === "venue") {
-      shape = L.geoJSON(feature, { style: {
+      shape = L.polygon(L.GeoJSON.coordsToLatLngs(feature.geometry.coordinates, 1), {
         color: "#6f42c1", weight: 2, fillColor: "#6f42c1", fillOpacity: 0.15,
-        className: "event-venue" } });
+        className: "event-venue" });
     } else {
       var c = feature.geometry.coordinates;
       shape = L.circleMarker([c[1], c[0]], p.kind === "medical_post"
@@ -120,9 +120,18 @@
     open: function (id) {
       var rec = records[id];
       if (!rec) return false;
-      rec.layer.openPopup();  // a venue's group opens at its outline's centre
+      rec.layer.openPopup();  // a venue's popup opens at its outline's centre
       return true;
     },
     reload: load,
+    /* Centre the map on a feature; returns its centre as {lat, lng} (null if unknown). */
+    focus: function (id) {
+      var rec = records[id];
+      if (!rec) return null;
+      if (rec.layer.getBounds) C.livemap.map.fitBounds(rec.layer.getBounds(), { animate: false });
+      else C.livemap.map.setView(rec.layer.getLatLng(), 15, { animate: false });
+      var ll = rec.layer.getBounds ? rec.layer.getBounds().getCenter() : rec.layer.getLatLng();
+      return { lat: ll.lat, lng: ll.lng };
+    },
   };
 })(window);
