@@ -12,6 +12,7 @@ it, carries the event and the venue (the nearest when several qualify).
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
@@ -28,6 +29,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..i18n import pick
 from .cover import EventCover, _utm, events_dir, load_events
+from .loader import plan_files
 from .registry import plans_dir
 
 
@@ -38,9 +40,25 @@ class VenueHit:
     distance_m: float
 
 
+# Parsed event files by folder, kept while no file changes (name, mtime, size): every
+# incident logged asks where it is, and parsing the YAML each time costs ~50 ms.
+_CACHE: dict[Path, tuple[tuple[tuple[str, int, int], ...], dict[str, EventCover]]] = {}
+_LOCK = threading.Lock()
+
+
 def _events(directory: Path | None) -> dict[str, EventCover]:
-    valid, _invalid = load_events(directory or events_dir(plans_dir()))
-    return {eid: r.plan for eid, r in valid.items()}
+    folder = (directory or events_dir(plans_dir())).resolve()
+    files = plan_files([folder]) if folder.is_dir() else []
+    key = tuple((f.name, f.stat().st_mtime_ns, f.stat().st_size) for f in files)
+    with _LOCK:
+        hit = _CACHE.get(folder)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+    valid, _invalid = load_events(folder)
+    parsed = {eid: r.plan for eid, r in valid.items()}
+    with _LOCK:
+        _CACHE[folder] = (key, parsed)
+    return parsed
 
 
 def event_tz(ev: EventCover) -> tzinfo:
