@@ -121,13 +121,6 @@ def check_refs(event_ref: str | None, venue_ref: str | None, *,
                                   event=event_ref, venue=venue_ref))
 
 
-def names(*, directory: Path | None = None) -> dict[str, dict[str, Any]]:
-    """Event and venue titles ({zh, en}) by id, for pages that show an incident's tags."""
-    return {eid: {"title": ev.title.model_dump(),
-                  "venues": {v.id: v.name.model_dump() for v in ev.venues}}
-            for eid, ev in _events(directory).items()}
-
-
 def _features(ev: EventCover) -> list[dict[str, Any]]:
     """Venue outlines, medical posts and standby positions as RFC 7946 features."""
     title = ev.title.model_dump()
