@@ -113,6 +113,7 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_context_status", "context", "status"),
         Index("ix_incidents_context_external_ref", "context", "external_ref"),
+        Index("ix_incidents_context_event_ref", "context", "event_ref"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -144,6 +145,9 @@ class Incident(Base):
     treated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     report_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     deadline_rule: Mapped[str] = mapped_column(String(80), default="")
+    # The major event (plans/events/<id>.yaml) and venue the incident happened at.
+    event_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    venue_ref: Mapped[str | None] = mapped_column(String(80), nullable=True)
 
 
 class AssignmentStatus(StrEnum):

@@ -37,6 +37,9 @@ class IncidentIn(BaseModel):
     found_at: AwareDatetime | None = None
     external_ref: str | None = Field(default=None, max_length=200)
     source: str = Field(default="operator", max_length=16)
+    # Left out: set from the position when it is at a venue of an event in progress.
+    event_ref: str | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
+    venue_ref: str | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
 
     @model_validator(mode="after")
     def _disease_known(self) -> IncidentIn:

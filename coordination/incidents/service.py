@@ -193,6 +193,8 @@ def incident_props(i: Incident, assigned: list[dict[str, Any]] | None = None,
         "report_deadline": _iso(i.report_deadline),
         "deadline_rule": i.deadline_rule,
         "open": i.status not in {s.value for s in TERMINAL},
+        "event_ref": i.event_ref,
+        "venue_ref": i.venue_ref,
     }
     if assigned is not None:
         body["units"] = assigned
@@ -252,6 +254,7 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
             raise ValidationFailed(_l("The time found is in the future."))
         deadline, rule = report_deadline(disease=data.disease, incident_type=data.type.value,
                                          found_at=found)
+        event_ref, venue_ref = _event_venue(data, found)
         i = Incident(
             context=context, type=data.type.value, disease=data.disease,
             disease_name=data.disease_name,
@@ -261,13 +264,25 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
             reporter=data.reporter, phone=data.phone, notes=data.notes,
             external_ref=data.external_ref, source=data.source, logged_at=now,
             logged_by=actor.name, found_at=found, report_deadline=deadline,
-            deadline_rule=rule,
+            deadline_rule=rule, event_ref=event_ref, venue_ref=venue_ref,
         )
         s.add(i)
         s.flush()
         body = incident_props(i, [], now)
         _event(s, i, "incident.reported", actor, body)
         return body
+
+
+def _event_venue(data: IncidentIn, found: datetime) -> tuple[str | None, str | None]:
+    """The event and venue given, checked; else the venue of an event in progress the
+    position is at (plans/venues.py), so every call at a venue counts in its sitrep."""
+    from ..plans import venues
+
+    if data.event_ref is not None or data.venue_ref is not None:
+        venues.check_refs(data.event_ref, data.venue_ref)
+        return data.event_ref, data.venue_ref
+    hit = venues.locate(data.lon, data.lat, found)
+    return (hit.event, hit.venue) if hit else (None, None)
 
 
 def get_incident(*, context: str = LIVE, incident_id: int,

@@ -71,6 +71,8 @@ def build_live_map(
     layers["places"] = places.get_name()
     units = folium.FeatureGroup(name=_("Ambulances"), show=True).add_to(m)
     layers["units"] = units.get_name()
+    venues = folium.FeatureGroup(name=_("Event venues and medical posts"), show=True).add_to(m)
+    layers["venues"] = venues.get_name()  # filled by static/js/event_venues.js
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     parts = render_parts(m, nonce=nonce)
     config = {

@@ -103,6 +103,8 @@ class EventCover(Strict):
     target_minutes: Annotated[float, Field(gt=0, le=120)] = 4
     speed_kmh: Annotated[float, Field(gt=0, le=200)] = 40
     detour_factor: Annotated[float, Field(ge=1, le=5)] = 1.4
+    # An incident logged this close to a venue's outline (metres) is tagged with it.
+    venue_buffer_m: Annotated[float, Field(ge=0, le=5000)] = 150
     venues: list[Venue] = Field(min_length=1)
     sessions: list[Session] = Field(min_length=1)
     standby: list[Standby] = Field(default_factory=list)

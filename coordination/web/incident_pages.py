@@ -37,6 +37,7 @@ from ..incidents.models import (
     IncidentStatus,
 )
 from ..incidents.schemas import ClockIn, ContactIn, IsolateIn, StatusChangeIn
+from ..plans.venues import tag_labels as event_tags
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .access import page, principal
 from .context import current_context
@@ -84,6 +85,7 @@ def labels() -> dict[str, Any]:
         "offline": _("Not sent: no connection. Try again."),
         "empty_board": _("No open incidents."),
         "ago": _("%(t)s ago", t="{t}"),
+        "events": event_tags(),  # issue 5: "event · venue" by "event/venue"
     }
 
 

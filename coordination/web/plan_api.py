@@ -12,9 +12,10 @@ from flask import Blueprint, jsonify, request
 
 from ..auth.principal import allowed
 from ..auth.roles import Permission
-from ..plans import cover
+from ..plans import cover, venues
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
+from ..plans import sitrep as plan_sitrep
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
 from .api import _body
@@ -55,6 +56,34 @@ def events() -> Any:
 @api(Permission.VIEW_PLANS)
 def event(event_id: str) -> Any:
     return jsonify(cover.event_view(event_id))
+
+
+@bp.route("/events/<event_id>.geojson")
+@api(Permission.VIEW_PLANS)
+def event_geojson(event_id: str) -> Any:
+    body = jsonify(venues.event_geojson(event_id))
+    body.mimetype = "application/geo+json"
+    return body
+
+
+@bp.route("/events/<event_id>/sitrep")
+@api(Permission.VIEW_INCIDENTS)
+def sitrep(event_id: str) -> Any:
+    return jsonify(plan_sitrep.sitrep(event_id=event_id, context=_context(),
+                                      day=plan_sitrep.parse_day(request.args.get("date"))))
+
+
+@bp.route("/venues.geojson")
+@api(Permission.VIEW_MAP)
+def venues_layer() -> Any:
+    """The live map's venues layer: events in progress now on the context's clock."""
+    body = jsonify(venues.live_layer(context=_context(), all_events=_flag("all")))
+    body.mimetype = "application/geo+json"
+    return body
+
+
+def _flag(name: str) -> bool:
+    return request.args.get(name, "") in {"1", "true", "yes"}
 
 
 @bp.route("/activations/<int:activation_id>")

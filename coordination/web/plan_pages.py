@@ -20,12 +20,13 @@ from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
 from ..feed import feed_bootstrap
-from ..plans import cover
+from ..plans import cover, sitrep_report
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.models import SUBJECT_LABELS, SubjectKind
 from ..plans.schema import LEVEL_NAMES, PPE
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
+from ..plans.sitrep import parse_day
 from ..roster.models import STATUS_LABELS as TASK_LABELS
 from .access import page, principal
 from .context import current_context
@@ -58,6 +59,20 @@ def _common() -> dict[str, Any]:
             | {"unassigned": _("Unassigned (agency not on the roster)")}}
 
 
+@bp.app_template_global("event_venues_map")
+def event_venues_map() -> dict[str, Any]:
+    """What static/js/event_venues.js needs on the live map: the layer URL and its words."""
+    return {"url": url_for("plan_api.venues_layer"), "lang": _lang(),
+            "layer_name": _("Event venues and medical posts"), "labels": {
+        "venue": _("Event venue"), "medical_post": _("Medical post"),
+        "standby": _("Standby ambulance position"), "event": _("Event"),
+        "doctors": _("Doctors"), "nurses": _("Nurses"), "crew": _("Crew"),
+        "held": _("Held"), "sessions": _("Sessions"), "no_sessions": _("No sessions"),
+        "sitrep": _("Daily situation report"),
+    }, "sitrep_url": url_for("plan_pages.sitrep", event_id="EVENT").replace("EVENT", "{id}"),
+        "can_sitrep": allowed(principal(), Permission.VIEW_INCIDENTS)}
+
+
 @bp.route("")
 @page(Permission.VIEW_PLANS)
 def index() -> str:
@@ -86,6 +101,24 @@ def events() -> str:
 @page(Permission.VIEW_PLANS)
 def event(event_id: str) -> str:
     return render_template("plans/event.html", ev=cover.event_view(event_id), **_common())
+
+
+@bp.route("/events/<event_id>/sitrep")
+@page(Permission.VIEW_INCIDENTS)
+def sitrep(event_id: str) -> str:
+    return sitrep_report.render_html(event_id=event_id, context=current_context(),
+                                     day=parse_day(request.args.get("date")))
+
+
+@bp.route("/events/<event_id>/sitrep.pdf")
+@page(Permission.VIEW_INCIDENTS)
+def sitrep_pdf(event_id: str) -> Response:
+    day = parse_day(request.args.get("date"))
+    pdf = sitrep_report.render_pdf(event_id=event_id, day=day, context=current_context(),
+                                   base_url=request.url_root)
+    name = f"sitrep-{event_id}-{day.isoformat() if day else 'today'}.pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})
 
 
 @bp.route("/<plan_id>")

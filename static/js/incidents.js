@@ -112,6 +112,7 @@
     td = el("td"); td.appendChild(el("span", "prio prio-" + i.priority, labels.priority[i.priority])); tr.appendChild(td);
     var what = labels.types[i.type] || i.type;
     if (i.disease) what += " · " + (labels.diseases[i.disease] || i.disease);
+    if (i.event_ref) what += " · " + ((labels.events || {})[i.event_ref + "/" + (i.venue_ref || "")] || i.event_ref);
     tr.appendChild(el("td", null, what));
     td = el("td"); td.appendChild(el("span", "istatus istatus-" + i.status, labels.status[i.status] || i.status)); tr.appendChild(td);
     td = el("td");

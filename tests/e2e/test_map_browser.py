@@ -78,10 +78,10 @@ def test_map_renders_every_layer_and_asks_no_other_host(browser, map_server, req
     counts = page.evaluate("Coordination.livemap.counts()")
     assert counts["facilities"] >= 100 and counts["units"] == 20 and counts["places"] >= 300
     # One toggle per facility kind, populated places, ambulances, the area seats and
-    # the administrative boundaries.
+    # the administrative boundaries, and the venues of major events in progress.
     page.hover(".leaflet-control-layers")
     overlays = page.locator(".leaflet-control-layers-overlays label")
-    assert overlays.count() == 12
+    assert overlays.count() == 13
     assert page.locator(".leaflet-control-scale").count() == 1
     assert page.locator(".leaflet-control-zoom-fullscreen").count() == 1
     assert page.locator(".unit-icon.unit-np").count() == 4  # negative pressure stands out
