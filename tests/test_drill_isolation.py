@@ -47,8 +47,9 @@ def _fetch_all(client: Any, urls: list[str]) -> dict[str, Any]:
     for url in urls:
         resp = client.get(url)
         body = resp.get_json(silent=True)
-        out[url] = {"status": resp.status_code,
-                    "body": body if body is not None else resp.data.decode("utf-8", "replace")}
+        if body is None:  # a page (the OGC API's how-to): not a listing
+            continue
+        out[url] = {"status": resp.status_code, "body": body}
     return out
 
 
@@ -73,6 +74,7 @@ def test_a_drill_leaves_every_live_table_and_listing_as_it_was(
     urls = _listing_urls(app)
     assert len(urls) >= 5, urls
     first = {u: _flatten(v) for u, v in _fetch_all(client, urls).items()}
+    urls = sorted(first)
     second = {u: _flatten(v) for u, v in _fetch_all(client, urls).items()}
     volatile = {(u, k) for u in urls for k in set(first[u]) | set(second[u])
                 if first[u].get(k) != second[u].get(k) or k.endswith(CLOCK_KEYS)}
