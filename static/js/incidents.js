@@ -247,19 +247,30 @@
     form.elements.disease.addEventListener("change", function () {
       diseaseName.hidden = form.elements.disease.value !== "other";
     });
-    // Places travel as JSON, not inline in the page (thousands of them).
+    // Places travel as JSON, not inline in the page (thousands of them), and only once
+    // the operator reaches for the place field: the map is usable sooner, and an
+    // operator who clicks the map never pays for the list.
     var places = {};
-    getJSON(cfg.urls.places).then(function (body) {
-      var list = document.getElementById("incident-places");
-      body.places.forEach(function (p) {
-        var key = p.name + " · " + p.kind;
-        if (places[key]) return;
-        places[key] = p;
-        var opt = document.createElement("option");
-        opt.value = key;
-        list.appendChild(opt);
-      });
-    }).catch(function (err) { console.error(err); });
+    var placesLoading = null;
+    function loadPlaces() {
+      if (placesLoading) return placesLoading;
+      placesLoading = getJSON(cfg.urls.places).then(function (body) {
+        var list = document.getElementById("incident-places");
+        var batch = document.createDocumentFragment();
+        body.places.forEach(function (p) {
+          var key = p.name + " · " + p.kind;
+          if (places[key]) return;
+          places[key] = p;
+          var opt = document.createElement("option");
+          opt.value = key;
+          batch.appendChild(opt);
+        });
+        list.appendChild(batch);
+      }).catch(function (err) { placesLoading = null; console.error(err); });
+      return placesLoading;
+    }
+    form.elements.place.addEventListener("focus", loadPlaces);
+    form.elements.place.addEventListener("input", loadPlaces);
     form.elements.place.addEventListener("change", function () {
       var p = places[form.elements.place.value];
       if (!p) return;
