@@ -6,6 +6,7 @@ service never needs to know which adapter called it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -53,3 +54,15 @@ class Conflict(CoordinationError):
 class TooManyAttempts(CoordinationError):
     status = 429
     code = "too_many_attempts"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One bad row of an imported file: every one is reported, none is written."""
+
+    row: int
+    field: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "message": self.message}

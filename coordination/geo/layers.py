@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from ..contexts import LIVE
-from ..errors import CoordinationError, NotFound
+from ..errors import CoordinationError, NotFound, RowError
 from ..events import Actor
 from ..extensions import db
 from ..facilities import service as facilities
@@ -93,16 +93,6 @@ def parse_kind(kind: str, *, exporting: bool = False) -> str:
         raise NotFound(str(_l("Unknown layer %(kind)s; known: %(known)s.", kind=kind,
                               known=", ".join(allowed))))
     return kind
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "message": self.message}
 
 
 # --- one row --------------------------------------------------------------------------------

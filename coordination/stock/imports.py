@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
@@ -22,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..contexts import LIVE
-from ..errors import ValidationFailed
+from ..errors import RowError, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from .common import emit, now_in
@@ -52,16 +51,6 @@ ALIASES = {
 
 class ImportRejected(ValidationFailed):
     """The file was refused; ``details`` lists every bad row and field."""
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    field: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "message": self.message}
 
 
 def read_table(content: bytes, filename: str) -> list[tuple[int, dict[str, Any]]]:

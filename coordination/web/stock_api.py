@@ -234,8 +234,8 @@ def release(reservation_id: int) -> Any:
                                              actor=principal().actor))
 
 
-def _viewer() -> Any:
-    """Requesters without the stock view see only their own requests."""
+def viewer() -> Any:
+    """Requesters without the stock view see only their own requests (pages too)."""
     me = principal()
     return None if allowed(me, Permission.VIEW_STOCK) else me.actor
 
@@ -245,14 +245,14 @@ def _viewer() -> Any:
 def requests_() -> Any:
     status = _enum_arg("status", RequestStatus)
     return jsonify({"requests": stock.list_requests(context=current_context(),
-                                                    viewer=_viewer(), status=status)})
+                                                    viewer=viewer(), status=status)})
 
 
 @bp.route("/requests/<int:request_id>")
 @api(Permission.VIEW_STOCK_CATALOGUE)
 def one_request(request_id: int) -> Any:
     return jsonify(stock.get_request(context=current_context(),
-                                     request_id=request_id, viewer=_viewer()))
+                                     request_id=request_id, viewer=viewer()))
 
 
 @bp.route("/requests", methods=["POST"])

@@ -54,6 +54,7 @@ from ..stock.schemas import (
 from .access import page, principal
 from .context import current_context
 from .stock_api import MAX_UPLOAD, _download, _format, _gap_options
+from .stock_api import viewer as _viewer
 
 bp = Blueprint("stock_pages", __name__, url_prefix="/stock")
 
@@ -442,11 +443,6 @@ def _arg(name: str) -> str:
 
 
 # --- requests -----------------------------------------------------------------------------
-
-
-def _viewer() -> Any:
-    me = principal()
-    return None if allowed(me, Permission.VIEW_STOCK) else me.actor
 
 
 @bp.route("/requests")
