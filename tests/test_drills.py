@@ -356,3 +356,40 @@ def test_after_action_report_html_and_pdf(demo: None, client, auth, make_user) -
     pdf = client.get(f"/drills/runs/{run['id']}/report.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     assert client.get("/drills/runs/999/report").status_code == 404
+
+
+def test_console_forms_act_and_refusals_come_back_as_messages(
+        demo: None, client, auth, make_user, app: Flask) -> None:  # type: ignore[no-untyped-def]
+    from .support import csrf_from
+
+    app.config["COORDINATION"].plans_path = FIXTURES
+    make_user("trainer", username="coach2", locale="en")
+    auth.login("coach2")
+    run = drills.create_run(path=BASIC, root=FIXTURES, speed=10, actor=TRAINER)
+    rid = run["id"]
+    token = csrf_from(client.get(f"/drills/runs/{rid}").text)
+
+    def post(path: str, **data: str):  # type: ignore[no-untyped-def]
+        resp = client.post(f"/drills/runs/{rid}/{path}", data={"csrf_token": token, **data})
+        assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/drills/runs/{rid}")
+        return client.get(f"/drills/runs/{rid}").text
+
+    assert "between 1× and 60×" in post("speed", speed="90")
+    post("start")
+    post("speed", speed="30")
+    assert drills.get_run(run_id=rid)["speed"] == 30
+    post(f"injects/{inject(rid, '3')['id']}/fire")
+    assert inject(rid, "3")["status"] == "fired"
+    post("injects", number="X1", to="operator", type="message", message="电话：请回报",
+         payload="{}", delivery="phone")
+    assert inject(rid, "X1")["status"] == "fired"
+    assert "not valid JSON" in post("injects", number="X2", to="operator", type="message",
+                                    message="m", payload="{")
+    post("observations", player="ems", text="到场及时", inject="1")
+    post("ratings", task="ct-log", rating="P", notes="")
+    post("improvements", issue="通报慢", action="修订流程", element="planning",
+         agency="卫健委", owner="应急办", start="2026-12-01", end="2026-12-31")
+    report = evaluation.evaluate(run_id=rid)
+    assert report["observations"][0]["text"] == "到场及时"
+    assert report["critical_tasks"][0]["evaluation"]["rating"] == "P"
+    assert report["improvements"][0]["issue"] == "通报慢"

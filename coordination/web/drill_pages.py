@@ -7,6 +7,7 @@ the form as it was typed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,15 @@ def _flash_error(exc: CoordinationError) -> None:
         if isinstance(d, dict):
             where = f"{d.get('file', '')}:{d.get('line', '')} {d.get('field', '')}".strip(": ")
             flash(f"{where}: {d.get('message', '')}", "error")
+
+
+def _console_action(run_id: int, call: Callable[[], Any]) -> Response:
+    """Do one console action; a refusal comes back to the console as a message."""
+    try:
+        call()
+    except CoordinationError as exc:
+        _flash_error(exc)
+    return _back(run_id)
 
 
 def _float(name: str, default: float) -> float:
@@ -109,21 +119,16 @@ _CONTROLS = {
           methods=["POST"])
 @page(Permission.RUN_DRILLS)
 def control(run_id: int, action: str) -> Response:
-    try:
-        _CONTROLS[action](run_id=run_id, actor=principal().actor)
-    except CoordinationError as exc:
-        _flash_error(exc)
-    return _back(run_id)
+    me = principal()
+    return _console_action(run_id, lambda: _CONTROLS[action](run_id=run_id, actor=me.actor))
 
 
 @bp.route("/drills/runs/<int:run_id>/speed", methods=["POST"])
 @page(Permission.RUN_DRILLS)
 def speed(run_id: int) -> Response:
-    try:
-        drills.set_speed(run_id=run_id, speed=_float("speed", 1.0), actor=principal().actor)
-    except CoordinationError as exc:
-        _flash_error(exc)
-    return _back(run_id)
+    me = principal()
+    return _console_action(run_id, lambda: drills.set_speed(
+        run_id=run_id, speed=_float("speed", 1.0), actor=me.actor))
 
 
 @bp.route("/drills/runs/<int:run_id>/delete", methods=["POST"])
@@ -141,11 +146,9 @@ def delete(run_id: int) -> Response:
 @bp.route("/drills/runs/<int:run_id>/injects/<int:inject_id>/fire", methods=["POST"])
 @page(Permission.RUN_DRILLS)
 def fire(run_id: int, inject_id: int) -> Response:
-    try:
-        drills.fire_now(run_id=run_id, inject_id=inject_id, actor=principal().actor)
-    except CoordinationError as exc:
-        _flash_error(exc)
-    return _back(run_id)
+    me = principal()
+    return _console_action(run_id, lambda: drills.fire_now(
+        run_id=run_id, inject_id=inject_id, actor=me.actor))
 
 
 def _adhoc_inject(form: Any) -> Inject:
@@ -174,25 +177,19 @@ def _adhoc_inject(form: Any) -> Inject:
 @bp.route("/drills/runs/<int:run_id>/injects", methods=["POST"])
 @page(Permission.RUN_DRILLS)
 def add_inject(run_id: int) -> Response:
-    try:
-        drills.add_inject(run_id=run_id, data=_adhoc_inject(request.form),
-                          fire=request.form.get("when") != "offset", actor=principal().actor)
-    except CoordinationError as exc:
-        _flash_error(exc)
-    return _back(run_id)
+    me, form = principal(), request.form
+    return _console_action(run_id, lambda: drills.add_inject(
+        run_id=run_id, data=_adhoc_inject(form), fire=form.get("when") != "offset",
+        actor=me.actor))
 
 
 @bp.route("/drills/runs/<int:run_id>/observations", methods=["POST"])
 @page(Permission.RUN_DRILLS)
 def observe(run_id: int) -> Response:
-    try:
-        drills.add_observation(run_id=run_id, player=request.form.get("player", ""),
-                               text=request.form.get("text", ""),
-                               inject_number=request.form.get("inject") or None,
-                               actor=principal().actor)
-    except CoordinationError as exc:
-        _flash_error(exc)
-    return _back(run_id)
+    me, form = principal(), request.form
+    return _console_action(run_id, lambda: drills.add_observation(
+        run_id=run_id, player=form.get("player", ""), text=form.get("text", ""),
+        inject_number=form.get("inject") or None, actor=me.actor))
 
 
 @bp.route("/drills/runs/<int:run_id>/ratings", methods=["POST"])
@@ -203,12 +200,11 @@ def rate(run_id: int) -> Response:
     except ValueError:
         flash(_("Choose a rating: P, S, M or U."), "error")
         return _back(run_id)
-    try:
-        drills.rate_task(run_id=run_id, task_id=request.form.get("task", ""), rating=rating,
-                         notes=request.form.get("notes", ""), actor=principal().actor)
-    except CoordinationError as exc:
-        _flash_error(exc)
-    return _back(run_id)
+    return _console_action(run_id, lambda: drills.rate_task(run_id=run_id,
+                                                            task_id=request.form.get("task", ""),
+                                                            rating=rating,
+                                                            notes=request.form.get("notes", ""),
+                                                            actor=principal().actor))
 
 
 @bp.route("/drills/runs/<int:run_id>/improvements", methods=["POST"])
@@ -221,14 +217,14 @@ def improve(run_id: int) -> Response:
     except ValueError:
         flash(_("Choose a capability element and give both dates."), "error")
         return _back(run_id)
-    try:
-        drills.add_improvement(run_id=run_id, issue=f.get("issue", ""),
-                               action=f.get("action", ""), element=element,
-                               agency=f.get("agency", ""), owner=f.get("owner", ""),
-                               start=start, end=end, actor=principal().actor)
-    except CoordinationError as exc:
-        _flash_error(exc)
-    return _back(run_id)
+    return _console_action(run_id, lambda: drills.add_improvement(run_id=run_id,
+                                                                  issue=f.get("issue", ""),
+                                                                  action=f.get("action", ""),
+                                                                  element=element,
+                                                                  agency=f.get("agency", ""),
+                                                                  owner=f.get("owner", ""),
+                                                                  start=start, end=end,
+                                                                  actor=principal().actor))
 
 
 @bp.route("/drills/runs/<int:run_id>/join", methods=["POST"])
