@@ -162,3 +162,105 @@ def test_the_demo_stockpile_loads_once_and_shows_gaps(app):
     assert ("SD", "N95") in short and ("WLCB-CITY", "VENT") in short
     assert any(r["fill_transfers"] for r in report["rows"])
     assert any(w["kind"] == "expiring" for w in report["warnings"])
+
+
+# --- the per-pair sums kept between reports ------------------------------------------
+
+
+def _same_as_fresh(context: str = "live", options: GapOptions | None = None) -> dict:
+    """The report through the kept sums equals one computed from scratch."""
+    kept = stock.gap_report(context=context, options=options)
+    fresh = stock.gap_report(context=context, options=options, fresh=True)
+    assert {k: v for k, v in kept.items() if k != "generated_at"} == {
+        k: v for k, v in fresh.items() if k != "generated_at"}
+    assert stock.dashboard(context=context, options=options)["depots"] == stock.dashboard(
+        context=context, options=options, fresh=True)["depots"]
+    return kept
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """How often the reports read every pair's sums afresh."""
+    from coordination.stock import parts
+
+    calls = {"all": 0}
+    real = parts.read_all
+
+    def counting(*args, **kwargs):
+        calls["all"] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(parts, "read_all", counting)
+    return calls
+
+
+def test_kept_sums_follow_every_kind_of_change(hand_built, reads):
+    from coordination.stock.schemas import AdjustmentIn, CountIn, ReservationIn, TransferIn
+
+    from .test_stock_support import ACTOR
+
+    _same_as_fresh()
+    after_first = reads["all"]
+    changes = [
+        lambda: issue("A", "GEL", 5),
+        lambda: receive("A", "MASK", "M9", 7),
+        lambda: target("C", "MASK", 40),
+        lambda: target("A", "GEL", days=20),
+        lambda: target("A", "MASK", 500, level="I"),
+        lambda: stock.send_transfer(data=TransferIn(from_depot="B", to_depot="H", item="MASK",
+                                                    quantity=20), actor=ACTOR),
+        lambda: stock.count_stock(data=CountIn(depot="H", item="MASK", lot="M4", counted=9),
+                                  actor=ACTOR),
+        lambda: stock.adjust_stock(data=AdjustmentIn(depot="C", item="MASK", lot="M3",
+                                                     quantity=-5, reason="damaged"),
+                                   actor=ACTOR),
+        lambda: stock.reserve_stock(data=ReservationIn(depot="A", item="MASK", quantity=10,
+                                                       incident_ref="INC-9"), actor=ACTOR),
+        lambda: make_item("SWAB"),
+        lambda: receive("B", "SWAB", "S1", 3),  # a pair no report has seen yet
+    ]
+    for change in changes:
+        change()
+        _same_as_fresh()
+        _same_as_fresh(options=GapOptions(level=ResponseLevel.I))
+    # Each change was caught up from the event log: only the fresh reports read everything.
+    fresh_reads = 2 * 2 * len(changes)  # a fresh gap report and a fresh dashboard, two levels
+    assert reads["all"] - after_first == fresh_reads + 1  # + the level-I options' first read
+
+
+def test_kept_sums_forget_issues_that_leave_the_window(app, reads):
+    start = datetime(2030, 3, 1, 8, tzinfo=UTC)
+    ctx = make_drill("drill-slide", start)
+    make_depot("A", context=ctx)
+    make_item("GEL", context=ctx)
+    receive("A", "GEL", "G1", 100, start.date() + timedelta(days=400), context=ctx)
+    target("A", "GEL", days=15, context=ctx)
+    issue("A", "GEL", 60, context=ctx)
+    assert _rows(_same_as_fresh(ctx))[("A", "GEL")]["target"] == 30
+    set_time(ctx, start + timedelta(days=20))
+    issue("A", "GEL", 6, context=ctx)
+    assert _rows(_same_as_fresh(ctx))[("A", "GEL")]["burn_per_day"] == 2.2
+    set_time(ctx, start + timedelta(days=31))  # the first issue slides out
+    assert _rows(_same_as_fresh(ctx))[("A", "GEL")]["burn_per_day"] == 0.2
+    set_time(ctx, start + timedelta(days=10))  # a clock set back: everything is read again
+    before = reads["all"]
+    _same_as_fresh(ctx)
+    assert reads["all"] - before == 3  # the kept report's read, the two fresh ones
+
+
+def test_an_event_that_cannot_name_its_pairs_means_reading_everything(hand_built, reads,
+                                                                     monkeypatch):
+    from coordination.stock import parts
+
+    from .test_stock_files import HEADER, _csv
+    from .test_stock_support import ACTOR
+
+    _same_as_fresh()
+    monkeypatch.setattr(parts, "MAX_TOUCHED", 1)  # an import of two pairs says "all"
+    before = reads["all"]
+    stock.import_stock(content=_csv([HEADER, ["A", "MASK", "X1", soon(200).isoformat(), 4],
+                                     ["B", "GEL", "X2", soon(200).isoformat(), 6]]),
+                       filename="delivery.csv", kind=stock.ImportKind.RECEIPT, actor=ACTOR)
+    report = _same_as_fresh()
+    assert reads["all"] - before == 3
+    assert _rows(report)[("B", "GEL")]["on_hand"] == 6

@@ -26,6 +26,7 @@ from ..contexts import Context
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from .models import Balance, Depot, EntryKind, Item, LedgerEntry, Lot, Reservation
+from .parts import TOUCHED_KEY, touch, touched_payload
 
 # Everyone granted VIEW_STOCK hears stock events (the dashboard and the map update live).
 AUDIENCE = ["role:logistics", "role:operator", "role:trainer"]
@@ -162,6 +163,7 @@ def post(s: Session, balance: Balance, delta: int, p: Posting) -> LedgerEntry:
         raise Conflict(_l("Not enough stock: %(have)d on hand, %(want)d asked.",
                           have=balance.quantity, want=-delta))
     balance.quantity = new
+    touch(s, balance.depot_id, balance.item_id)
     entry = LedgerEntry(
         context=balance.context, kind=p.kind.value, depot_id=balance.depot_id,
         item_id=balance.item_id, lot_id=balance.lot_id, quantity=delta, balance_after=new,
@@ -198,6 +200,8 @@ def entry_dict(e: LedgerEntry, depot: Depot, item: Item, lot: Lot) -> dict[str, 
 
 def emit(s: Session, *, context: str, type: str, actor: Actor, payload: dict[str, Any],
          subject: tuple[str, Any] | None = None, extra_audience: list[str] | None = None) -> None:
+    # The pairs this transaction changed ride with its event, so reports read just those.
+    payload = {**payload, TOUCHED_KEY: touched_payload(s)}
     events.append(s, context=context, type=type, actor=actor, payload=payload,
                   audience=AUDIENCE + (extra_audience or []), subject=subject)
 

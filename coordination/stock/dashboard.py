@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..contexts import LIVE
 from ..extensions import db
+from ..gcpause import collector_paused
 from .cache import cached
 from .common import now_in
 from .gaps import GapOptions, expiring_lots, figures, lookups
@@ -23,19 +24,21 @@ def dashboard(*, options: GapOptions | None = None, context: str = LIVE,
               fresh: bool = False) -> dict[str, Any]:
     """Per-depot figures for the logistics dashboard and the map's depot markers."""
     options = options or GapOptions()
-    with db.reading() as s:
+    with db.reading() as s, collector_paused():
         if fresh:
-            return _dashboard(s, context, options)
+            return _dashboard(s, context, options, fresh=True)
         return cached(s, "dashboard", context, options,
                        lambda: _dashboard(s, context, options))
 
 
-def _dashboard(s: Session, context: str, options: GapOptions) -> dict[str, Any]:
+def _dashboard(s: Session, context: str, options: GapOptions, *,
+               fresh: bool = False) -> dict[str, Any]:
     now = now_in(s, context)
     today = now.date()
-    f = figures(s, context, today, now - timedelta(days=options.window_days), options)
+    f = figures(s, context, today, now - timedelta(days=options.window_days), options,
+                fresh=fresh)
     depots, items = lookups(s, context)
-    expiring = expiring_lots(s, context, today, options.warn_days, depots, items)
+    expiring = expiring_lots(f, today, depots, items)
     ids = sorted(depots, key=lambda d: depots[d][1])
     index = {d: n for n, d in enumerate(ids)}
     at = np.array([index[d] for d in f.depot_id.tolist()], dtype=np.int64)

@@ -24,28 +24,28 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..contexts import LIVE
 from ..extensions import db
+from ..gcpause import collector_paused
+from . import parts
 from .cache import cached
 from .common import now_in
 from .models import (
     Balance,
     Depot,
-    EntryKind,
     Item,
-    LedgerEntry,
     Lot,
     Reservation,
     ReservationStatus,
     ResponseLevel,
-    Target,
     TargetMode,
     Transfer,
     TransferStatus,
 )
+from .parts import STRIDE, int_sum, packed, table
 
 
 @dataclass(frozen=True)
@@ -77,33 +77,14 @@ def depot_distances(depots: list[tuple[int, float, float]]) -> dict[tuple[int, i
     return _distances(tuple(sorted(depots)))
 
 
-def _table(s: Session, stmt: Any, width: int) -> np.ndarray:
-    """A grouped query's rows as one int64 array (None read as 0).
-
-    Core execution on the session's connection, rows read straight from the DBAPI
-    cursor: the ORM's (and even Core's) row processing would cost more than the
-    query itself on tens of thousands of grouped rows. Only integers are selected,
-    so no result processing is skipped that matters.
-    """
-    result = s.connection().execute(stmt)
-    try:
-        # The driver's own rows: building a Row object per grouped row cost more than the
-        # query (profiled: ~60% of a fresh report on a million-entry ledger).
-        rows = result.cursor.fetchall() if result.cursor is not None else []
-    finally:
-        result.close()
-    if not rows:
-        return np.zeros((0, width), dtype=np.int64)
-    try:
-        return np.array(rows, dtype=np.int64).reshape(-1, width)
-    except TypeError:  # a NULL somewhere (e.g. a target's unused measure)
-        return np.array([tuple(v or 0 for v in r) for r in rows],
-                        dtype=np.int64).reshape(-1, width)
-
-
 @dataclass
 class _Figures:
-    """Every (depot, item) pair's figures as parallel arrays, computed without Python loops."""
+    """Every (depot, item) pair's figures as parallel arrays, computed without Python loops.
+
+    ``lots`` holds the balances of lots expiring within the warning horizon (depot,
+    item, lot, quantity) and ``lot_info`` those lots' numbers and expiry dates: the
+    expired quantities and the expiry warnings both come from this one read.
+    """
 
     depot_id: np.ndarray
     item_id: np.ndarray
@@ -121,81 +102,74 @@ class _Figures:
     shortfall: np.ndarray
     free: np.ndarray
     fast: np.ndarray
+    lots: np.ndarray
+    lot_info: dict[int, tuple[str, date]]
+
+
+def _expiring(s: Session, context: str, horizon: date
+              ) -> tuple[np.ndarray, dict[int, tuple[str, date]]]:
+    """Balances (depot, item, lot, quantity > 0) of lots expiring by ``horizon``, and those lots."""
+    soon = (Lot.context == context, Lot.expiry.is_not(None), Lot.expiry <= horizon)
+    info = {lot_id: (number, expiry) for lot_id, number, expiry in
+            s.execute(select(Lot.id, Lot.lot_number, Lot.expiry).where(*soon))}
+    if not info:
+        return np.zeros((0, 4), dtype=np.int64), info
+    rows = table(s, select(Balance.depot_id, Balance.item_id, Balance.lot_id, Balance.quantity)
+                  .where(Balance.context == context, Balance.quantity > 0,
+                         Balance.lot_id.in_(select(Lot.id).where(*soon))), 4)
+    return rows, info
 
 
 def figures(s: Session, context: str, today: date, since: datetime,
-             options: GapOptions) -> _Figures:
-    # On hand from the balance table alone, and the expired part from the few lots that
-    # have expired: joining every balance row to its lot cost four times the scan itself.
-    on_hand_rows = _table(s, select(Balance.depot_id, Balance.item_id, func.sum(Balance.quantity))
-                          .where(Balance.context == context)
-                          .group_by(Balance.depot_id, Balance.item_id), 3)
-    expired_lots = select(Lot.id).where(Lot.context == context, Lot.expiry.is_not(None),
-                                        Lot.expiry < today)
-    expired_rows = _table(s, select(Balance.depot_id, Balance.item_id, func.sum(Balance.quantity))
-                          .where(Balance.context == context, Balance.lot_id.in_(expired_lots))
-                          .group_by(Balance.depot_id, Balance.item_id), 3)
-    res = _table(s, select(Reservation.depot_id, Reservation.item_id,
-                           func.sum(Reservation.quantity))
-                 .where(Reservation.context == context,
-                        Reservation.status == ReservationStatus.ACTIVE.value)
-                 .group_by(Reservation.depot_id, Reservation.item_id), 3)
-    transit = _table(s, select(Transfer.to_depot_id, Transfer.item_id,
-                               func.sum(Transfer.quantity))
-                     .where(Transfer.context == context,
-                            Transfer.status == TransferStatus.IN_TRANSIT.value)
-                     .group_by(Transfer.to_depot_id, Transfer.item_id), 3)
-    # Grouping by ``depot_id + 0`` (not the bare columns) stops SQLite from walking the
-    # stock-card index in group order over the whole ledger; it then range-scans the
-    # covering burn index over the window alone (1.3 s -> 40 ms on a million entries).
-    zero = literal_column("0")
-    d_key, i_key = LedgerEntry.depot_id + zero, LedgerEntry.item_id + zero
-    issues = _table(s, select(d_key, i_key, func.sum(LedgerEntry.quantity))
-                    .where(LedgerEntry.context == context,
-                           LedgerEntry.kind == EntryKind.ISSUE.value,
-                           LedgerEntry.occurred_at >= since)
-                    .group_by(d_key, i_key), 3)
-    levels = [ResponseLevel.ANY.value]
-    if options.level is not ResponseLevel.ANY:
-        levels.append(options.level.value)
-    specific = case((Target.level == ResponseLevel.ANY.value, 0), else_=1)
-    by_days_q = case((Target.mode == TargetMode.DAYS.value, 1), else_=0)
-    targets = _table(s, select(Target.depot_id, Target.item_id, specific, by_days_q,
-                               func.coalesce(Target.quantity, 0), func.coalesce(Target.days, 0))
-                     .where(Target.context == context, Target.level.in_(levels)), 6)
+            options: GapOptions, *, fresh: bool = False) -> _Figures:
+    sums = parts.current(s, context, since, options.window_days, options.level, fresh=fresh)
+    # The expired part from the few lots near or past expiry: joining every balance
+    # row to its lot cost four times the on-hand scan itself.
+    lots, lot_info = _expiring(s, context, today + timedelta(days=options.warn_days))
+    gone = np.array([lot_info[lot][1] < today for lot in lots[:, 2].tolist()], dtype=bool)
+    expired_rows = parts.summed(lots[gone, 0] * STRIDE + lots[gone, 1], lots[gone, 3])
+    res = table(s, select(packed(Reservation.depot_id, Reservation.item_id),
+                          int_sum(Reservation.quantity))
+                .where(Reservation.context == context,
+                       Reservation.status == ReservationStatus.ACTIVE.value)
+                .group_by(Reservation.depot_id, Reservation.item_id), 2)
+    transit = table(s, select(packed(Transfer.to_depot_id, Transfer.item_id),
+                              int_sum(Transfer.quantity))
+                    .where(Transfer.context == context,
+                           Transfer.status == TransferStatus.IN_TRANSIT.value)
+                    .group_by(Transfer.to_depot_id, Transfer.item_id), 2)
     # The general target first, then the level's own over it.
-    targets = targets[np.argsort(targets[:, 2], kind="stable")]
-
-    stride = np.int64(1 << 32)
-    parts = [on_hand_rows, expired_rows, res, transit, issues, targets]
-    keys = np.unique(np.concatenate([p[:, 0] * stride + p[:, 1] for p in parts]))
+    targets = sums.targets[np.argsort(sums.targets[:, 1] >> 1, kind="stable")]
+    keys = np.unique(np.concatenate([p[:, 0] for p in (
+        sums.on_hand, expired_rows, res, transit, sums.issued, targets)]))
     n = len(keys)
 
-    def column(part: np.ndarray, col: int) -> np.ndarray:
+    def column(part: np.ndarray, col: int = 1) -> np.ndarray:
         out = np.zeros(n, dtype=np.int64)
         if len(part):
-            out[np.searchsorted(keys, part[:, 0] * stride + part[:, 1])] = part[:, col]
+            out[np.searchsorted(keys, part[:, 0])] = part[:, col]
         return out
 
     has_target = np.zeros(n, dtype=bool)
     if len(targets):
-        has_target[np.searchsorted(keys, targets[:, 0] * stride + targets[:, 1])] = True
-    by_days = column(targets, 3).astype(bool)
-    on_hand, expired = column(on_hand_rows, 2), column(expired_rows, 2)
-    reserved, in_transit, issued = column(res, 2), column(transit, 2), -column(issues, 2)
-    target_days = column(targets, 5)
+        has_target[np.searchsorted(keys, targets[:, 0])] = True
+    flags, measure = column(targets, 1), column(targets, 2)
+    by_days = (flags & 1).astype(bool)
+    on_hand, expired = column(sums.on_hand), column(expired_rows)
+    reserved, in_transit, issued = column(res), column(transit), -column(sums.issued)
+    target_days = np.where(by_days, measure, 0)
     burn = issued / options.window_days
-    target = np.where(by_days, np.ceil(burn * target_days - 1e-9).astype(np.int64),
-                      column(targets, 4))
+    target = np.where(by_days, np.ceil(burn * target_days - 1e-9).astype(np.int64), measure)
     target = np.where(has_target, target, 0)
     available = np.maximum(on_hand - expired - reserved, 0)
     shortfall = np.where(has_target, np.maximum(target - available - in_transit, 0), 0)
     fast = has_target & ~by_days & (target > 0) & (issued > options.fast_share * target)
     return _Figures(
-        depot_id=keys // stride, item_id=keys % stride, on_hand=on_hand, expired=expired,
+        depot_id=keys // STRIDE, item_id=keys % STRIDE, on_hand=on_hand, expired=expired,
         reserved=reserved, in_transit=in_transit, issued=issued, has_target=has_target,
         by_days=by_days, target_days=target_days, target=target, burn=burn,
         available=available, shortfall=shortfall, free=available - target, fast=fast,
+        lots=lots, lot_info=lot_info,
     )
 
 
@@ -222,139 +196,141 @@ def lookups(s: Session, context: str) -> tuple[dict[int, Any], dict[int, Any]]:
     return depots, items
 
 
-def _order(f: _Figures, depots: dict[int, Any], items: dict[int, Any]) -> np.ndarray:
-    """Row order: depot code, then item code."""
+def _ranks(f: _Figures, depots: dict[int, Any], items: dict[int, Any]
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's depot and item rank by code, so rows sort by codes with numpy alone."""
     d_rank = {d: n for n, d in enumerate(sorted(depots, key=lambda d: depots[d][1]))}
     i_rank = {i: n for n, i in enumerate(sorted(items, key=lambda i: items[i][1]))}
-    return np.lexsort((np.array([i_rank[i] for i in f.item_id.tolist()], dtype=np.int64),
-                       np.array([d_rank[d] for d in f.depot_id.tolist()], dtype=np.int64)))
+    return (np.array([d_rank[d] for d in f.depot_id.tolist()], dtype=np.int64),
+            np.array([i_rank[i] for i in f.item_id.tolist()], dtype=np.int64))
 
 
-ROW_KEYS = (
-    "depot", "depot_name_zh", "depot_name_en", "item", "item_name_zh", "item_name_en", "unit",
-    "critical", "category", "on_hand", "expired", "reserved", "available", "in_transit",
-    "target", "target_mode", "target_days", "issued_in_window", "burn_per_day",
-    "days_of_supply", "shortfall", "fill_transfers", "fill_purchase", "fast_moving",
-    "suggested_target",
-)
-
-
-def compute(s: Session, context: str, options: GapOptions) -> dict[str, Any]:
+def compute(s: Session, context: str, options: GapOptions, *,
+            fresh: bool = False) -> dict[str, Any]:
     """The report as plain data (the API's JSON, the exports' rows)."""
     now = now_in(s, context)
     today = now.date()
-    f = figures(s, context, today, now - timedelta(days=options.window_days), options)
+    f = figures(s, context, today, now - timedelta(days=options.window_days), options,
+                fresh=fresh)
     depots, items = lookups(s, context)
-    order = _order(f, depots, items)
+    depot_rank, item_rank = _ranks(f, depots, items)
+    order = np.lexsort((item_rank, depot_rank))  # depot code, then item code
     burn = f.burn[order]
     with np.errstate(divide="ignore", invalid="ignore"):
         supply = np.where(burn > 0, _round1_array(f.available[order] / burn), np.nan)
     suggested = np.ceil(f.issued[order] / options.fast_share).astype(np.int64)
     quantity, days = TargetMode.QUANTITY.value, TargetMode.DAYS.value
-    # Column by column (numpy where it can, one list comprehension each where it cannot),
-    # then one dict per row: a per-row loop with its branches cost as much as all the SQL.
+    # Column by column (numpy where it can), then one dict per row: a per-row loop with
+    # its branches cost as much as all the SQL.
     d_rows = [depots[d] for d in f.depot_id[order].tolist()]
     i_rows = [items[i] for i in f.item_id[order].tolist()]
     has_target, by_days = f.has_target[order], f.by_days[order]
     fast = f.fast[order]
     supply_list = [None if v != v else v for v in supply.tolist()]  # NaN: no burn
-    columns = (
-        [d[1] for d in d_rows], [d[2] for d in d_rows], [d[3] for d in d_rows],
-        [i[1] for i in i_rows], [i[2] for i in i_rows], [i[3] for i in i_rows],
-        [i[4] for i in i_rows], [bool(i[5]) for i in i_rows], [i[6] for i in i_rows],
-        f.on_hand[order].tolist(), f.expired[order].tolist(), f.reserved[order].tolist(),
-        f.available[order].tolist(), f.in_transit[order].tolist(),
-        _masked(f.target[order], has_target),
-        _masked(np.where(by_days, days, quantity), has_target),
-        _masked(f.target_days[order], has_target & by_days),
-        f.issued[order].tolist(), _round1_array(burn).tolist(), supply_list,
-        f.shortfall[order].tolist(), [[] for _ in d_rows], [0] * len(d_rows),
-        fast.tolist(), _masked(suggested, fast),
-    )
-    rows: list[dict[str, Any]] = [dict(zip(ROW_KEYS, values, strict=True))
-                                  for values in zip(*columns, strict=True)]
+    # A dict display with its keys written out builds each row a fifth faster than
+    # dict(zip(keys, values)) (one constant-key map per row, no zip object).
+    rows: list[dict[str, Any]] = [
+        {"depot": d[1], "depot_name_zh": d[2], "depot_name_en": d[3], "item": i[1],
+         "item_name_zh": i[2], "item_name_en": i[3], "unit": i[4], "critical": bool(i[5]),
+         "category": i[6], "on_hand": on_hand, "expired": expired, "reserved": reserved,
+         "available": available, "in_transit": in_transit, "target": target,
+         "target_mode": mode, "target_days": target_days, "issued_in_window": issued,
+         "burn_per_day": burn_per_day, "days_of_supply": supply_days, "shortfall": shortfall,
+         "fill_transfers": [], "fill_purchase": 0, "fast_moving": is_fast,
+         "suggested_target": suggestion}
+        for (d, i, on_hand, expired, reserved, available, in_transit, target, mode,
+             target_days, issued, burn_per_day, supply_days, shortfall, is_fast, suggestion)
+        in zip(d_rows, i_rows, f.on_hand[order].tolist(), f.expired[order].tolist(),
+               f.reserved[order].tolist(), f.available[order].tolist(),
+               f.in_transit[order].tolist(), _masked(f.target[order], has_target),
+               _masked(np.where(by_days, days, quantity), has_target),
+               _masked(f.target_days[order], has_target & by_days), f.issued[order].tolist(),
+               _round1_array(burn).tolist(), supply_list, f.shortfall[order].tolist(),
+               fast.tolist(), _masked(suggested, fast), strict=True)]
     with np.errstate(invalid="ignore"):
         running_out = np.nonzero(supply < options.warn_days)[0].tolist()
     warnings: list[dict[str, Any]] = [
         {"kind": "running_out", "depot": rows[n]["depot"], "item": rows[n]["item"],
          "days_of_supply": rows[n]["days_of_supply"], "available": rows[n]["available"]}
         for n in running_out]
-    _fill(f, order, rows, depots)
-    warnings.extend(expiring_lots(s, context, today, options.warn_days, depots, items))
+    to_transfer, to_purchase = _fill(f, order, rows, depots, depot_rank[order],
+                                     item_rank[order])
+    warnings.extend(expiring_lots(f, today, depots, items))
     warnings.sort(key=lambda w: (w["kind"], w["depot"], w["item"], w.get("lot") or ""))
     return {
         "generated_at": now.isoformat(), "level": options.level.value or None,
         "window_days": options.window_days, "warn_days": options.warn_days,
         "fast_share": options.fast_share, "rows": rows, "warnings": warnings,
-        "totals": {"shortfall": int(f.shortfall.sum()),
-                   "to_transfer": sum(t["quantity"] for r in rows for t in r["fill_transfers"]),
-                   "to_purchase": sum(r["fill_purchase"] for r in rows),
-                   "rows_short": int((f.shortfall > 0).sum())},
+        "totals": {"shortfall": int(f.shortfall.sum()), "to_transfer": to_transfer,
+                   "to_purchase": to_purchase, "rows_short": int((f.shortfall > 0).sum())},
     }
 
 
 def _fill(f: _Figures, order: np.ndarray, rows: list[dict[str, Any]],
-          depots: dict[int, Any]) -> None:
+          depots: dict[int, Any], depot_rank: np.ndarray,
+          item_rank: np.ndarray) -> tuple[int, int]:
     """Greedy: each shortfall (by item code, largest first) takes from the nearest surpluses.
 
     A donor gives only what it holds above its own target (all of it when it has none),
-    so filling one depot never opens a gap in another.
+    so filling one depot never opens a gap in another. Returns the quantities to
+    transfer and to purchase. ``order`` gives the rows' pairs; the ranks are in row order.
     """
-    short = np.nonzero(f.shortfall[order] > 0)[0]
+    shortfall = f.shortfall[order]
+    short = np.nonzero(shortfall > 0)[0]
     if not len(short):
-        return
+        return 0, 0
     dist = depot_distances([(i, r[4], r[5]) for i, r in depots.items()])
+    km = {pair: _round1(value) for pair, value in dist.items()}
     free = f.free[order]
-    item_ids, depot_ids = f.item_id[order], f.depot_id[order]
+    item_ids, depot_ids = f.item_id[order].tolist(), f.depot_id[order].tolist()
     surplus: dict[int, dict[int, int]] = {}
     for n in np.nonzero(free > 0)[0].tolist():
-        surplus.setdefault(int(item_ids[n]), {})[int(depot_ids[n])] = int(free[n])
+        surplus.setdefault(item_ids[n], {})[depot_ids[n]] = int(free[n])
     # Each depot's view of the others, nearest first (ties by code), computed once; a
     # shortfall walks it until it is filled, so the nearest donors are found without
     # sorting the donors again for every row (profiled: a third of a fresh report).
     nearest: dict[int, list[int]] = {
         here: [d for d in sorted(depots, key=lambda d, h=here: (dist[(h, d)], depots[d][1]))
                if d != here] for here in depots}
-    todo = sorted(short.tolist(), key=lambda n: (rows[n]["item"], -rows[n]["shortfall"],
-                                                 rows[n]["depot"]))
-    for n in todo:
-        row = rows[n]
-        need = row["shortfall"]
-        donors = surplus.get(int(item_ids[n]))
+    codes = {d: r[1] for d, r in depots.items()}
+    todo = short[np.lexsort((depot_rank[short], -shortfall[short], item_rank[short]))]
+    needs = shortfall.tolist()
+    to_transfer = to_purchase = 0
+    for n in todo.tolist():
+        need = needs[n]
+        donors = surplus.get(item_ids[n])
         if donors:
-            here = int(depot_ids[n])
+            here = depot_ids[n]
+            transfers = rows[n]["fill_transfers"]
             for donor in nearest[here]:
-                if not donors:
-                    break
-                if donor not in donors:
+                give = donors.get(donor)
+                if give is None:
                     continue
-                take = min(need, donors[donor])
-                left = donors[donor] - take
-                if left:
-                    donors[donor] = left
+                take = need if need < give else give
+                if give > take:
+                    donors[donor] = give - take
                 else:
                     del donors[donor]  # exhausted donors drop out of later searches
                 need -= take
-                row["fill_transfers"].append({"from": depots[donor][1], "quantity": take,
-                                              "distance_km": _round1(dist[(here, donor)])})
-                if need == 0:
+                to_transfer += take
+                transfers.append({"from": codes[donor], "quantity": take,
+                                  "distance_km": km[(here, donor)]})
+                if need == 0 or not donors:
                     break
-        row["fill_purchase"] = need
+        rows[n]["fill_purchase"] = need
+        to_purchase += need
+    return to_transfer, to_purchase
 
 
-def expiring_lots(s: Session, context: str, today: date, days: int, depots: dict[int, Any],
-              items: dict[int, Any]) -> list[dict[str, Any]]:
-    horizon = today + timedelta(days=days)
+def expiring_lots(f: _Figures, today: date, depots: dict[int, Any],
+                  items: dict[int, Any]) -> list[dict[str, Any]]:
+    """Warnings for lots past or near expiry that still hold stock."""
     out = []
-    for depot_id, item_id, number, expiry, qty in s.execute(
-        select(Balance.depot_id, Balance.item_id, Lot.lot_number, Lot.expiry, Balance.quantity)
-        .join(Lot, Lot.id == Balance.lot_id)
-        .where(Balance.context == context, Balance.quantity > 0, Lot.expiry.is_not(None),
-               Lot.expiry <= horizon)
-    ):
+    for depot_id, item_id, lot_id, qty in f.lots.tolist():
+        number, expiry = f.lot_info[lot_id]
         out.append({"kind": "expired" if expiry < today else "expiring",
                     "depot": depots[depot_id][1], "item": items[item_id][1], "lot": number,
-                    "expiry": expiry.isoformat(), "quantity": int(qty),
+                    "expiry": expiry.isoformat(), "quantity": qty,
                     "days_left": (expiry - today).days})
     return out
 
@@ -363,10 +339,11 @@ def gap_report(*, options: GapOptions | None = None, context: str = LIVE,
                fresh: bool = False) -> dict[str, Any]:
     """The gap report for every depot and item (``GET /api/stock/gaps``).
 
-    ``fresh`` skips the cache (the benchmark's cold figure).
+    ``fresh`` computes it from scratch, skipping the cached report and the kept
+    per-pair sums (the benchmark's cold figure).
     """
     options = options or GapOptions()
-    with db.reading() as s:
+    with db.reading() as s, collector_paused():
         if fresh:
-            return compute(s, context, options)
+            return compute(s, context, options, fresh=True)
         return cached(s, "gaps", context, options, lambda: compute(s, context, options))

@@ -30,6 +30,7 @@ from .common import (
     usable_lots,
 )
 from .models import Depot, Item, Reservation, ReservationStatus, Target
+from .parts import touch
 from .schemas import ReservationIn, TargetIn
 
 
@@ -57,6 +58,7 @@ def set_target(*, data: TargetIn, actor: Actor, context: str = LIVE) -> dict[str
         target.mode = data.mode.value
         target.quantity, target.days = data.quantity, data.days
         target.updated_at = at
+        touch(s, depot.id, item.id)
         s.flush()
         body = target_dict(target, depot, item)
         emit(s, context=context, type="stock.target_set", actor=actor, payload=body,
