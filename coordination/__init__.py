@@ -52,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         _check_redis(settings.redis_url)
 
     from .realtime import handlers, publisher
+    from .realtime.packet import JsonFirstPacket
 
     global _handlers_registered
     if not _handlers_registered:
@@ -74,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         async_mode="threading",
         logger=False,
         engineio_logger=False,
+        serializer=JsonFirstPacket,  # one JSON pass per emit (realtime/packet.py)
         **queue,
     )
     events.set_publisher(publisher.publish)

@@ -197,9 +197,12 @@ def make_tokens(database_url: str, instance: Path) -> tuple[str, str]:
 class Clients:
     """The ``fanout_clients`` process."""
 
-    def __init__(self, urls: list[str], token: str, n: int, impl: str) -> None:
-        cfg = {"urls": urls, "token": token, "clients": n, "measure_prefix": MEASURE_PREFIX,
-               "impl": impl}
+    def __init__(self, urls: list[str], token: str, n: int, impl: str,
+                 count: dict[str, str] | None = None) -> None:
+        cfg: dict[str, Any] = {"urls": urls, "token": token, "clients": n,
+                               "measure_prefix": MEASURE_PREFIX, "impl": impl}
+        if count:
+            cfg["count"] = count  # counting mode, see fanout_clients
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tests.benchmarks.fanout_clients", json.dumps(cfg)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,

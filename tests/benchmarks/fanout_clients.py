@@ -25,6 +25,13 @@ Client i connects to ``urls[i % len(urls)]``. Each ``"event"`` message of type
 ``dutylog.posted`` whose payload text starts with the measure prefix counts
 (warm-up posts use another prefix); its latency is receive time minus the
 message's ``ts`` (same machine clock), taken first thing in the handler.
+
+With ``"count": {"type": "unit.moved", "items": "positions"}`` in the config
+(the ingestion benchmark, ``map_bench``) every event of that type counts
+instead, once per sequence number, and what a client has received is the sum
+of the lengths of its payload lists (the fixes it was told about): ``drain`` K
+then waits until every client holds K items, and the result adds
+``items_min_per_client`` / ``items_max_per_client``.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ TYPE = "dutylog.posted"
 
 
 class Stats:
-    __slots__ = ("latencies", "seqs", "dupes", "first", "last", "others")
+    __slots__ = ("latencies", "seqs", "dupes", "first", "last", "others", "items")
 
     def __init__(self) -> None:
         self.latencies: list[float] = []
@@ -53,6 +60,7 @@ class Stats:
         self.first = math.inf
         self.last = 0.0
         self.others = 0
+        self.items = 0  # payload list entries received (counting mode)
 
 
 def percentile(sorted_values: list[float], p: float) -> float | None:
@@ -93,10 +101,41 @@ def _handler(prefix: str, stats: Stats) -> Any:
     return on_event
 
 
-async def _connect(i: int, url: str, token: str, prefix: str, stats: Stats,
+def _item_handler(kind: str, field: str, stats: Stats) -> Any:
+    """Counting mode: every event of ``kind`` counts, weighted by its ``field`` list."""
+    now = time.time
+
+    def on_event(msg: Any, t: float | None = None) -> None:
+        if t is None:
+            t = now()
+        if not isinstance(msg, dict) or msg.get("type") != kind:
+            stats.others += 1
+            return
+        seq = msg["seq"]
+        if seq in stats.seqs:
+            stats.dupes += 1
+            return
+        stats.seqs.add(seq)
+        stats.items += len(msg["payload"].get(field) or ())
+        stats.latencies.append(t - msg["ts"])
+        if t < stats.first:
+            stats.first = t
+        if t > stats.last:
+            stats.last = t
+
+    return on_event
+
+
+def _make_handler(cfg: dict[str, Any], stats: Stats) -> Any:
+    count = cfg.get("count")
+    if count:
+        return _item_handler(count["type"], count["items"], stats)
+    return _handler(cfg["measure_prefix"], stats)
+
+
+async def _connect(i: int, url: str, token: str, handler: Any,
                    gate: asyncio.Semaphore) -> socketio.AsyncClient:
     sio = socketio.AsyncClient(reconnection=False)
-    handler = _handler(prefix, stats)
     sio.on("event", handler)  # plain function: no coroutine per message
     sio.on("events", lambda run: [handler(one) for one in run])
     async with gate:
@@ -153,9 +192,9 @@ class RawClient:
         self.connected = False
 
 
-async def _connect_raw(url: str, token: str, prefix: str, stats: Stats,
+async def _connect_raw(url: str, token: str, handler: Any,
                        gate: asyncio.Semaphore, session: aiohttp.ClientSession) -> RawClient:
-    client = RawClient(session, _handler(prefix, stats))
+    client = RawClient(session, handler)
     async with gate:
         await client.connect(url, token)
     return client
@@ -164,8 +203,9 @@ async def _connect_raw(url: str, token: str, prefix: str, stats: Stats,
 async def _main(cfg: dict[str, Any]) -> None:
     urls: list[str] = cfg["urls"]
     n: int = cfg["clients"]
-    prefix: str = cfg["measure_prefix"]
     stats = [Stats() for _ in range(n)]
+    handlers = [_make_handler(cfg, st) for st in stats]
+    counting = bool(cfg.get("count"))
     gate = asyncio.Semaphore(cfg.get("connect_concurrency", 10))
     t0 = time.monotonic()
     raw = cfg.get("impl", "socketio") == "raw"
@@ -174,12 +214,12 @@ async def _main(cfg: dict[str, Any]) -> None:
         if raw:
             assert session is not None
             clients: list[Any] = list(await asyncio.gather(*(
-                _connect_raw(urls[i % len(urls)], cfg["token"], prefix, stats[i], gate, session)
+                _connect_raw(urls[i % len(urls)], cfg["token"], handlers[i], gate, session)
                 for i in range(n)
             )))
         else:
             clients = list(await asyncio.gather(*(
-                _connect(i, urls[i % len(urls)], cfg["token"], prefix, stats[i], gate)
+                _connect(i, urls[i % len(urls)], cfg["token"], handlers[i], gate)
                 for i in range(n)
             )))
     except Exception as exc:  # noqa: BLE001 - reported to the parent
@@ -194,7 +234,7 @@ async def _main(cfg: dict[str, Any]) -> None:
     expected = int(order["drain"])
     deadline = time.monotonic() + float(order.get("timeout", 5.0))
     while time.monotonic() < deadline:
-        if all(len(s.seqs) >= expected for s in stats):
+        if all((s.items if counting else len(s.seqs)) >= expected for s in stats):
             break
         await asyncio.sleep(0.05)
 
@@ -221,6 +261,10 @@ async def _main(cfg: dict[str, Any]) -> None:
         "max_ms": _ms(every[-1] if every else None, ms),
         "mean_ms": _ms(sum(every) / len(every) if every else None, ms),
     }
+    if counting:
+        items = [s.items for s in stats]
+        result["items_min_per_client"] = min(items) if items else 0
+        result["items_max_per_client"] = max(items) if items else 0
     _out({"result": result})
     # No graceful disconnects: the servers are stopped next anyway.
     os._exit(0)

@@ -2,6 +2,7 @@
 
     python -m tests.benchmarks.map_bench [--facilities 10000] [--units 1000]
         [--batch 100] [--duration 5] [--clients 20] [--databases sqlite,postgres]
+        [--skip-map] [--client raw|socketio] [--json PATH]
 
 1. Map: a server over a database with ``--facilities`` facilities (kinds mixed,
    spread over Ulanqab) and ``--units`` ambulances. Chromium signs in, opens
@@ -13,8 +14,24 @@
    socket.io clients signed in with an operator token, all in the rooms that
    receive ``unit.moved``. The driver posts batches of ``--batch`` fixes to
    /api/positions from 4 threads for ``--duration`` s. Reported: fixes stored
-   per second, and deliveries of ``unit.moved`` per client.
+   per second, fixes per server CPU-second, each side's CPU, and the ``unit.moved``
+   fixes each client received (min and max over clients) against the number
+   the responses said moved; the run waits until every client has them all.
    Goal: at least 2,000 fixes/s on SQLite.
+
+   The clients run in a separate process (``fanout_clients``, the fan-out
+   benchmark's), by default as its minimal Engine.IO/Socket.IO client on
+   aiohttp (``--client raw``; ``--client socketio`` for python-socketio's
+   AsyncClient). Until this change the bench ran 20 python-socketio *sync*
+   clients (a reader and a writer thread each) inside the driver's process; on
+   a 2-core machine they competed with the server and the driver for CPU and
+   the GIL, so the bench reported 1,440-2,200 fixes/s while the server did
+   6,000-7,000 fixes per CPU-second, and counted whatever had arrived 1.5 s
+   after the window (clients then held 70-100% of the moved fixes). The
+   clients receive and decode every message as before, each counts the fixes
+   of every ``unit.moved`` once, and the run now waits until each has them all.
+   All processes still share the machine (the table prints each one's CPU), so
+   fixes per server CPU-second is the figure to compare across runs.
 
 Figures are printed, never asserted: they depend on the machine.
 """
@@ -23,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import tempfile
 import threading
@@ -137,29 +155,32 @@ def bench_map(url: str, instance: Path, facilities: int, units: int) -> dict[str
 
 
 def bench_ingest(url: str, instance: Path, *, units: int, clients: int, batch: int,
-                 duration: float) -> dict[str, Any]:
-    import socketio
+                 duration: float, client_impl: str = "raw", drain: float = 20.0,
+                 py_spy: Path | None = None) -> dict[str, Any]:
+    """Post batches for ``duration`` s while ``clients`` sockets count ``unit.moved`` fixes.
+
+    The sockets live in their own process (``fanout_clients``), so on a small
+    machine their decoding does not sit in the driver's interpreter. Every
+    response says which units the batch moved; their sum is what each client
+    must receive, and the run waits (up to ``drain`` s) until every client has.
+    """
+    from tests.benchmarks.fanout import Clients, cpu_seconds
 
     secret = seed(url, instance, facilities=0, units=units)
     server = start_server(database_url=url, instance=instance)
-    received = [0] * clients
-    socks = []
+    listeners: Clients | None = None
     try:
-        for i in range(clients):
-            sio = socketio.Client(reconnection=False)
-
-            def count(msg: Any, i: int = i) -> None:
-                items = msg if isinstance(msg, list) else [msg]
-                received[i] += sum(len(e["payload"].get("positions", ())) for e in items
-                                   if e.get("type") == "unit.moved")
-
-            sio.on("event", count)
-            sio.on("events", count)
-            sio.connect(server.url, auth={"token": secret}, transports=["websocket"])
-            socks.append(sio)
+        listeners = Clients([server.url], secret, clients, client_impl,
+                            count={"type": "unit.moved", "items": "positions"})
+        info = listeners.ready()
+        if info["connected"] != clients:
+            raise RuntimeError(f"only {info['connected']} of {clients} clients connected")
         headers = {"Authorization": f"Bearer {secret}"}
+        pids = {"server": server.proc.pid, "clients": listeners.proc.pid}
+        spy = _py_spy(py_spy, server.proc.pid, duration, instance.name) if py_spy else None
         stop = time.monotonic() + duration
         stored = [0]
+        moved = [0]
         lock = threading.Lock()
 
         def drive(worker: int) -> None:
@@ -173,25 +194,61 @@ def bench_ingest(url: str, instance: Path, *, units: int, clients: int, batch: i
                 r = session.post(server.url + "/api/positions", json=body, headers=headers,
                                  timeout=30)
                 r.raise_for_status()
+                doc = r.json()
                 with lock:
-                    stored[0] += r.json()["stored"]
+                    stored[0] += doc["stored"]
+                    moved[0] += len(doc["moved"])
 
         t0 = time.monotonic()
-        cpu0 = _cpu_seconds(server.proc.pid)
+        cpu0 = {k: sum(cpu_seconds(pid)) for k, pid in pids.items()}
+        me0 = os.times()
         with ThreadPoolExecutor(4) as pool:
             list(pool.map(drive, range(4)))
         elapsed = time.monotonic() - t0
-        server_cpu = _cpu_seconds(server.proc.pid) - cpu0
-        time.sleep(1.5)  # let the last deliveries arrive
+        cpu = {k: sum(cpu_seconds(pid)) - cpu0[k] for k, pid in pids.items()}
+        me1 = os.times()
+        cpu["driver"] = (me1.user - me0.user) + (me1.system - me0.system)
+        delivered = listeners.drain(moved[0], drain)
+        if spy is not None:
+            spy.wait(timeout=duration + 30)
     finally:
-        for s in socks:
-            s.disconnect()
+        if listeners is not None:
+            listeners.stop()
         server.stop()
+    server_cpu = cpu["server"]
     return {"stored": stored[0], "seconds": round(elapsed, 2),
             "per_second": round(stored[0] / elapsed), "clients": clients,
+            "client_impl": client_impl,
             "server_cpu_s": round(server_cpu, 2),
             "per_server_cpu_second": round(stored[0] / server_cpu) if server_cpu else None,
-            "moved_fixes_per_client_min": min(received), "max": max(received)}
+            "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
+            "moved_fixes_expected_per_client": moved[0],
+            "moved_fixes_per_client_min": delivered["items_min_per_client"],
+            "max": delivered["items_max_per_client"],
+            "moved_events_duplicates": delivered["duplicates"],
+            "moved_latency_p50_ms": delivered["p50_ms"],
+            "moved_latency_p95_ms": delivered["p95_ms"]}
+
+
+def _py_spy(out_dir: Path, pid: int, duration: float, label: str) -> Any:
+    """Sample the server with py-spy (if installed) over the window, as flat stacks.
+
+    ``--gil``: only the thread holding the GIL is sampled, which is what limits a
+    Python server on one interpreter. py-spy pauses the process to sample, so
+    the run's own figures are lower with it.
+    """
+    import subprocess
+    import sys
+
+    spy = Path(sys.executable).with_name("py-spy")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [str(spy), "record", "--pid", str(pid), "--duration", str(int(duration) + 1),
+         "--rate", "200", "--format", "raw", "--gil", "--threads",
+         "--output", str(out_dir / f"{label}-server.txt")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)  # py-spy attaches
+    return proc
 
 
 def _renderer_cpu(cdp: Any) -> float:
@@ -245,7 +302,11 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=5.0)
     ap.add_argument("--clients", type=int, default=20)
     ap.add_argument("--databases", default="sqlite,postgres")
-    ap.add_argument("--skip-map", action="store_true")
+    ap.add_argument("--skip-map", action="store_true", help="ingestion only")
+    ap.add_argument("--client", choices=("raw", "socketio"), default="raw",
+                    help="socket client implementation (see fanout_clients)")
+    ap.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
+                    help="profile the ingestion server with py-spy (if installed) into DIR")
     ap.add_argument("--json")
     args = ap.parse_args()
     report: dict[str, Any] = {}
@@ -270,11 +331,15 @@ def main() -> None:
             else:
                 url = dbs.postgres()
             r = bench_ingest(url, tmp / f"ingest-{name}", units=args.units,
-                             clients=args.clients, batch=args.batch, duration=args.duration)
+                             clients=args.clients, batch=args.batch, duration=args.duration,
+                             client_impl=args.client, py_spy=args.py_spy)
             report[f"ingest_{name}"] = r
             print(f"  {name:<9} {r['per_second']:>6} fixes/s stored ({r['stored']} in "
                   f"{r['seconds']} s; {r['per_server_cpu_second']} per server CPU-second); "
-                  f"each client received {r['moved_fixes_per_client_min']}–{r['max']} moved fixes")
+                  f"each client received {r['moved_fixes_per_client_min']}–{r['max']} of "
+                  f"{r['moved_fixes_expected_per_client']} moved fixes "
+                  f"(p50 {r['moved_latency_p50_ms']} ms, p95 {r['moved_latency_p95_ms']} ms); "
+                  f"CPU s {r['cpu_s']}")
     finally:
         dbs.drop_all()
     if args.json:

@@ -3,7 +3,8 @@
     .venv/bin/pytest tests/benchmarks/test_map_bench.py -s
     COORDINATION_BENCH_MAP_ARGS="--facilities 2000 --databases sqlite" .venv/bin/pytest ...
 
-Timing is never asserted; only that the map loaded and positions were stored.
+Timing is never asserted; only that the map loaded, positions were stored and
+every socket client received every moved fix.
 """
 
 from __future__ import annotations
@@ -30,4 +31,10 @@ def test_map_bench(tmp_path: Path) -> None:
     report = json.loads(out.read_text())
     if "map" in report:
         assert report["map"]["loads"][0]["counts"]["facilities"] > 0
-    assert all(v["stored"] > 0 for k, v in report.items() if k.startswith("ingest_"))
+    for name, run in report.items():
+        if not name.startswith("ingest_"):
+            continue
+        assert run["stored"] > 0, name
+        # Every client got every fix the responses said moved, once (not a timing).
+        assert run["moved_fixes_per_client_min"] == run["moved_fixes_expected_per_client"], name
+        assert run["moved_events_duplicates"] == 0, name
