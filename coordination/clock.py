@@ -72,6 +72,14 @@ class DrillClock:
     def resume(self) -> DrillClock:
         return replace(self, anchor_real=self.source(), paused=False)
 
+    def sim_time_at(self, real: datetime) -> datetime:
+        """Scenario time at real time ``real`` (a scheduler reading ahead asks for a moment
+        a few milliseconds off)."""
+        if self.paused:
+            return self.anchor_sim
+        return self.anchor_sim + timedelta(
+            seconds=(real - self.anchor_real).total_seconds() * self.speed)
+
     def real_time_of(self, sim: datetime) -> datetime:
         """When, in real time, scenario time ``sim`` will be reached (for schedulers)."""
         if self.paused:

@@ -241,6 +241,27 @@ def test_pause_and_resume_keep_inject_order(demo: None, running_scheduler: None)
     assert all(i["fired"] >= i["due"] for i in fired)
 
 
+def test_injects_read_ahead_fire_only_when_their_time_comes(demo: None) -> None:
+    from datetime import timedelta
+
+    from coordination.clock import wall_now
+
+    run = drills.create_run(path=BASIC, root=ROOT_DIR, speed=60, actor=TRAINER)
+    drills.start_run(run_id=run["id"], actor=TRAINER)
+    # Read an hour ahead (the scheduler reads 20 ms ahead): every inject is found...
+    ahead = drills.due_by(wall_now() + timedelta(hours=1))
+    numbers = {i["id"]: i["number"] for i in drills.get_run(run_id=run["id"])["injects"]}
+    assert {numbers[i] for i in ahead.quick + ahead.one_by_one} == {"1", "2", "3"}
+    # ...but none is due yet (the first comes a minute into the scenario): none fires.
+    assert drills.fire(ahead) == []
+    assert {i["status"] for i in drills.get_run(run_id=run["id"])["injects"]} == {"pending"}
+    # A paused run's injects are not found at all, however far ahead one looks.
+    drills.pause_run(run_id=run["id"], actor=TRAINER)
+    later = drills.due_by(wall_now() + timedelta(hours=1))
+    assert later.quick == [] and later.one_by_one == []
+    drills.end_run(run_id=run["id"], actor=TRAINER)
+
+
 def test_fire_early_adhoc_and_bad_requests(demo: None) -> None:
     run = drills.create_run(path=BASIC, root=ROOT_DIR, speed=10, actor=TRAINER)
     with pytest.raises(Conflict):

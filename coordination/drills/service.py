@@ -9,6 +9,7 @@ are what the live side may list ("a drill is running, join it").
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -311,59 +312,84 @@ def delete_run(*, run_id: int, actor: Actor) -> dict[str, int]:
 # --- injects ---------------------------------------------------------------------------
 
 
-def fire_due(*, now_real: datetime | None = None, actor: Actor | None = None) -> list[int]:
-    """Fire every inject whose scenario time has come, in every running run.
+@dataclass(frozen=True)
+class Due:
+    """Injects found due by some moment, read before it so firing them reads nothing first.
 
-    Returns the ids fired. Each inject is claimed by a conditional update
-    first, so with several server processes each fires exactly once.
+    ``quick`` only deliver a message (fired together in one claim); ``one_by_one`` act
+    through a domain service or wait on an expected action (each claimed alone).
+    """
+
+    quick: list[int]
+    one_by_one: list[int]
+    runs: frozenset[int] = frozenset()
+
+
+def due_by(real: datetime | None = None) -> Due:
+    """The pending injects of every running run that are due by ``real`` (now if None)."""
+    quick: list[int] = []
+    one_by_one: list[int] = []
+    runs: set[int] = set()
+    with db.reading() as s:
+        for run in s.scalars(select(DrillRun).where(DrillRun.status == RunStatus.RUNNING.value)):
+            runs.add(run.id)
+            _, clock = _clock(s, run)
+            until = clock.now() if real is None else clock.sim_time_at(real)
+            for inject_id, kind, spec in s.execute(
+                    select(DrillInject.id, DrillInject.type, DrillInject.spec)
+                    .where(DrillInject.run_id == run.id,
+                           DrillInject.status == InjectStatus.PENDING.value,
+                           DrillInject.due_sim <= until)
+                    .order_by(DrillInject.due_sim, DrillInject.id)):
+                registered = REGISTRY.get(kind)
+                if registered is not None and registered.handler is None \
+                        and not spec.get("when_missed"):
+                    quick.append(inject_id)
+                else:
+                    one_by_one.append(inject_id)
+    return Due(quick=quick, one_by_one=one_by_one, runs=frozenset(runs))
+
+
+def fire(due: Due, *, actor: Actor | None = None) -> list[int]:
+    """Fire what ``due_by`` found, each only once its scenario time has come.
+
+    Returns the ids fired. Each inject is claimed by a conditional update (still
+    pending, its run still running, its time reached by the clock read at the
+    claim), so with several server processes each fires exactly once, and a pause
+    or a slower speed set after ``due_by`` leaves it for later.
     """
     actor = actor or Actor.system("drill")
-    fired: list[int] = []
-    clocks: dict[int, DrillClock] = {}
-    with db.reading() as s:
-        runs = list(s.scalars(select(DrillRun).where(
-            DrillRun.status == RunStatus.RUNNING.value)))
-        due: list[tuple[int, str, dict[str, Any]]] = []
-        for run in runs:
-            _, clock = _clock(s, run)
-            clocks[run.id] = clock
-            now = clock.now()
-            due += [(i, kind, spec) for i, kind, spec in s.execute(
-                select(DrillInject.id, DrillInject.type, DrillInject.spec)
-                .where(DrillInject.run_id == run.id,
-                       DrillInject.status == InjectStatus.PENDING.value,
-                       DrillInject.due_sim <= now)
-                .order_by(DrillInject.due_sim, DrillInject.id))]
-    quick = [i for i, kind, spec in due
-             if (k := REGISTRY.get(kind)) is not None and k.handler is None
-             and not spec.get("when_missed")]
-    if quick:
-        fired += _fire_messages(quick, actor, clocks)
-    for inject_id, _kind, _spec in due:
-        if inject_id not in quick and _fire(inject_id, actor, early=False):
-            fired.append(inject_id)
+    fired = _fire_messages(due.quick, due.runs, actor) if due.quick else []
+    fired += [i for i in due.one_by_one if _fire(i, actor, early=False)]
     return fired
 
 
-def _fire_messages(inject_ids: list[int], actor: Actor,
-                   clocks: dict[int, DrillClock]) -> list[int]:
+def fire_due(*, actor: Actor | None = None) -> list[int]:
+    """Fire every inject whose scenario time has come, in every running run."""
+    return fire(due_by(), actor=actor)
+
+
+def _fire_messages(inject_ids: list[int], run_ids: frozenset[int], actor: Actor) -> list[int]:
     """Injects that only deliver a message, all due at once: one claim, one transaction.
 
     They fire at the moment the write lock is held (stamped before the claim's own
-    statements run), and only while their run still runs: a pause or an end that
-    committed in between leaves them pending.
+    statements run), and only while their run still runs and its clock has reached
+    them: a pause or an end that committed in between leaves them pending.
     """
     with db.unit_of_work() as s:
-        stamp = {run_id: clock.now() for run_id, clock in clocks.items()}
-        running = select(DrillRun.id).where(DrillRun.status == RunStatus.RUNNING.value)
-        claimed = list(s.scalars(
-            update(DrillInject)
-            .where(DrillInject.id.in_(inject_ids),
-                   DrillInject.status == InjectStatus.PENDING.value,
-                   DrillInject.run_id.in_(running))
-            .values(status=InjectStatus.FIRING.value)
-            .returning(DrillInject.id)
-            .execution_options(synchronize_session=False)))
+        stamp = {run_id: ctx.clock().now() for run_id, ctx in s.execute(
+            select(DrillRun.id, Context).join(Context, Context.name == DrillRun.context)
+            .where(DrillRun.id.in_(run_ids), DrillRun.status == RunStatus.RUNNING.value))}
+        claimed: list[int] = []
+        for run_id, now in stamp.items():
+            claimed += s.scalars(
+                update(DrillInject)
+                .where(DrillInject.id.in_(inject_ids), DrillInject.run_id == run_id,
+                       DrillInject.status == InjectStatus.PENDING.value,
+                       DrillInject.due_sim <= now)
+                .values(status=InjectStatus.FIRING.value)
+                .returning(DrillInject.id)
+                .execution_options(synchronize_session=False))
         if not claimed:
             return []
         rows = list(s.scalars(select(DrillInject).where(DrillInject.id.in_(claimed))
@@ -466,6 +492,9 @@ def _fire(inject_id: int, actor: Actor, *, early: bool) -> bool:
         run = _run(s, inj.run_id)
         _, clock = _clock(s, run)
         fired_sim = clock.now()
+        if not early and (run.status != RunStatus.RUNNING.value or inj.due_sim > fired_sim):
+            s.rollback()  # paused, ended or slowed since it was found due: it stays pending
+            return False
         if inj.spec.get("when_missed") and _achieved(s, run, inj.spec):
             inj.status = InjectStatus.CANCELLED.value
             inj.result = {"reason": "expected action achieved"}

@@ -104,6 +104,11 @@ def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool
         if x > GOAL_S:
             missed[kind] = missed.get(kind, 0) + 1
     service.end_run(run_id=run["id"], actor=actor)
+    kinds: dict[str, list[float]] = {}
+    for x, kind in pairs:
+        kinds.setdefault(kind, []).append(x)
+    by_kind = {kind: {"n": len(xs), "p50_s": round(statistics.median(xs), 2),
+                      "max_s": round(max(xs), 2)} for kind, xs in sorted(kinds.items())}
     return {
         "scheduler": "poll every 1 s" if poller else "next-due scheduler",
         "injects": len(late), "speed": speed, "wall_s": round(wall, 1),
@@ -111,6 +116,7 @@ def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool
         "p95_s": round(late[int(0.95 * (len(late) - 1))], 2),
         "max_s": round(late[-1], 2), "within_goal": sum(1 for x in late if x <= GOAL_S),
         "early": sum(1 for x in late if x < 0), "over_goal_by_kind": missed,
+        "by_kind": by_kind,
     }
 
 
@@ -164,7 +170,8 @@ def main() -> int:
         print(f"{r['scheduler']:>20}: {r['injects']} injects at {r['speed']:g}x in "
               f"{r['wall_s']} s; lateness (drill s) p50 {r['p50_s']}, p95 {r['p95_s']}, "
               f"max {r['max_s']}; within {GOAL_S:g} s: {r['within_goal']}/{r['injects']}; "
-              f"early: {r['early']}; over the goal by kind: {r['over_goal_by_kind']}")
+              f"early: {r['early']}; over the goal by kind: {r['over_goal_by_kind']}; "
+              f"by kind: {r['by_kind']}")
     ratio = results[1]["p95_s"] / max(results[0]["p95_s"], 0.01)
     print(f"p95 lateness, baseline / scheduler: {ratio:.0f}x")
     if args.json:
