@@ -125,14 +125,20 @@ def test_the_dashboard_summarises_per_depot(hand_built):
     assert board["A"]["lon"] == JINING[0]
 
 
-def test_the_burn_window_forgets_old_issues(app):
+def _gel_in_a_drill(name: str) -> tuple[str, datetime]:
+    """A drill whose depot A holds 40 GEL after 60 issued at the start, 15 days of cover."""
     start = datetime(2030, 3, 1, 8, tzinfo=UTC)
-    ctx = make_drill("drill-burn", start)
+    ctx = make_drill(name, start)
     make_depot("A", context=ctx)
     make_item("GEL", context=ctx)
     receive("A", "GEL", "G1", 100, start.date() + timedelta(days=400), context=ctx)
     target("A", "GEL", days=15, context=ctx)
     issue("A", "GEL", 60, context=ctx)
+    return ctx, start
+
+
+def test_the_burn_window_forgets_old_issues(app):
+    ctx, start = _gel_in_a_drill("drill-burn")
     row = _rows(stock.gap_report(context=ctx))[("A", "GEL")]
     assert row["target"] == 30 and row["shortfall"] == 0
     set_time(ctx, start + timedelta(days=31))
@@ -229,13 +235,7 @@ def test_kept_sums_follow_every_kind_of_change(hand_built, reads):
 
 
 def test_kept_sums_forget_issues_that_leave_the_window(app, reads):
-    start = datetime(2030, 3, 1, 8, tzinfo=UTC)
-    ctx = make_drill("drill-slide", start)
-    make_depot("A", context=ctx)
-    make_item("GEL", context=ctx)
-    receive("A", "GEL", "G1", 100, start.date() + timedelta(days=400), context=ctx)
-    target("A", "GEL", days=15, context=ctx)
-    issue("A", "GEL", 60, context=ctx)
+    ctx, start = _gel_in_a_drill("drill-slide")
     assert _rows(_same_as_fresh(ctx))[("A", "GEL")]["target"] == 30
     set_time(ctx, start + timedelta(days=20))
     issue("A", "GEL", 6, context=ctx)

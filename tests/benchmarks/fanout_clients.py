@@ -76,33 +76,14 @@ def _out(doc: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-def _handler(prefix: str, stats: Stats) -> Any:
-    now = time.time
+def _handler(stats: Stats, kind: str, prefix: str | None = None,
+             items: str | None = None) -> Any:
+    """Count each event of ``kind`` once per sequence number, with its latency.
 
-    def on_event(msg: Any, t: float | None = None) -> None:
-        if t is None:
-            t = now()
-        if not isinstance(msg, dict) or msg.get("type") != TYPE:
-            stats.others += 1
-            return
-        if not msg["payload"]["text"].startswith(prefix):
-            return
-        seq = msg["seq"]
-        if seq in stats.seqs:
-            stats.dupes += 1
-            return
-        stats.seqs.add(seq)
-        stats.latencies.append(t - msg["ts"])
-        if t < stats.first:
-            stats.first = t
-        if t > stats.last:
-            stats.last = t
-
-    return on_event
-
-
-def _item_handler(kind: str, field: str, stats: Stats) -> Any:
-    """Counting mode: every event of ``kind`` counts, weighted by its ``field`` list."""
+    Measuring mode (``prefix``): only duty-log posts whose text starts with it count
+    (warm-up posts use another). Counting mode (``items``): every event counts,
+    weighted by the length of its payload's ``items`` list.
+    """
     now = time.time
 
     def on_event(msg: Any, t: float | None = None) -> None:
@@ -111,12 +92,15 @@ def _item_handler(kind: str, field: str, stats: Stats) -> Any:
         if not isinstance(msg, dict) or msg.get("type") != kind:
             stats.others += 1
             return
+        if prefix is not None and not msg["payload"]["text"].startswith(prefix):
+            return
         seq = msg["seq"]
         if seq in stats.seqs:
             stats.dupes += 1
             return
         stats.seqs.add(seq)
-        stats.items += len(msg["payload"].get(field) or ())
+        if items is not None:
+            stats.items += len(msg["payload"].get(items) or ())
         stats.latencies.append(t - msg["ts"])
         if t < stats.first:
             stats.first = t
@@ -129,8 +113,8 @@ def _item_handler(kind: str, field: str, stats: Stats) -> Any:
 def _make_handler(cfg: dict[str, Any], stats: Stats) -> Any:
     count = cfg.get("count")
     if count:
-        return _item_handler(count["type"], count["items"], stats)
-    return _handler(cfg["measure_prefix"], stats)
+        return _handler(stats, count["type"], items=count["items"])
+    return _handler(stats, TYPE, prefix=cfg["measure_prefix"])
 
 
 async def _connect(i: int, url: str, token: str, handler: Any,
