@@ -91,7 +91,9 @@ def test_a_non_json_body_and_bad_query_parameters_are_400(logistics):
     assert r.status_code == 400 and r.get_json()["error"]
     for url in ("/api/stock/gaps?level=V", "/api/stock/gaps?window=0", "/api/stock/gaps?format=pdf",
                 "/api/stock/ledger?depot=D1", "/api/stock/ledger?depot=D9&item=N95",
-                "/api/stock/balances?item=NOPE", "/api/stock/transfers?status=lost"):
+                "/api/stock/balances?item=NOPE", "/api/stock/transfers?status=lost",
+                "/api/stock/gaps?category=food", "/api/stock/gaps?short=maybe",
+                "/api/stock/gaps?depot=" + "D" * 41):
         r = logistics.client.get(url)
         assert r.status_code == 400 and r.get_json()["error"], url
 

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from openpyxl import load_workbook
 
 from coordination.stock import service as stock
+from coordination.stock.exports import GAP_COLUMNS
 
 from .conftest import Auth
 from .support import csrf_from
@@ -418,3 +419,38 @@ def test_depot_map_features_carry_status_and_items_below_target(logistics):
     assert by_code["D1"]["status"] == "below_target"
     assert [i["item"] for i in by_code["D1"]["items"]] == ["SUIT"]
     assert by_code["D2"]["status"] == "ok"
+
+
+def test_gap_report_filters_rows_and_downloads_what_it_shows(logistics, monkeypatch):
+    from coordination.web import stock_pages
+
+    receive("D2", "SUIT", "S2", 5, soon(200))
+    whole = stock.gap_report()
+    # The API: rows of one depot, of critical items, below target; totals stay whole.
+    api = logistics.client.get("/api/stock/gaps?depot=D2&critical=1").get_json()
+    assert [(r["depot"], r["item"]) for r in api["rows"]] == [("D2", "N95")]
+    assert api["totals"] == whole["totals"] and api["rows_total"] == 4
+    short = logistics.client.get("/api/stock/gaps?short=1").get_json()["rows"]
+    assert {(r["depot"], r["item"]) for r in short} == {
+        (r["depot"], r["item"]) for r in whole["rows"] if r["shortfall"] > 0}
+    # Warnings follow the depot, item and category kept, not the shortfall filter.
+    kept = logistics.client.get("/api/stock/gaps?item=N95&short=1").get_json()["warnings"]
+    assert {w["item"] for w in kept} == {"N95"} and kept
+    assert logistics.client.get("/api/stock/gaps?category=drugs").get_json()["rows"] == []
+    # The page: the same rows, the choices it offers, and a download of exactly them.
+    html = logistics.client.get("/stock/gaps?depot=D1&item=SUIT").text
+    assert [(r[0], r[2]) for r in table(html, "gap-table")[1:]] == [("D1", "SUIT")]
+    assert 'value="D2"' in html and "(totals of the whole report)" in html
+    text = logistics.client.get("/stock/gaps?depot=D1&item=SUIT&format=csv").data
+    assert len(list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))) == 1 + 1
+    assert "No rows match." in logistics.client.get("/stock/gaps?category=drugs").text
+    keys = [k for k, _t in GAP_COLUMNS]
+    row = table(logistics.client.get("/stock/gaps?depot=D1&item=N95").text, "gap-table")[1]
+    assert row[keys.index("target_mode")] == "Quantity"  # the mode in words, not its code
+    # A screen shows at most PAGE_ROWS rows and says how many there are; downloads carry all.
+    monkeypatch.setattr(stock_pages, "PAGE_ROWS", 2)
+    html = logistics.client.get("/stock/gaps").text
+    assert len(table(html, "gap-table")) == 1 + 2
+    assert "Showing the first 2 of 4 rows" in html
+    text = logistics.client.get("/stock/gaps?format=csv").data.decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(text)))) == 1 + 4

@@ -14,6 +14,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from .models import ENTRY_LABELS, REASON_LABELS, TARGET_MODE_LABELS
+
 GAP_COLUMNS: list[tuple[str, Any]] = [
     ("depot", _l("Depot")), ("depot_name_zh", _l("Depot name")), ("item", _l("Item")),
     ("item_name_zh", _l("Item name")), ("unit", _l("Unit")), ("critical", _l("Critical")),
@@ -34,12 +36,20 @@ CARD_COLUMNS: list[tuple[str, Any]] = [
 ]
 
 
+# Columns holding an enum's value, shown (and exported) in the reader's language.
+WORDS: dict[str, dict[Any, Any]] = {
+    "target_mode": TARGET_MODE_LABELS, "kind": ENTRY_LABELS, "reason": REASON_LABELS,
+}
+
+
 def cell(key: str, value: Any) -> Any:
     """One value as a spreadsheet cell: plain numbers and text, transfers spelled out."""
     if key == "fill_transfers":
         return "; ".join(f"{t['from']} {t['quantity']} ({t['distance_km']} km)" for t in value)
     if value is None:
         return ""
+    if key in WORDS and value in WORDS[key]:
+        return str(WORDS[key][value])
     if isinstance(value, bool):
         return 1 if value else 0
     return value

@@ -58,6 +58,56 @@ class GapOptions:
     fast_share: float = 0.5  # issues in the window above this share of the target: fast
 
 
+@dataclass(frozen=True)
+class GapFilter:
+    """Which rows of the report a screen or a download shows.
+
+    The figures, the fill and the totals stay the whole report's (a shortfall is
+    filled from every depot's surplus, whichever rows are shown); the filter only
+    picks rows, and warnings of the depots, items and categories it keeps.
+    """
+
+    depot: str | None = None
+    item: str | None = None
+    category: str | None = None
+    short_only: bool = False
+    critical_only: bool = False
+
+    def keeps(self, row: dict[str, Any]) -> bool:
+        return self.keeps_pair(row) and (not self.short_only or row["shortfall"] > 0)
+
+    def keeps_pair(self, row: dict[str, Any]) -> bool:
+        return ((self.depot is None or row["depot"] == self.depot)
+                and (self.item is None or row["item"] == self.item)
+                and (self.category is None or row["category"] == self.category)
+                and (not self.critical_only or row["critical"]))
+
+
+def filtered(report: dict[str, Any], keep: GapFilter) -> dict[str, Any]:
+    """The report with the rows and warnings ``keep`` shows (a new dict: the cached one
+    is shared)."""
+    if keep == GapFilter():
+        return report
+    pairs = {(r["depot"], r["item"]) for r in report["rows"] if keep.keeps_pair(r)}
+    return {**report, "rows": [r for r in report["rows"] if keep.keeps(r)],
+            "warnings": [w for w in report["warnings"] if (w["depot"], w["item"]) in pairs]}
+
+
+def filter_choices(report: dict[str, Any]) -> dict[str, list[dict[str, str]]]:
+    """The depots and items a report's filter can pick, in code order, with their names."""
+    depots: dict[str, dict[str, str]] = {}
+    items: dict[str, dict[str, str]] = {}
+    for r in report["rows"]:
+        if r["depot"] not in depots:
+            depots[r["depot"]] = {"code": r["depot"], "name_zh": r["depot_name_zh"],
+                                  "name_en": r["depot_name_en"]}
+        if r["item"] not in items:
+            items[r["item"]] = {"code": r["item"], "name_zh": r["item_name_zh"],
+                                "name_en": r["item_name_en"]}
+    return {"depots": sorted(depots.values(), key=lambda d: d["code"]),
+            "items": sorted(items.values(), key=lambda i: i["code"])}
+
+
 @lru_cache(maxsize=32)
 def _distances(points: tuple[tuple[int, float, float], ...]) -> dict[tuple[int, int], float]:
     """Pairwise depot distances in km, computed in the UTM zone the depots lie in."""
@@ -260,7 +310,8 @@ def compute(s: Session, context: str, options: GapOptions, *,
     return {
         "generated_at": now.isoformat(), "level": options.level.value or None,
         "window_days": options.window_days, "warn_days": options.warn_days,
-        "fast_share": options.fast_share, "rows": rows, "warnings": warnings,
+        "fast_share": options.fast_share, "rows": rows, "rows_total": len(rows),
+        "warnings": warnings,
         "totals": {"shortfall": int(f.shortfall.sum()), "to_transfer": to_transfer,
                    "to_purchase": to_purchase, "rows_short": int((f.shortfall > 0).sum())},
     }

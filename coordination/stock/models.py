@@ -115,6 +115,12 @@ class TargetMode(StrEnum):
     DAYS = "days"
 
 
+TARGET_MODE_LABELS = {
+    TargetMode.QUANTITY: _l("Quantity"),
+    TargetMode.DAYS: _l("Days of cover"),
+}
+
+
 class TransferStatus(StrEnum):
     IN_TRANSIT = "in_transit"
     RECEIVED = "received"

@@ -16,7 +16,7 @@ from ..auth.roles import Permission
 from ..errors import ValidationFailed
 from ..stock import service as stock
 from ..stock.exports import gap_report_file, stock_card_file
-from ..stock.models import RequestStatus, ResponseLevel, TransferStatus
+from ..stock.models import Category, RequestStatus, ResponseLevel, TransferStatus
 from ..stock.schemas import (
     AdjustmentIn,
     ApprovalIn,
@@ -133,12 +133,37 @@ def _gap_options() -> stock.GapOptions:
     )
 
 
+def _code_arg(name: str) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    if len(value) > 40:
+        raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
+    return value or None
+
+
+def _flag_arg(name: str) -> bool:
+    value = (request.args.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "off"):
+        return False
+    if value in ("1", "true", "on"):
+        return True
+    raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
+
+
+def gap_filter() -> stock.GapFilter:
+    """Rows to show: ``depot``, ``item``, ``category``, ``short=1``, ``critical=1``."""
+    category = _enum_arg("category", Category)
+    return stock.GapFilter(depot=_code_arg("depot"), item=_code_arg("item"),
+                           category=category.value if category else None,
+                           short_only=_flag_arg("short"), critical_only=_flag_arg("critical"))
+
+
 @bp.route("/gaps")
 @api(Permission.VIEW_STOCK)
 def gaps() -> Any:
-    """The gap report (填平补齐), as JSON or as a CSV/XLSX download."""
+    """The gap report (填平补齐), as JSON or as a CSV/XLSX download, of the rows asked for."""
     fmt = _format()
-    report = stock.gap_report(context=current_context(), options=_gap_options())
+    report = stock.filtered(stock.gap_report(context=current_context(), options=_gap_options()),
+                            gap_filter())
     if fmt != "json":
         return _download(gap_report_file(report, fmt), fmt, "stock-gaps")
     return jsonify(report)

@@ -53,10 +53,11 @@ from ..stock.schemas import (
 )
 from .access import page, principal
 from .context import current_context
-from .stock_api import MAX_UPLOAD, _download, _format, _gap_options
+from .stock_api import MAX_UPLOAD, _download, _format, _gap_options, gap_filter
 from .stock_api import viewer as _viewer
 
 bp = Blueprint("stock_pages", __name__, url_prefix="/stock")
+PAGE_ROWS = 500  # gap report rows on one screen; downloads carry them all
 
 FIELDS = {
     "code": _l("Code"), "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"),
@@ -410,13 +411,20 @@ def release(reservation_id: int) -> Any:
 @bp.route("/gaps")
 @page(Permission.VIEW_STOCK)
 def gaps() -> Any:
-    """The gap report; ``format=xlsx|csv`` downloads exactly the rows shown."""
+    """The gap report; ``format=xlsx|csv`` downloads every row the filter keeps.
+
+    The screen shows the first ``PAGE_ROWS`` of them: a province's depots times its
+    catalogue runs to tens of thousands of rows, more than a browser table serves.
+    """
     fmt = _format()
-    report = stock.gap_report(context=current_context(), options=_gap_options())
+    keep = gap_filter()
+    whole = stock.gap_report(context=current_context(), options=_gap_options())
+    report = stock.filtered(whole, keep)
     if fmt != "json":
         return _download(gap_report_file(report, fmt), fmt, "stock-gaps")
     return _render("stock/gaps.html", r=report, columns=GAP_COLUMNS,
-                   args=request.args.to_dict())
+                   rows=report["rows"][:PAGE_ROWS], args=request.args.to_dict(), keep=keep,
+                   choices=stock.filter_choices(whole))
 
 
 @bp.route("/card")
