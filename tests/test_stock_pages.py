@@ -4,7 +4,9 @@ to the form with nothing changed, and downloads that match the screen."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import json
 import re
 from html.parser import HTMLParser
 
@@ -430,6 +432,9 @@ def test_gap_report_filters_rows_and_downloads_what_it_shows(logistics, monkeypa
     api = logistics.client.get("/api/stock/gaps?depot=D2&critical=1").get_json()
     assert [(r["depot"], r["item"]) for r in api["rows"]] == [("D2", "N95")]
     assert api["totals"] == whole["totals"] and api["rows_total"] == 4
+    zipped = logistics.client.get("/api/stock/gaps", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(zipped.data))["rows"] == whole["rows"]
     short = logistics.client.get("/api/stock/gaps?short=1").get_json()["rows"]
     assert {(r["depot"], r["item"]) for r in short} == {
         (r["depot"], r["item"]) for r in whole["rows"] if r["shortfall"] > 0}

@@ -36,6 +36,7 @@ from ..stock.schemas import (
 )
 from .access import api, principal
 from .api import _body, _int_arg
+from .compress import gzip_json
 from .context import current_context
 
 bp = Blueprint("stock_api", __name__, url_prefix="/api/stock")
@@ -166,7 +167,8 @@ def gaps() -> Any:
                             gap_filter())
     if fmt != "json":
         return _download(gap_report_file(report, fmt), fmt, "stock-gaps")
-    return jsonify(report)
+    # A province's full report is megabytes of repetitive JSON: a tenth of it gzipped.
+    return gzip_json(jsonify(report), level=1)
 
 
 @bp.route("/dashboard")
