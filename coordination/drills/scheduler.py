@@ -43,17 +43,17 @@ def run(app: Flask, stop: threading.Event | None = None) -> None:
                 with app.app_context():
                     service.fire_due()
                     nxt = service.next_due_real()
-                    left = None if nxt is None else (nxt - wall_now()).total_seconds()
-                    if nxt is not None and left is not None and left <= LEAD:
-                        ready = service.due_by(nxt)
+                    if nxt is not None:
                         left = (nxt - wall_now()).total_seconds()
-                        if left > 0 and waker.wait(left):
-                            waker.clear()  # a pause or a new speed: look again
+                        if left <= LEAD:
+                            ready = service.due_by(nxt)
+                            left = (nxt - wall_now()).total_seconds()
+                            if left > 0 and waker.wait(left):
+                                waker.clear()  # a pause or a new speed: look again
+                                continue
+                            service.fire(ready)
                             continue
-                        service.fire(ready)
-                        continue
-                if left is not None:
-                    timeout = min(BEAT, max(0.0, left - LEAD))
+                        timeout = min(BEAT, left - LEAD)
             except Exception:
                 log.exception("drill scheduler failed; retrying")
             waker.wait(timeout)

@@ -9,6 +9,7 @@ are what the live side may list ("a drill is running, join it").
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -201,38 +202,38 @@ def _set_clock(s: Session, run: DrillRun, clock: DrillClock, status: RunStatus,
                            "sim_now": clock.now().isoformat()} | payload)
 
 
-def start_run(*, run_id: int, actor: Actor) -> dict[str, Any]:
+def _move_clock(run_id: int, actor: Actor, *, when: RunStatus, refusal: Any,
+                move: Callable[[DrillClock], DrillClock], to: RunStatus,
+                type_: str) -> dict[str, Any]:
+    """Start, pause or resume: the same locked read, check, clock change and event."""
     with db.unit_of_work() as s:
         run = _run(s, run_id, lock=True)
-        if run.status != RunStatus.READY.value:
-            raise Conflict(_l("This drill run has already started."))
+        if run.status != when.value:
+            raise Conflict(refusal)
         _, clock = _clock(s, run)
-        run.started_at = wall_now()
-        _set_clock(s, run, clock.resume(), RunStatus.RUNNING, actor, "drill.started", {})
+        if when is RunStatus.READY:
+            run.started_at = wall_now()
+        _set_clock(s, run, move(clock), to, actor, type_, {})
     _wake()
     return get_run(run_id=run_id)
+
+
+def start_run(*, run_id: int, actor: Actor) -> dict[str, Any]:
+    return _move_clock(run_id, actor, when=RunStatus.READY,
+                       refusal=_l("This drill run has already started."),
+                       move=DrillClock.resume, to=RunStatus.RUNNING, type_="drill.started")
 
 
 def pause_run(*, run_id: int, actor: Actor) -> dict[str, Any]:
-    with db.unit_of_work() as s:
-        run = _run(s, run_id, lock=True)
-        if run.status != RunStatus.RUNNING.value:
-            raise Conflict(_l("Only a running drill can be paused."))
-        _, clock = _clock(s, run)
-        _set_clock(s, run, clock.pause(), RunStatus.PAUSED, actor, "drill.paused", {})
-    _wake()
-    return get_run(run_id=run_id)
+    return _move_clock(run_id, actor, when=RunStatus.RUNNING,
+                       refusal=_l("Only a running drill can be paused."),
+                       move=DrillClock.pause, to=RunStatus.PAUSED, type_="drill.paused")
 
 
 def resume_run(*, run_id: int, actor: Actor) -> dict[str, Any]:
-    with db.unit_of_work() as s:
-        run = _run(s, run_id, lock=True)
-        if run.status != RunStatus.PAUSED.value:
-            raise Conflict(_l("Only a paused drill can be resumed."))
-        _, clock = _clock(s, run)
-        _set_clock(s, run, clock.resume(), RunStatus.RUNNING, actor, "drill.resumed", {})
-    _wake()
-    return get_run(run_id=run_id)
+    return _move_clock(run_id, actor, when=RunStatus.PAUSED,
+                       refusal=_l("Only a paused drill can be resumed."),
+                       move=DrillClock.resume, to=RunStatus.RUNNING, type_="drill.resumed")
 
 
 def set_speed(*, run_id: int, speed: float, actor: Actor) -> dict[str, Any]:

@@ -42,6 +42,16 @@ def _int_arg(name: str, default: int | None, *, lo: int, hi: int) -> int:
     return value
 
 
+def _flag_arg(name: str) -> bool:
+    """A yes/no query parameter; anything but 1/0, true/false, on/off is a 400."""
+    value = (request.args.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "off"):
+        return False
+    if value in ("1", "true", "on"):
+        return True
+    raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
+
+
 def _body(model: type[BaseModel]) -> Any:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):

@@ -35,7 +35,7 @@ from ..stock.schemas import (
     TransferIn,
 )
 from .access import api, principal
-from .api import _body, _int_arg
+from .api import _body, _flag_arg, _int_arg
 from .compress import gzip_json
 from .context import current_context
 
@@ -139,15 +139,6 @@ def _code_arg(name: str) -> str | None:
     if len(value) > 40:
         raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
     return value or None
-
-
-def _flag_arg(name: str) -> bool:
-    value = (request.args.get(name) or "").strip().lower()
-    if value in ("", "0", "false", "off"):
-        return False
-    if value in ("1", "true", "on"):
-        return True
-    raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
 
 
 def gap_filter() -> stock.GapFilter:
