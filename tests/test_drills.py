@@ -78,7 +78,7 @@ def running_scheduler(app: Flask) -> Iterator[None]:
     thread.start()
     yield
     stop.set()
-    drills._wake()
+    drills.wake()
     thread.join(timeout=5)
 
 

@@ -34,7 +34,7 @@ def run(app: Flask, stop: threading.Event | None = None) -> None:
     # take that long. Freezing what is loaded by now keeps them out of every scan.
     gc.freeze()
     waker = threading.Event()
-    service._wakers.append(waker)
+    service.WAKERS.append(waker)
     stop = stop or threading.Event()
     try:
         while not stop.is_set():
@@ -59,4 +59,4 @@ def run(app: Flask, stop: threading.Event | None = None) -> None:
             waker.wait(timeout)
             waker.clear()
     finally:
-        service._wakers.remove(waker)
+        service.WAKERS.remove(waker)

@@ -33,7 +33,8 @@ from ..extensions import db
 from ..facilities.models import BedKind, Facility, FacilityKind, FacilityStatus
 from ..units.models import Unit, UnitStatus
 from . import diseases
-from .service import _context, _incident, needs_negative_pressure
+from .common import context_row, incident_row
+from .settings import needs_negative_pressure
 
 EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_DETOUR = 1.35
@@ -327,8 +328,8 @@ def recommend(*, context: str = LIVE, incident_id: int, limit: int = 5,
     """Units ranked by ETA and destinations ranked by distance, for one incident."""
     model = model or EtaModel.configured()
     with db.reading() as s:
-        _context(s, context)
-        i = _incident(s, incident_id, context)
+        context_row(s, context)
+        i = incident_row(s, incident_id, context)
         required = needs_negative_pressure(i.disease)
         cands = FLEET.candidates(s, context=context, negative_pressure=required)
         kinds, beds = beds_needed(i.disease)

@@ -95,7 +95,7 @@ def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool
         time.sleep(0.5)
     wall = time.perf_counter() - t0
     stop.set()
-    service._wake()
+    service.wake()
     thread.join(timeout=5)
     pairs = lateness(run["id"])
     late = sorted(x for x, _ in pairs)

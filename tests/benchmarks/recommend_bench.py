@@ -61,6 +61,7 @@ def run(*, units: int, queries: int, database_url: str | None) -> dict[str, Any]
     from coordination.facilities.schemas import NewFacility
     from coordination.incidents import recommend
     from coordination.incidents import service as incidents
+    from coordination.incidents.models import Incident
     from coordination.incidents.schemas import IncidentIn
     from coordination.units import service as unit_service
     from coordination.units.schemas import NewUnit
@@ -125,7 +126,7 @@ def run(*, units: int, queries: int, database_url: str | None) -> dict[str, Any]
         def full_naive(k: int) -> Any:
             incident_id, x, y = ids[k % len(ids)]
             with db.reading() as s:
-                inc = s.get(incidents.Incident, incident_id)
+                inc = s.get(Incident, incident_id)
                 required = incidents.needs_negative_pressure(inc.disease)
                 c = recommend.candidate_units(s, context="live", negative_pressure=required)
                 kinds, beds = recommend.beds_needed(inc.disease)
