@@ -7,16 +7,22 @@ CLI, gunicorn (``coordination:create_app()``) and the tests alike.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, has_app_context
 
-from . import events
+from . import events, runtime
 from .config import ROOT, ConfigError, load_settings, redact
 from .extensions import babel, csrf, db, login_manager, socketio
 
 PACKAGE = ROOT / "coordination"
 _handlers_registered = False
+
+
+def _current_config() -> Mapping[str, Any] | None:
+    """The configuration of the app whose context is active: what ``runtime`` reads."""
+    return current_app.config if has_app_context() else None
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -45,6 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    runtime.install(_current_config)
     db.dispose()
     db.init(settings.database_url)  # type: ignore[arg-type]
     events.install(db.factory)

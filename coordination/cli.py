@@ -4,37 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
-from .config import ConfigError
+from .cli_common import fail as _fail
+from .cli_common import make_app as _app
+from .cli_common import migrate_db as _migrate
 from .errors import CoordinationError
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"coordination: {message}", err=True)
-    sys.exit(code)
-
-
-def _app():  # type: ignore[no-untyped-def]
-    from . import create_app
-
-    try:
-        return create_app()
-    except ConfigError as exc:
-        _fail(str(exc))
-
-
-def _migrate() -> None:
-    from sqlalchemy.exc import OperationalError
-
-    from . import migrate
-
-    try:
-        migrate.upgrade()
-    except OperationalError as exc:
-        _fail(f"COORDINATION_DATABASE_URL: cannot use the database ({exc.orig})")
 
 
 def _print_accounts(accounts: list) -> None:  # type: ignore[type-arg]

@@ -17,29 +17,22 @@ from pathlib import Path
 
 import click
 
+from .cli_common import fail, make_app, migrate_db
 from .errors import CoordinationError
 
 
-def _cli():  # type: ignore[no-untyped-def]
-    from . import cli
-
-    return cli
-
-
 def _fail_with(exc: CoordinationError, name: str) -> None:
-    cli = _cli()
     for reason in exc.details or []:
         click.echo(f"{name}: {reason}", err=True)
-    cli._fail(str(exc.message), 1)
+    fail(str(exc.message), 1)
 
 
 @click.command("import-cap")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
 def import_cap(path: str) -> None:
     """Create an incident from a CAP 1.2 alert file; an invalid alert changes nothing."""
-    cli = _cli()
-    app = cli._app()
-    cli._migrate()
+    app = make_app()
+    migrate_db()
     from .events import Actor
     from .incidents import cap_service
 
@@ -68,9 +61,8 @@ def import_roads(path: str, layer: str | None, speed_field: str | None,
                  class_field: str | None, oneway_field: str | None,
                  default_speed: float | None, name: str | None) -> None:
     """Replace the road network used for ETAs; any bad feature rejects the whole file."""
-    cli = _cli()
-    app = cli._app()
-    cli._migrate()
+    app = make_app()
+    migrate_db()
     from .events import Actor
     from .geo import roads
 
@@ -96,9 +88,8 @@ def zones_group() -> None:
 @click.argument("disease")
 def zones_refresh(disease: str) -> None:
     """Bring the disease's zones in step with its confirmed cases (a version per change)."""
-    cli = _cli()
-    app = cli._app()
-    cli._migrate()
+    app = make_app()
+    migrate_db()
     from .events import Actor
     from .incidents import zones
 
@@ -132,7 +123,7 @@ def deadlines_show(at: str | None) -> None:
             raise ValueError("give the time with its offset, e.g. 2026-03-01T08:00:00+08:00")
         click.echo(json.dumps(deadlines.describe(when), ensure_ascii=False, indent=2))
     except (ValueError, LookupError) as exc:
-        _cli()._fail(str(exc), 1)
+        fail(str(exc), 1)
 
 
 @deadlines_group.command("check")
@@ -144,7 +135,7 @@ def deadlines_check(path: str | None) -> None:
     try:
         rules = ReportingRules.load(Path(path) if path else RULES_FILE)
     except ValueError as exc:
-        _cli()._fail(str(exc), 1)
+        fail(str(exc), 1)
     click.echo(f"OK: {len(rules.data.rule_sets)} rule sets.")
 
 

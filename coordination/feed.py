@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import events
+from . import events, runtime
 from .auth.principal import Principal, can_see
 from .contexts import LIVE
 from .events import Event
@@ -184,6 +183,13 @@ def descriptions() -> dict[str, str]:
     return {k: str(v) for k, v in DESCRIPTIONS.items()} | {"*": str(FALLBACK)}
 
 
+def _timezone() -> str:
+    settings = runtime.settings()
+    if settings is None:
+        raise RuntimeError("the feed is built inside the app (create_app installs its settings)")
+    return settings.timezone
+
+
 def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30) -> dict[str, Any]:
     """The newest events the principal may see, oldest first, and the head seq."""
     with db.reading() as s:
@@ -202,7 +208,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "events": seen,
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
-        "timezone": current_app.config["COORDINATION"].timezone,
+        "timezone": _timezone(),
         "labels": {
             "live": _("Live"),
             "connecting": _("Connecting…"),

@@ -248,7 +248,7 @@ def _now(run_id: int) -> Any:
 def drills_report_html(run_id: int) -> str:
     from flask import current_app
 
-    from coordination.drills.report import render_html
+    from coordination.web.reports import drill_report_html
 
     with current_app.test_request_context():
-        return render_html(run_id=run_id)
+        return drill_report_html(run_id=run_id)

@@ -355,11 +355,11 @@ def test_sitrep_html_pdf_and_json(drill, auth, make_user):
 def test_sitrep_page_shows_the_drill_figures(drill, app):
     """The page itself, rendered for the drill context, carries the day's figures."""
     _hand_built_day()
-    from coordination.plans import sitrep_report
+    from coordination.web import reports
 
     with app.test_request_context("/"):
-        html = sitrep_report.render_html(event_id=EVENT, day=date(2024, 2, 17), context=CTX)
-        pdf_html = sitrep_report.render_html(event_id=EVENT, day=date(2024, 2, 17),
+        html = reports.sitrep_html(event_id=EVENT, day=date(2024, 2, 17), context=CTX)
+        pdf_html = reports.sitrep_html(event_id=EVENT, day=date(2024, 2, 17),
                                              context=CTX, for_pdf=True)
     assert 'id="fig-calls">4<' in html and 'id="fig-transports">2<' in html
     assert 'id="fig-open">2<' in html and 'id="fig-response">4.0<' in html

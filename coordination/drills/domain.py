@@ -24,7 +24,7 @@ from ..errors import ValidationFailed
 from ..events import Actor, Event
 from ..extensions import db
 from .evaluate import register_ack_times
-from .injects import _Payload, register
+from .injects import InjectPayload, register
 from .scenario import InjectType
 from .seed import SeedResult, register_reference_table
 
@@ -35,14 +35,14 @@ def _incident_payload() -> type:
     return IncidentIn
 
 
-class CaseConfirmedPayload(_Payload):
+class CaseConfirmedPayload(InjectPayload):
     incident: str = Field(min_length=1, description="number of the inject that reported it")
     lon: float
     lat: float
     label: str = ""
 
 
-class LiaisonUnreachablePayload(_Payload):
+class LiaisonUnreachablePayload(InjectPayload):
     agency: str = Field(min_length=1)
     hours: float = Field(default=4, gt=0, le=72)
 

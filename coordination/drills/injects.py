@@ -48,32 +48,32 @@ def register(type_: InjectType, payload: type[BaseModel], handler: Handler | Non
     REGISTRY[type_.value] = InjectKind(type_, payload, handler)
 
 
-class _Payload(BaseModel):
+class InjectPayload(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class MessagePayload(_Payload):
+class MessagePayload(InjectPayload):
     """A phone call or message to a player: delivered to their feed, nothing else changes."""
 
 
-class DeliveryLatePayload(_Payload):
+class DeliveryLatePayload(InjectPayload):
     depot: str = Field(min_length=1)
     item: str = Field(min_length=1)
     quantity: int = Field(gt=0)
     delay_hours: float = Field(gt=0)
 
 
-class UnitBreakdownPayload(_Payload):
+class UnitBreakdownPayload(InjectPayload):
     call_sign: str = Field(min_length=1)
     note: str = ""
 
 
-class FacilityFullPayload(_Payload):
+class FacilityFullPayload(InjectPayload):
     code: str = Field(min_length=1)
     note: str = ""
 
 
-class StockLostPayload(_Payload):
+class StockLostPayload(InjectPayload):
     depot: str = Field(min_length=1)
     item: str = Field(min_length=1)
     quantity: int = Field(gt=0)

@@ -35,16 +35,16 @@ How it measures, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS, Transformer
+from pyproj import CRS
 
-WGS84 = "EPSG:4326"
+from .crs import WGS84, data_crs, utm_zone, zone_crs, zone_transformer
+
+__all__ = ["WGS84", "data_crs", "utm_zone", "zone_crs"]
 DEFAULT_RADIUS_KM = 30.0  # 服务半径30公里: the health commissions' township-centre norm
 # Levels that are one county-level area; a "city" is one only when it has a parent
 # (丰镇市 is a county-level city inside 乌兰察布市).
@@ -101,27 +101,6 @@ class CoverageResult:
         return self.places[~self.places["covered"]]
 
 
-def utm_zone(lon: Any) -> np.ndarray:
-    """The UTM zone number (1-60) of each longitude."""
-    return (np.floor((np.asarray(lon, dtype=float) + 180.0) / 6.0).astype(int) % 60) + 1
-
-
-@lru_cache(maxsize=128)
-def zone_crs(zone: int, north: bool = True) -> CRS:
-    """The WGS-84 UTM CRS of a zone: what ``estimate_utm_crs()`` answers for points in it.
-
-    ``estimate_utm_crs`` asks the PROJ database each time (about 100 ms); the
-    answer for a zone never changes, so it is derived once per zone here.
-    """
-    return CRS.from_epsg((32600 if north else 32700) + int(zone))
-
-
-def data_crs(points: gpd.GeoSeries) -> CRS:
-    """The UTM CRS of the zone at the centre of the points' bounds (WGS-84 input)."""
-    x0, y0, x1, y1 = points.total_bounds
-    return zone_crs(int(utm_zone((x0 + x1) / 2)), (y0 + y1) / 2 >= 0)
-
-
 def _points(frame: gpd.GeoDataFrame) -> np.ndarray:
     """Representative points of a frame's geometries in WGS-84 (points stay as they are)."""
     if frame.crs is not None and not CRS(frame.crs).equals(CRS(WGS84)):
@@ -130,11 +109,6 @@ def _points(frame: gpd.GeoDataFrame) -> np.ndarray:
     if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
         return geoms
     return np.asarray(shapely.point_on_surface(geoms))
-
-
-@lru_cache(maxsize=128)
-def _to_zone(zone: int, north: bool) -> Transformer:
-    return Transformer.from_crs(WGS84, zone_crs(zone, north), always_xy=True)
 
 
 # A circle of r metres spans at most r / 110,574 degrees of latitude and
@@ -210,7 +184,7 @@ def covered_mask(
     used: list[str] = []
     for z, zone in enumerate(zone_list.tolist()):
         rows = zi == z
-        to_zone = _to_zone(zone, north)
+        to_zone = zone_transformer(zone, north)
         x[rows], y[rows] = to_zone.transform(lon[rows], lat[rows])
         cx[z], cy[z] = to_zone.transform(clon, clat)
         used.append(zone_crs(zone, north).to_string())

@@ -30,6 +30,8 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from .crs import data_crs
+
 RULES_FILE = Path(__file__).resolve().parent.parent / "incidents" / "data" / "epidemic_rules.yaml"
 
 
@@ -141,7 +143,7 @@ def compute_epidemic_area(
     if len(pts) == 0:
         raise ValueError("an epidemic point needs at least one case location")
     case_series = gpd.GeoSeries(points(pts), crs="EPSG:4326")
-    crs = case_series.estimate_utm_crs()
+    crs = data_crs(case_series)
     core = union_all(case_series.to_crs(crs).buffer(rule.point_radius_m, quad_segs=16).values)
 
     # Only places near enough to matter are projected: a box around the core,

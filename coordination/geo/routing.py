@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from .crs import utm_crs
+
 # Default free-flow speeds (km/h) by road class, for layers without a speed.
 # OSM ``highway`` values, their *_link ramps, and the Chinese administrative
 # classes (国道/省道/县道/乡道/村道) that Chinese road layers carry instead.
@@ -192,12 +194,6 @@ def read_road_file(path: Path, **options: Any) -> list[Segment]:
     except Exception as exc:  # noqa: BLE001 - pyogrio raises many kinds
         raise RoadDataError([f"cannot read {path.name}: {exc}"]) from None
     return segments_from_frame(frame, **options)
-
-
-def utm_crs(lon: float, lat: float) -> str:
-    """The UTM zone of a point (as geopandas' estimate_utm_crs picks for a small area)."""
-    zone = min(int((lon + 180) // 6) + 1, 60)
-    return f"EPSG:{(32600 if lat >= 0 else 32700) + zone}"
 
 
 def _densify(xy: np.ndarray, line_of: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:

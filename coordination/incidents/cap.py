@@ -28,6 +28,8 @@ from typing import Any
 
 from lxml import etree
 
+from ..geo.crs import utm_crs
+
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 XSD_PATH = Path(__file__).with_name("data") / "CAP-v1.2.xsd"
 MAX_BYTES = 1_000_000
@@ -325,7 +327,7 @@ def alert_location(alert: CapAlert) -> CapLocation | None:
     if not shapes:
         return None
     anchor = next(s[1][:2] if isinstance(s, tuple) else s.centroid.coords[0] for s in shapes)
-    crs = gpd.GeoSeries([Point(anchor)], crs="EPSG:4326").estimate_utm_crs()
+    crs = utm_crs(*anchor)
     projected: list[Any] = []
     for s in shapes:
         if isinstance(s, tuple):

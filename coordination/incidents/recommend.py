@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import events
+from .. import events, runtime
 from ..contexts import LIVE
 from ..events import Event
 from ..extensions import db
@@ -51,9 +50,9 @@ class EtaModel:
 
     @classmethod
     def configured(cls) -> EtaModel:
-        if not has_app_context():
+        settings = runtime.settings()
+        if settings is None:
             return cls()
-        settings = current_app.config["COORDINATION"]
         return cls(detour=settings.eta_detour_factor, speed_kmh=settings.eta_speed_kmh)
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import current_app, has_app_context
-
+from .. import runtime
 from ..geo.region import BBox
 from . import diseases
 from .models import (
@@ -24,7 +23,7 @@ from .schemas import (
 
 
 def configured_settings() -> Any:
-    return current_app.config["COORDINATION"] if has_app_context() else None
+    return runtime.settings()
 
 
 def configured_region(region: BBox | None) -> BBox | None:

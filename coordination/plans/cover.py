@@ -13,7 +13,6 @@ whole session.
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,10 +21,10 @@ import numpy as np
 import shapely
 from flask_babel import lazy_gettext as _l
 from pydantic import Field, field_validator
-from pyproj import Transformer
 from shapely.geometry import Point, Polygon
 
 from ..errors import NotFound
+from ..geo.crs import to_utm
 from .loader import LoadResult, Path_, load_file, plan_files
 from .registry import plans_dir
 from .schema import SLUG, Strict, Text
@@ -163,18 +162,12 @@ def load_events(directory: Path) -> tuple[dict[str, LoadResult], list[LoadResult
     return valid, invalid
 
 
-def _utm(lon: float, lat: float) -> Transformer:
-    zone = int(math.floor((lon + 180) / 6)) + 1
-    epsg = (32600 if lat >= 0 else 32700) + zone
-    return Transformer.from_crs("EPSG:4326", f"EPSG:{epsg}", always_xy=True)
-
-
 def coverage(ev: EventCover) -> dict[str, Any]:
     """Per session: the nearest standby ambulance held for the whole session, its travel
     time to the venue's edge, and whether that is within the target."""
     lons = [p[0] for v in ev.venues for p in v.polygon]
     lats = [p[1] for v in ev.venues for p in v.polygon]
-    tr = _utm(sum(lons) / len(lons), sum(lats) / len(lats))
+    tr = to_utm(sum(lons) / len(lons), sum(lats) / len(lats))
 
     def to_m(xy: np.ndarray) -> np.ndarray:
         return np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import runtime
 from ..config import ROOT
 from ..contexts import LIVE
 from ..errors import Conflict, NotFound
@@ -27,9 +27,10 @@ CONFIG_KEY = "COORDINATION_PLANS_PATH"
 
 def plans_dir() -> Path:
     """The plans folder: app config, then the settings (``COORDINATION_PLANS_PATH``)."""
-    if has_app_context():
-        configured = current_app.config.get(CONFIG_KEY)
-        return Path(configured or current_app.config["COORDINATION"].plans_path)
+    config = runtime.app_config()
+    if config is not None:
+        configured = config.get(CONFIG_KEY)
+        return Path(configured or config["COORDINATION"].plans_path)
     return Path(os.environ.get(CONFIG_KEY) or ROOT / "plans")
 
 

@@ -27,8 +27,9 @@ from shapely.geometry.polygon import orient
 from ..contexts import LIVE, Context
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..geo.crs import to_utm
 from ..i18n import pick
-from .cover import EventCover, _utm, events_dir, load_events
+from .cover import EventCover, events_dir, load_events
 from .loader import plan_files
 from .registry import plans_dir
 
@@ -93,7 +94,7 @@ def locate(lon: float, lat: float, at: datetime, *,
     for eid, ev in sorted(_events(directory).items()):
         if not in_progress(ev, at):
             continue
-        tr = _utm(lon, lat)
+        tr = to_utm(lon, lat)
 
         def to_m(xy: np.ndarray, tr: Any = tr) -> np.ndarray:
             return np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))

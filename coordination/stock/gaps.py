@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from ..contexts import LIVE
 from ..extensions import db
 from ..gcpause import collector_paused
+from ..geo.crs import data_crs
 from . import parts
 from .cache import cached
 from .common import now_in
@@ -125,7 +126,7 @@ def _neighbours(points: tuple[tuple[int, str, float, float], ...]) -> _Neighbour
     code = {p[0]: p[1] for p in points}
     series = gpd.GeoSeries(gpd.points_from_xy([p[2] for p in points], [p[3] for p in points]),
                            crs="EPSG:4326")
-    projected = series.to_crs(series.estimate_utm_crs())
+    projected = series.to_crs(data_crs(series))
     xy = np.column_stack([projected.x.to_numpy(), projected.y.to_numpy()])
     diff = xy[:, None, :] - xy[None, :, :]
     km = np.sqrt((diff ** 2).sum(axis=2)) / 1000.0

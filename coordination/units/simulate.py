@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from ..clock import wall_now
 from ..events import Actor
+from ..geo.crs import data_crs
 from ..geo.region import BBox
 from .models import UnitStatus
 from .schemas import PositionIn
@@ -60,7 +61,7 @@ class Simulator:
         places = places_frame()
         if places.empty:
             raise RuntimeError("no populated places: load the demo first (coordination demo-data)")
-        self.crs = places.estimate_utm_crs()
+        self.crs = data_crs(places)
         self.places = places.to_crs(self.crs).centroid
         self.reach_m = reach_km * 1000
         self.trips: dict[int, Trip] = {}

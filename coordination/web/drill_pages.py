@@ -32,6 +32,7 @@ from ..drills import service as drills
 from ..drills.scenario import Capability, Inject, Rating
 from ..errors import CoordinationError, ValidationFailed
 from . import context as ctx
+from . import reports as web_reports
 from .access import page, principal
 
 bp = Blueprint("drills", __name__)
@@ -251,12 +252,12 @@ def leave() -> Response:
 @bp.route("/drills/runs/<int:run_id>/report")
 @page(Permission.JOIN_DRILLS)
 def report(run_id: int) -> str:
-    return reports.render_html(run_id=run_id)
+    return web_reports.drill_report_html(run_id=run_id)
 
 
 @bp.route("/drills/runs/<int:run_id>/report.pdf")
 @page(Permission.JOIN_DRILLS)
 def report_pdf(run_id: int) -> Response:
-    pdf = reports.render_pdf(run_id=run_id, base_url=request.url_root)
+    pdf = web_reports.drill_report_pdf(run_id=run_id, base_url=request.url_root)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="drill-{run_id}-after-action.pdf"'})

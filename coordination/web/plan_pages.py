@@ -20,7 +20,7 @@ from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
 from ..feed import feed_bootstrap
-from ..plans import cover, sitrep_report
+from ..plans import cover
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.models import SUBJECT_LABELS, SubjectKind
@@ -28,6 +28,7 @@ from ..plans.schema import LEVEL_NAMES, PPE
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from ..plans.sitrep import parse_day
 from ..roster.models import STATUS_LABELS as TASK_LABELS
+from . import reports
 from .access import page, principal
 from .context import current_context
 
@@ -106,16 +107,16 @@ def event(event_id: str) -> str:
 @bp.route("/events/<event_id>/sitrep")
 @page(Permission.VIEW_INCIDENTS)
 def sitrep(event_id: str) -> str:
-    return sitrep_report.render_html(event_id=event_id, context=current_context(),
-                                     day=parse_day(request.args.get("date")))
+    return reports.sitrep_html(event_id=event_id, context=current_context(),
+                               day=parse_day(request.args.get("date")))
 
 
 @bp.route("/events/<event_id>/sitrep.pdf")
 @page(Permission.VIEW_INCIDENTS)
 def sitrep_pdf(event_id: str) -> Response:
     day = parse_day(request.args.get("date"))
-    pdf = sitrep_report.render_pdf(event_id=event_id, day=day, context=current_context(),
-                                   base_url=request.url_root)
+    pdf = reports.sitrep_pdf(event_id=event_id, day=day, context=current_context(),
+                             base_url=request.url_root)
     name = f"sitrep-{event_id}-{day.isoformat() if day else 'today'}.pdf"
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{name}"'})

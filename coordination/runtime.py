@@ -1,0 +1,43 @@
+"""The running app's configuration, for the core to read without importing Flask.
+
+Services are called from routes, socket handlers, the CLI and the drill
+scheduler alike; the few that depend on a setting (the region, the ETA model,
+the plans folder, the time zone) read it here. The app factory installs the
+lookup when it builds the app (``create_app``), so the core never touches
+Flask's globals; outside an app (a script, a test of a pure function) there is
+no configuration and callers fall back to their defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .config import Settings
+
+Lookup = Callable[[], Mapping[str, Any] | None]
+
+
+def _none() -> Mapping[str, Any] | None:
+    return None
+
+
+_lookup: Lookup = _none
+
+
+def install(lookup: Lookup) -> None:
+    """Set how the current app's configuration is found (the app factory calls this)."""
+    global _lookup
+    _lookup = lookup
+
+
+def app_config() -> Mapping[str, Any] | None:
+    """The current app's configuration mapping, or None outside an app."""
+    return _lookup()
+
+
+def settings() -> Settings | None:
+    """The current app's settings (``COORDINATION_*``), or None outside an app."""
+    config = app_config()
+    return config["COORDINATION"] if config is not None else None
