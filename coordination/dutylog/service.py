@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import events
-from ..contexts import LIVE, Context
-from ..errors import NotFound, ValidationFailed
+from ..contexts import LIVE, context_row
+from ..errors import ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from ..geo.models import AdminArea
@@ -32,9 +32,7 @@ def entry_dict(entry: DutyLogEntry) -> dict[str, Any]:
 
 def post_entry(*, data: NewEntry, actor: Actor, context: str = LIVE) -> dict[str, Any]:
     with db.unit_of_work() as s:
-        ctx = s.get(Context, context)
-        if ctx is None:
-            raise NotFound(_l("No such context."))
+        ctx = context_row(s, context)
         if data.area is not None and s.get(AdminArea, data.area) is None:
             raise ValidationFailed(_l("Unknown area %(code)s.", code=data.area))
         entry = DutyLogEntry(

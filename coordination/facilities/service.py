@@ -15,7 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from .. import events
-from ..contexts import LIVE, Context
+from ..contexts import LIVE
+from ..contexts import context_row as _context
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
@@ -72,13 +73,6 @@ def feature(f: Facility, now: datetime, stale_after: timedelta) -> dict[str, Any
         "geometry": {"type": "Point", "coordinates": [f.lon, f.lat]},
         "properties": props,
     }
-
-
-def _context(s: Any, name: str) -> Context:
-    ctx = s.get(Context, name)
-    if ctx is None:
-        raise NotFound(_l("No such context."))
-    return ctx
 
 
 def _apply(f: Facility, data: CapacityReportIn) -> dict[str, Any]:

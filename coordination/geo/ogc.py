@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, or_, select
 
-from ..contexts import LIVE, Context
+from ..contexts import LIVE, context_row
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..facilities import service as facility_service
@@ -349,9 +349,7 @@ def query_items(collection_id: str, query: ItemQuery, *, stale_after: timedelta)
 
 
 def _now(s: Any) -> Any:
-    ctx = s.get(Context, LIVE)
-    if ctx is None:
-        raise NotFound(_("No such context."))
+    ctx = context_row(s, LIVE)
     return ctx.clock().now()
 
 

@@ -19,8 +19,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, insert, select
 
 from .. import events
-from ..contexts import LIVE, Context
-from ..errors import NotFound, ValidationFailed
+from ..contexts import LIVE, context_row
+from ..errors import ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from .road_models import RoadNetworkRow, RoadSegmentRow
@@ -51,9 +51,7 @@ def import_roads(*, path: Path, actor: Actor, context: str = LIVE, name: str | N
                                details=exc.reasons) from None
     length_km = _length_km(segments)
     with db.unit_of_work() as s:
-        ctx = s.get(Context, context)
-        if ctx is None:
-            raise NotFound(_l("No such context."))
+        ctx = context_row(s, context)
         now = ctx.clock().now()
         # Older imports keep their row (the history, and ids that are never reused,
         # so a process's cached graph can never be mistaken for a newer one) but

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import events
-from ..contexts import Context
+from ..contexts import context_row as context_row  # one helper; modules here import it from common
 from ..errors import NotFound
 from ..events import Actor
 from ..units.models import Unit
@@ -31,13 +31,6 @@ from .settings import needs_negative_pressure
 AUDIENCE = ["role:operator", "role:trainer"]
 
 SUBJECT = "incident"
-
-
-def context_row(s: Session, name: str) -> Context:
-    ctx = s.get(Context, name)
-    if ctx is None:
-        raise NotFound(_l("No such context."))
-    return ctx
 
 
 def incident_row(s: Session, incident_id: int, context: str, *, lock: bool = False) -> Incident:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contexts import LIVE, Context
-from ..errors import NotFound
+from ..contexts import LIVE, context_row
 from ..extensions import db
 from . import registry, resources, roster_link
 from .schema import LEVEL_ORDER
@@ -21,9 +20,7 @@ HORIZON_HOURS = 72
 def readiness(*, context: str = LIVE, hours: int = HORIZON_HOURS) -> dict[str, Any]:
     found = registry.plan_set(context=context)
     with db.reading() as s:
-        ctx = s.get(Context, context)
-        if ctx is None:
-            raise NotFound("No such context.")
+        ctx = context_row(s, context)
         now = ctx.clock().now()
         agencies = sorted({r.agency for lr in found.plans.values() if lr.plan
                            for r in lr.plan.roles})

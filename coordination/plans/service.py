@@ -19,7 +19,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .. import events
-from ..contexts import LIVE, Context
+from ..contexts import LIVE
+from ..contexts import context_row as _context
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
@@ -29,13 +30,6 @@ from .schema import LEVEL_ORDER, Level, Phase, Plan, Task, format_offset
 from .schemas import ActivationIn, LevelChangeIn, StandDownIn
 
 AUDIENCE = ["role:operator", "role:trainer"]
-
-
-def _context(s: Session, name: str) -> Context:
-    ctx = s.get(Context, name)
-    if ctx is None:
-        raise NotFound(_l("No such context."))
-    return ctx
 
 
 def _activation(s: Session, activation_id: int, context: str) -> PlanActivation:

@@ -20,7 +20,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..contexts import LIVE, Context
+from ..contexts import LIVE, context_row
 from ..errors import NotFound, ValidationFailed
 from ..events import Event
 from ..extensions import db
@@ -71,9 +71,7 @@ def sitrep(*, event_id: str, day: date | None = None, context: str = LIVE,
     ev, file_hash = _event(event_id, directory)
     tz = event_tz(ev)
     with db.reading() as s:
-        ctx = s.get(Context, context)
-        if ctx is None:
-            raise NotFound(_l("No such context."))
+        ctx = context_row(s, context)
         now = ctx.clock().now()
         day = day or now.astimezone(tz).date()
         start, end = day_bounds(ev, day)

@@ -24,7 +24,7 @@ from flask_babel import lazy_gettext as _l
 from shapely.geometry import Point, Polygon, mapping
 from shapely.geometry.polygon import orient
 
-from ..contexts import LIVE, Context
+from ..contexts import LIVE, context_row
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..geo.crs import to_utm
@@ -183,9 +183,7 @@ def live_layer(*, context: str = LIVE, all_events: bool = False,
                directory: Path | None = None) -> dict[str, Any]:
     """``venues_geojson`` at the context's now (a drill sees its own event day)."""
     with db.reading() as s:
-        ctx = s.get(Context, context)
-        if ctx is None:
-            raise NotFound(_l("No such context."))
+        ctx = context_row(s, context)
         now = ctx.clock().now()
     return venues_geojson(at=now, all_events=all_events, directory=directory)
 

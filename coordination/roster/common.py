@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..auth.models import User
-from ..contexts import Context
+from ..contexts import context_row as context_row  # one helper; modules here import it from common
 from ..errors import NotFound, ValidationFailed
 from ..events import Actor
 from .models import (
@@ -38,13 +38,6 @@ def parse(model: type[Any], data: Any) -> Any:
             for e in exc.errors()
         ]
         raise ValidationFailed("; ".join(problems), details=problems) from None
-
-
-def context_row(s: Session, name: str) -> Context:
-    ctx = s.get(Context, name)
-    if ctx is None:
-        raise NotFound(_l("No such context."))
-    return ctx
 
 
 def agency_by_code(s: Session, context: str, code: str) -> Agency:

@@ -22,21 +22,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .. import events
-from ..contexts import Context
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..contexts import context_row
+from ..errors import Conflict, ValidationFailed
 from ..events import Actor
 from .models import Balance, Depot, EntryKind, Item, LedgerEntry, Lot, Reservation
 from .parts import TOUCHED_KEY, touch, touched_payload
 
 # Everyone granted VIEW_STOCK hears stock events (the dashboard and the map update live).
 AUDIENCE = ["role:logistics", "role:operator", "role:trainer"]
-
-
-def context_row(s: Session, name: str) -> Context:
-    ctx = s.get(Context, name)
-    if ctx is None:
-        raise NotFound(_l("No such context."))
-    return ctx
 
 
 def now_in(s: Session, context: str) -> datetime:

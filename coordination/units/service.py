@@ -16,7 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, or_, select, update
 
 from .. import events
-from ..contexts import LIVE, Context
+from ..contexts import LIVE
+from ..contexts import context_row as _context
 from ..errors import NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
@@ -53,13 +54,6 @@ def unit_props(u: Unit) -> dict[str, Any]:
 def unit_feature(u: Unit) -> dict[str, Any]:
     geometry = {"type": "Point", "coordinates": [u.lon, u.lat]} if u.lon is not None else None
     return {"type": "Feature", "id": u.id, "geometry": geometry, "properties": unit_props(u)}
-
-
-def _context(s: Any, name: str) -> Context:
-    ctx = s.get(Context, name)
-    if ctx is None:
-        raise NotFound(_l("No such context."))
-    return ctx
 
 
 def _unit(s: Any, unit_id: int, context: str) -> Unit:

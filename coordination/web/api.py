@@ -19,6 +19,7 @@ from ..extensions import db
 from ..geo import service as geo
 from .access import api, principal, public
 from .context import current_context
+from .params import flag_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -40,16 +41,6 @@ def _int_arg(name: str, default: int | None, *, lo: int, hi: int) -> int:
             _("The parameter %(name)s must be between %(lo)d and %(hi)d.", name=name, lo=lo, hi=hi)
         )
     return value
-
-
-def _flag_arg(name: str) -> bool:
-    """A yes/no query parameter; anything but 1/0, true/false, on/off is a 400."""
-    value = (request.args.get(name) or "").strip().lower()
-    if value in ("", "0", "false", "off"):
-        return False
-    if value in ("1", "true", "on"):
-        return True
-    raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
 
 
 def _body(model: type[BaseModel]) -> Any:
@@ -123,5 +114,5 @@ def post_duty_log() -> Any:
 @bp.route("/areas")
 @api(Permission.VIEW_AREAS)
 def areas() -> Any:
-    outlines = request.args.get("boundaries", "") in ("1", "true")
+    outlines = flag_arg("boundaries")
     return jsonify(geo.areas_geojson(boundaries=outlines))

@@ -20,6 +20,7 @@ from ..coverage.radii import QUERY_PREFIX, with_overrides
 from ..facilities.models import KIND_LABELS, FacilityKind
 from ..geo.places import PLACE_LABELS
 from .access import api, page
+from .params import flag_arg
 
 bp = Blueprint("coverage", __name__)
 # Kinds a planner can give a radius to on the page (others via the query string).
@@ -62,10 +63,10 @@ def index() -> str:
 @api(Permission.VIEW_COVERAGE)
 def geojson() -> Any:
     report = coverage.compute_report(radii_km=_radii())
-    with_circles = request.args.get("circles", "") in ("1", "true")
+    with_circles = flag_arg("circles")
     resp = jsonify(coverage.coverage_geojson(report, with_circles=with_circles))
     resp.mimetype = "application/geo+json"
-    if request.args.get("download", "") in ("1", "true"):
+    if flag_arg("download"):
         stamp = report.at.strftime("%Y%m%d-%H%M")
         resp.headers["Content-Disposition"] = f'attachment; filename="coverage-{stamp}.geojson"'
     return resp

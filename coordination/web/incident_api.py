@@ -26,6 +26,7 @@ from ..incidents.schemas import (
 from .access import api, principal
 from .api import _body, _int_arg
 from .context import current_context
+from .params import flag_arg
 
 bp = Blueprint("incident_api", __name__, url_prefix="/api")
 
@@ -34,7 +35,7 @@ bp = Blueprint("incident_api", __name__, url_prefix="/api")
 @api(Permission.VIEW_INCIDENTS)
 def list_incidents() -> Any:
     """Open incidents by priority and age; ``?all=1`` includes closed and cancelled."""
-    everything = request.args.get("all", "") in ("1", "true")
+    everything = flag_arg("all")
     return jsonify({"incidents": incidents.list_incidents(context=current_context(),
                                                           open_only=not everything)})
 

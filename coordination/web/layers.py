@@ -20,6 +20,7 @@ from ..geo import layer_export
 from ..geo import layers as service
 from ..geo.layer_files import MAX_LAYER_BYTES, LayerTooLarge
 from .access import api, page, principal
+from .params import flag_arg
 
 pages_bp = Blueprint("layers", __name__)
 api_bp = Blueprint("layers_api", __name__, url_prefix="/api/layers")
@@ -43,13 +44,9 @@ def _upload() -> tuple[bytes, str]:
     return content, upload.filename
 
 
-def _flag(name: str) -> bool:
-    return request.form.get(name, "").lower() in ("1", "true", "on", "yes")
-
-
 def _run(kind: str, *, dry_run: bool) -> dict[str, Any]:
     content, filename = _upload()
-    source = service.Source.GCJ02 if _flag("gcj02") else service.Source.WGS84
+    source = service.Source.GCJ02 if flag_arg("gcj02", form=True) else service.Source.WGS84
     return service.import_layer(
         content=content, filename=filename, kind=kind, actor=principal().actor,
         region=current_app.config["COORDINATION"].region, source=source, dry_run=dry_run)
@@ -71,14 +68,14 @@ def upload() -> tuple[str, int]:
     chosen = request.form.get("kind", "")
     if request.method == "POST":
         try:
-            result = _run(chosen, dry_run=_flag("preview"))
+            result = _run(chosen, dry_run=flag_arg("preview", form=True))
             status = 200 if result["dry_run"] else 201
         except CoordinationError as exc:
             error, problems, status = str(exc.message), exc.details, exc.status
     return render_template(
         "layers/import.html", importable=service.importable_kinds(),
         exportable=service.exportable_kinds(), labels=_kind_labels(), chosen=chosen,
-        gcj02=_flag("gcj02"), result=result, problems=problems, error=error,
+        gcj02=flag_arg("gcj02", form=True), result=result, problems=problems, error=error,
         max_mb=MAX_LAYER_BYTES // (1024 * 1024),
     ), status
 
@@ -87,7 +84,7 @@ def upload() -> tuple[str, int]:
 @api(Permission.IMPORT_LAYERS)
 def import_file(kind: str) -> Any:
     """Multipart: ``file``; optional ``gcj02`` and ``dry_run`` (1/true). 201, or 422 + details."""
-    result = _run(kind, dry_run=_flag("dry_run"))
+    result = _run(kind, dry_run=flag_arg("dry_run", form=True))
     return jsonify(result), 200 if result["dry_run"] else 201
 
 

@@ -26,6 +26,7 @@ from .access import api, principal
 from .api import _body, _int_arg
 from .compress import gzip_json
 from .context import current_context
+from .params import flag_arg
 
 bp = Blueprint("map_api", __name__, url_prefix="/api")
 
@@ -79,7 +80,7 @@ def units_layer() -> Any:
 @bp.route("/map/places")
 @api(Permission.VIEW_MAP)
 def places_layer() -> Any:
-    points = request.args.get("points", "") in ("1", "true")
+    points = flag_arg("points")
     return jsonify(places.places_geojson(kind=_enum_arg("kind", PlaceKind), points_only=points))
 
 

@@ -20,6 +20,7 @@ from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
 from .api import _body
 from .context import current_context
+from .params import flag_arg
 
 bp = Blueprint("plan_api", __name__, url_prefix="/api/plans")
 
@@ -77,13 +78,9 @@ def sitrep(event_id: str) -> Any:
 @api(Permission.VIEW_MAP)
 def venues_layer() -> Any:
     """The live map's venues layer: events in progress now on the context's clock."""
-    body = jsonify(venues.live_layer(context=_context(), all_events=_flag("all")))
+    body = jsonify(venues.live_layer(context=_context(), all_events=flag_arg("all")))
     body.mimetype = "application/geo+json"
     return body
-
-
-def _flag(name: str) -> bool:
-    return request.args.get(name, "") in {"1", "true", "yes"}
 
 
 @bp.route("/activations/<int:activation_id>")

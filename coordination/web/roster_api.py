@@ -17,6 +17,7 @@ from ..roster.photos import path_of
 from .access import api, principal, public
 from .api import _int_arg
 from .context import current_context
+from .params import flag_arg
 
 bp = Blueprint("roster_api", __name__)
 
@@ -156,7 +157,7 @@ def set_channel(kind: str) -> Any:
 @api(Permission.VIEW_TASKS)
 def list_tasks() -> Any:
     return jsonify({"tasks": roster.list_tasks(
-        context=_context(), open_only=request.args.get("open") == "1",
+        context=_context(), open_only=flag_arg("open"),
         agency_code=request.args.get("agency") or None)})
 
 
@@ -218,7 +219,7 @@ def cancel(task_id: int) -> Any:
 @api(Permission.OWN_TASKS)
 def my_tasks() -> Any:
     return jsonify(roster.my_tasks(context=_context(), actor=principal().actor,
-                                   include_closed=request.args.get("closed") == "1"))
+                                   include_closed=flag_arg("closed")))
 
 
 @bp.post("/api/tasks/<int:task_id>/ack")

@@ -35,9 +35,10 @@ from ..stock.schemas import (
     TransferIn,
 )
 from .access import api, principal
-from .api import _body, _flag_arg, _int_arg
+from .api import _body, _int_arg
 from .compress import gzip_json
 from .context import current_context
+from .params import flag_arg
 
 bp = Blueprint("stock_api", __name__, url_prefix="/api/stock")
 
@@ -146,7 +147,7 @@ def gap_filter() -> stock.GapFilter:
     category = _enum_arg("category", Category)
     return stock.GapFilter(depot=_code_arg("depot"), item=_code_arg("item"),
                            category=category.value if category else None,
-                           short_only=_flag_arg("short"), critical_only=_flag_arg("critical"))
+                           short_only=flag_arg("short"), critical_only=flag_arg("critical"))
 
 
 @bp.route("/gaps")

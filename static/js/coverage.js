@@ -24,12 +24,7 @@
   var KIND_COLOUR = { township_health_centre: "#2e7d32", ems_station: "#ef6c00" };
   var counts = { circles: 0, centres: 0, uncovered: 0, covered: 0, seats: 0 };
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var el = global.CoordinationDom.el;
 
   function line(label, value) {
     var p = el("p");

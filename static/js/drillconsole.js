@@ -54,8 +54,7 @@
   }
 
   function refresh() {
-    fetch(cfg.api, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : null; })
+    global.CoordinationDom.getJSON(cfg.api)
       .then(function (run) { if (run) apply(run); })
       .catch(function () { /* the next refresh tries again */ });
   }

@@ -25,12 +25,7 @@
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var el = global.CoordinationDom.el;
 
   function pick(pair) {
     if (!pair) return "";
@@ -99,10 +94,8 @@
   }
 
   function load() {
-    return fetch(cfg.url, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) throw new Error(cfg.url + " " + r.status);
-      return r.json();
-    }).then(apply, function (err) { console.error(err); });
+    return global.CoordinationDom.getJSON(cfg.url)
+      .then(apply, function (err) { console.error(err); });
   }
 
   load();

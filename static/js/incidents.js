@@ -19,12 +19,7 @@
   var INCIDENT_EVENTS = ["incident.reported", "incident.status_changed", "incident.unit_dispatched",
     "incident.unit_released", "incident.clock_set", "incident.destination_set"];
 
-  function el(tag, cls, text) {
-    var e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = String(text);
-    return e;
-  }
+  var el = global.CoordinationDom.el;
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (_m, k) {
@@ -41,12 +36,7 @@
 
   function url(name, id) { return cfg.urls[name].replace("{id}", encodeURIComponent(id)); }
 
-  function getJSON(u) {
-    return fetch(u, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) throw new Error(u + " " + r.status);
-      return r.json();
-    });
-  }
+  var getJSON = global.CoordinationDom.getJSON;
 
   // --- deadlines (board, incident page) ------------------------------------
 
@@ -328,6 +318,7 @@
   function renderRecommendation(id, rec) {
     while (recBox.firstChild) recBox.removeChild(recBox.firstChild);
     recBox.appendChild(el("h3", null, labels.recommended + " · #" + id));
+    if (rec.notice) recBox.appendChild(el("p", "eta-notice", rec.notice));
     if (rec.negative_pressure_required) recBox.appendChild(el("p", "np-required", labels.np_required));
     var msg = el("p", "dispatch-msg");
     msg.setAttribute("role", "status");

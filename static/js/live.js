@@ -94,24 +94,6 @@
     };
   }
 
-  function csrfToken() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute("content") : "";
-  }
-
-  /* JSON POST with the session's CSRF token; resolves to {ok, status, body}. */
-  function postJSON(url, body) {
-    return fetch(url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-      body: JSON.stringify(body),
-    }).then(function (resp) {
-      return resp.json().catch(function () { return {}; }).then(function (data) {
-        return { ok: resp.ok, status: resp.status, body: data };
-      });
-    });
-  }
-
-  global.Coordination = { createLive: createLive, postJSON: postJSON };
+  /* postJSON is the shared one (dom.js); kept here so page scripts keep one name. */
+  global.Coordination = { createLive: createLive, postJSON: global.CoordinationDom.postJSON };
 })(window);

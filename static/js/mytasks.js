@@ -122,11 +122,7 @@
       var fd = new FormData();
       fd.append("text", form.elements.text.value);
       fd.append("photo", file);
-      var meta = document.querySelector('meta[name="csrf-token"]');
-      req = fetch(url("notes", id), {
-        method: "POST", credentials: "same-origin", body: fd,
-        headers: { "X-CSRFToken": meta ? meta.getAttribute("content") : "" },
-      }).then(function (r) { return r.json().then(function (b) { return { ok: r.ok, body: b }; }); });
+      req = global.CoordinationDom.postForm(url("notes", id), fd);
     } else {
       req = global.Coordination.postJSON(url("notes", id), { text: form.elements.text.value });
     }

@@ -73,8 +73,7 @@
   var pending = null;
   function refresh() {
     if (pending) return;
-    pending = fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : null; })
+    pending = global.CoordinationDom.getJSON(url)
       .then(function (a) { if (a) { drawChecklist(a); drawProgress(a); } })
       .catch(function () { /* the next event or tick retries */ })
       .then(function () { pending = null; });

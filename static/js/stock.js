@@ -100,10 +100,7 @@
     timer = null;
     if (inFlight) { again = true; return; }
     inFlight = true;
-    fetch(cfg.overview, { credentials: "same-origin" }).then(function (r) {
-      if (!r.ok) throw new Error(String(r.status));
-      return r.json();
-    }).then(function (o) {
+    global.CoordinationDom.getJSON(cfg.overview).then(function (o) {
       render(o);
     }).catch(function (err) {
       console.error(err);
