@@ -164,3 +164,29 @@ def test_the_in_memory_fleet_follows_every_change_from_the_log(app):
     assert order() == ["c"]  # a bulk load re-reads the table
     units.set_status(unit_id=a.id, data=StatusIn(status="available"), actor=mf.ACTOR)
     assert order() == ["a", "c"]
+
+
+def test_a_road_network_that_fails_is_logged_and_shown_never_silent(app, caplog):
+    """A stored network that cannot be read: straight-line ETAs, a log entry, a notice."""
+    from datetime import UTC, datetime
+
+    from coordination.extensions import db
+    from coordination.geo.road_models import RoadNetworkRow, RoadSegmentRow
+
+    a = mf.unit(call_sign="A-east", lon=ll(3000, 0)[0], lat=ll(3000, 0)[1])
+    inc = log(*ll(0, 0))
+    assert recommend.recommend(incident_id=inc["id"], model=MODEL)["notice"] is None
+    with db.unit_of_work() as s:
+        row = RoadNetworkRow(context="live", name="broken", segment_count=1, length_km=1.0,
+                             imported_at=datetime.now(UTC), imported_by="test")
+        s.add(row)
+        s.flush()
+        s.add(RoadSegmentRow(context="live", network_id=row.id, road_class="primary",
+                             speed_kmh=60.0, oneway=0, coords="not json"))
+    with caplog.at_level("ERROR", logger="coordination.incidents.recommend"):
+        rec = recommend.recommend(incident_id=inc["id"], model=MODEL)
+    assert rec["method"] == "straight"
+    assert [u["unit_id"] for u in rec["units"]] == [a.id]
+    assert rec["notice"] == str(recommend.ROAD_UNAVAILABLE)  # zh-CN and English catalogues
+    assert any("road network of live unavailable" in r.getMessage() for r in caplog.records)
+    assert any(r.exc_info for r in caplog.records)  # with its traceback

@@ -8,6 +8,9 @@ candidates at once with numpy: 5,000 units cost well under a millisecond, so
 the board can ask on every change. When a road network is loaded (the
 ``routing`` module of coordination.geo) its driving time replaces the
 estimate; units the network cannot place fall back to the straight line.
+A network that fails to load or to route is logged and the answer says so
+(``notice``: "ETA by straight line: road network unavailable"), so a routing
+bug never looks like a slow ambulance.
 
 The destination is the nearest designated hospital or fever clinic that is
 open and reports a free bed of the kind the disease needs.
@@ -15,6 +18,7 @@ open and reports a free bed of the kind the disease needs.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Iterable, Sequence
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +40,7 @@ from . import diseases
 from .common import context_row, incident_row
 from .settings import needs_negative_pressure
 
+log = logging.getLogger(__name__)
 EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_DETOUR = 1.35
 DEFAULT_SPEED_KMH = 60.0
@@ -240,19 +246,33 @@ class FleetCache:
 FLEET = FleetCache()
 
 
+ROAD_UNAVAILABLE = _l("ETA by straight line: road network unavailable")
+
+
 def road_network(context: str) -> Any:
-    """The loaded road network, if the roads module offers one (else None)."""
+    """The imported road network of the context (None when none was imported).
+
+    A failure to load one is not hidden here: ``recommend`` logs it and says so.
+    """
+    from ..geo import roads
+
+    return roads.current_network(context=context)
+
+
+def _rank_safely(lon: float, lat: float, cands: Candidates, *, model: EtaModel, limit: int,
+                 context: str, network: Any, use_network: bool,
+                 ) -> tuple[list[dict[str, Any]], str, str | None]:
+    """``rank_units`` on the road network; on any failure of it, logged, the straight line
+    and a notice the board shows beside the figures."""
     try:
-        from ..geo import roads  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    getter = getattr(roads, "current_network", None) or getattr(roads, "network", None)
-    if getter is None:
-        return None
-    try:
-        return getter(context=context)
-    except Exception:  # noqa: BLE001 - no usable network means straight-line ETA
-        return None
+        if network is None and use_network:
+            network = road_network(context)
+        ranked, method = rank_units(lon, lat, cands, model=model, limit=limit, network=network)
+        return ranked, method, None
+    except Exception:  # noqa: BLE001 - logged with its traceback and shown, never silent
+        log.exception("road network of %s unavailable; ETAs by straight line", context)
+    ranked, method = rank_units(lon, lat, cands, model=model, limit=limit, network=None)
+    return ranked, method, str(ROAD_UNAVAILABLE)
 
 
 def rank_units(lon: float, lat: float, cands: Candidates, *, model: EtaModel, limit: int,
@@ -334,15 +354,15 @@ def recommend(*, context: str = LIVE, incident_id: int, limit: int = 5,
         kinds, beds = beds_needed(i.disease)
         destinations = nearest_facilities(s, context=context, lon=i.lon, lat=i.lat,
                                           kinds=kinds, beds=beds, limit=3)
-    if network is None and use_network:
-        network = road_network(context)
-    ranked, method = rank_units(i.lon, i.lat, cands, model=model, limit=limit,
-                                network=network)
+    ranked, method, notice = _rank_safely(i.lon, i.lat, cands, model=model, limit=limit,
+                                          context=context, network=network,
+                                          use_network=use_network)
     return {
         "incident_id": i.id,
         "negative_pressure_required": required,
         "candidates": len(cands),
         "method": method,
+        "notice": notice,
         "model": {"detour": model.detour, "speed_kmh": model.speed_kmh},
         "units": ranked,
         "beds": beds,
