@@ -15,9 +15,9 @@ from pyproj import Geod
 from shapely.geometry import Point, box
 
 from coordination.config import ConfigError, load_settings
+from coordination.coverage.compute import WGS84, assign_areas, compute_coverage, utm_zone
 from coordination.coverage.radii import with_overrides
 from coordination.errors import ValidationFailed
-from coordination.geo.coverage import WGS84, assign_areas, compute_coverage, utm_zone
 from coordination.geo.places import PlaceIn, upsert_places
 
 from . import map_factories as mf
@@ -308,7 +308,7 @@ def test_liaison_may_not_see_coverage(planned, make_user, auth, client):
 
 @pytest.mark.parametrize("lon", [97.5, 103.2, 109.9, 114.01, 119.6, 125.9])
 def test_zone_crs_is_what_estimate_utm_crs_picks_across_inner_mongolia(lon):
-    from coordination.geo.coverage import zone_crs
+    from coordination.coverage.compute import zone_crs
 
     points = gpd.GeoSeries([Point(lon, 42.0), Point(lon + 0.02, 42.3)], crs=WGS84)
     assert zone_crs(int(utm_zone(lon))) == points.estimate_utm_crs()

@@ -22,7 +22,7 @@ from coordination.errors import NotFound, ValidationFailed
 from coordination.extensions import db
 from coordination.incidents import service
 from coordination.incidents.schemas import DispatchIn, IncidentIn, StatusChangeIn
-from coordination.plans import sitrep, venues
+from coordination.major_events import sitrep, venues
 from coordination.plans.registry import CONFIG_KEY
 from coordination.units import service as units
 from coordination.units.schemas import NewUnit

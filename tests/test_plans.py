@@ -199,7 +199,7 @@ def test_cli_validate_shipped_plans_passes():
 
 
 def test_event_coverage_finds_the_venue_out_of_reach():
-    from coordination.plans.cover import coverage, load_events, staffing
+    from coordination.major_events.cover import coverage, load_events, staffing
 
     valid, invalid = load_events(PLANS / "events")
     assert invalid == []
@@ -214,7 +214,7 @@ def test_event_coverage_finds_the_venue_out_of_reach():
 
 
 def test_event_coverage_uses_distance_detour_and_speed(tmp_path):
-    from coordination.plans.cover import coverage, load_events
+    from coordination.major_events.cover import coverage, load_events
 
     text = (PLANS / "events" / "14th-winter-games-ulanqab.yaml").read_text(encoding="utf-8")
     # Move the ice hall's standby ambulance ~2.2 km east: 2.2 km x 1.4 at 40 km/h ≈ 4.6 min.
@@ -226,7 +226,7 @@ def test_event_coverage_uses_distance_detour_and_speed(tmp_path):
 
 
 def test_event_file_errors_have_lines(tmp_path):
-    from coordination.plans.cover import load_events
+    from coordination.major_events.cover import load_events
 
     text = (PLANS / "events" / "14th-winter-games-ulanqab.yaml").read_text(encoding="utf-8")
     text = text.replace("venue: jining-ice-hall\n    title: {zh: \"短道速滑决赛\"",

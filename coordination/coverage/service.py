@@ -1,7 +1,7 @@
 """Coverage of the population by service radii: read the data, compute, export.
 
 Reads facilities of one context, populated places and administrative areas,
-hands them to the pure computation (geo/coverage.py) and shapes the result for
+hands them to the pure computation (compute.py) and shapes the result for
 the page and for the GeoJSON export. Nothing is written: a what-if radius is a
 question, not a change, so it leaves no event.
 """
@@ -24,9 +24,9 @@ from sqlalchemy import select
 from ..contexts import LIVE, get_clock
 from ..extensions import db
 from ..facilities.models import Facility
-from ..geo.coverage import WGS84, CoverageResult, compute_coverage, utm_zone, zone_crs
 from ..geo.models import AdminArea
 from ..geo.places import places_frame
+from .compute import WGS84, CoverageResult, compute_coverage, utm_zone, zone_crs
 
 
 @dataclass(frozen=True)

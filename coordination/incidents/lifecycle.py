@@ -92,8 +92,8 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
 
 def _event_venue(data: IncidentIn, found: datetime) -> tuple[str | None, str | None]:
     """The event and venue given, checked; else the venue of an event in progress the
-    position is at (plans/venues.py), so every call at a venue counts in its sitrep."""
-    from ..plans import venues
+    position is at (major_events/venues.py), so every call at a venue counts in its sitrep."""
+    from ..major_events import venues
 
     if data.event_ref is not None or data.venue_ref is not None:
         venues.check_refs(data.event_ref, data.venue_ref)

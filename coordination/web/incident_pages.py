@@ -37,7 +37,7 @@ from ..incidents.models import (
     IncidentStatus,
 )
 from ..incidents.schemas import ClockIn, ContactIn, IsolateIn, StatusChangeIn
-from ..plans.venues import tag_labels as event_tags
+from ..major_events.venues import tag_labels as event_tags
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .access import page, principal
 from .context import current_context

@@ -12,10 +12,10 @@ from flask import Blueprint, jsonify, request
 
 from ..auth.principal import allowed
 from ..auth.roles import Permission
-from ..plans import cover, venues
+from ..major_events import cover, venues
+from ..major_events import sitrep as plan_sitrep
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
-from ..plans import sitrep as plan_sitrep
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
 from .api import _body

@@ -20,13 +20,13 @@ from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
 from ..feed import feed_bootstrap
-from ..plans import cover
+from ..major_events import cover
+from ..major_events.sitrep import parse_day
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.models import SUBJECT_LABELS, SubjectKind
 from ..plans.schema import LEVEL_NAMES, PPE
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
-from ..plans.sitrep import parse_day
 from ..roster.models import STATUS_LABELS as TASK_LABELS
 from . import reports
 from .access import page, principal

@@ -2,7 +2,7 @@
 event's daily situation report, as HTML and as PDF.
 
 Rendering is the web layer's job (templates, WeasyPrint); the figures come from
-the core (``drills.report.view_model``, ``plans.sitrep_report.view_model``), so
+the core (``drills.report.view_model``, ``major_events.sitrep_report.view_model``), so
 the services stay free of Flask. One template serves the screen, the browser's
 print and the PDF: what is handed out is what was read on screen. The PDF
 renderer is refused every URL, so a report can never make the server fetch
@@ -22,7 +22,7 @@ from ..contexts import LIVE
 from ..drills import report as drill_report
 from ..drills.labels import for_pages
 from ..errors import CoordinationError
-from ..plans import sitrep_report
+from ..major_events import sitrep_report
 
 CSS = ROOT / "static" / "css" / "report.css"
 

@@ -31,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 from pyproj import Geod
 
-from coordination.geo.coverage import WGS84, compute_coverage, covered_mask
+from coordination.coverage.compute import WGS84, compute_coverage, covered_mask
 
 TARGET_S = 1.0
 TARGET_RATIO = 10.0
