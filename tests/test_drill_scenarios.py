@@ -10,7 +10,6 @@ action undone on purpose, so the report's figures are checked both ways.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -172,6 +171,23 @@ CASES = {
 }
 
 
+REACTION = timedelta(seconds=6)  # players take a few scenario seconds to react
+
+
+def _react(run_id: int, act: Callable[[], None]) -> None:
+    """The players act REACTION of scenario time after an inject, on the drill clock.
+
+    The run is paused while they act, so the time their actions are stamped with
+    is the drill clock's, not however long a loaded machine takes to run them.
+    """
+    drills.pause_run(run_id=run_id, actor=TRAINER)
+    try:
+        drills.jump_ahead(run_id=run_id, actor=TRAINER, to=_now(run_id) + REACTION)
+        act()
+    finally:
+        drills.resume_run(run_id=run_id, actor=TRAINER)
+
+
 def _run_to_the_end(run_id: int, script: Script, state: dict[str, Any]) -> None:
     done: set[int] = set()
     while True:
@@ -186,10 +202,12 @@ def _run_to_the_end(run_id: int, script: Script, state: dict[str, Any]) -> None:
                 from coordination.drills.models import DrillInject
 
                 inj["result"] = s.get(DrillInject, inj["id"]).result
-            time.sleep(0.1)  # players take a few scenario seconds to react
-            script(inj, state)
+            _react(run_id, lambda inj=inj: script(inj, state))
         if any(i["status"] == "firing" for i in run["injects"]):
-            time.sleep(0.05)  # an inject is being delivered: let it land before jumping
+            # An inject is being delivered: let it land before jumping.
+            wait_for(lambda: not any(i["status"] == "firing"
+                                     for i in drills.get_run(run_id=run_id)["injects"]),
+                     timeout=30)
             continue
         if not pending:
             return

@@ -15,6 +15,8 @@ from coordination.geo.routing import (
     segments_from_frame,
 )
 
+from .support import need
+
 CRS = "EPSG:32649"
 X0, Y0 = 600_000.0, 4_540_000.0
 
@@ -124,7 +126,11 @@ def test_projected_layers_are_read_in_wgs84(tmp_path):
 
 
 def test_osm_pbf(tmp_path):
-    osmium = pytest.importorskip("osmium")
+    try:
+        import osmium
+    except ImportError:
+        osmium = None
+    need("pyosmium", osmium is not None, "pip install -e '.[osm]' (it is in the test extras)")
     path = tmp_path / "roads.osm.pbf"
     writer = osmium.SimpleWriter(str(path))
     pts = [ll(0, 0), ll(1000, 0), ll(2000, 0), ll(2000, 1000)]

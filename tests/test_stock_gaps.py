@@ -149,17 +149,13 @@ def test_the_burn_window_forgets_old_issues(app):
 
 
 def test_the_demo_stockpile_loads_once_and_shows_gaps(app):
-    import time
-
     from coordination.demo import AREAS
     from coordination.events import Actor
     from coordination.geo.service import upsert_areas
     from coordination.stock.demo import load_stock_demo
 
     upsert_areas(areas=AREAS, actor=Actor.system("demo"))
-    started = time.monotonic()
-    assert load_stock_demo(Actor.system("demo")) is True
-    assert time.monotonic() - started < 30
+    assert load_stock_demo(Actor.system("demo")) is True  # its speed: tests/benchmarks
     assert load_stock_demo(Actor.system("demo")) is False
     report = stock.gap_report()
     depots = {r["depot"] for r in report["rows"]}

@@ -164,7 +164,7 @@ class FleetCache:
     """
 
     def __init__(self) -> None:
-        self._fleets: dict[str, _Fleet] = {}
+        self._fleets: dict[tuple[str, str], _Fleet] = {}
         self._lock = threading.Lock()
 
     def clear(self) -> None:

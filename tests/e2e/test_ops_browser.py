@@ -343,11 +343,12 @@ def test_liaison_is_kept_out_of_the_command_room_and_has_a_live_overview(
     assert_stayed_local(network)
 
 
-def test_no_page_asked_another_host(network):
-    """Across every flow above: documents, scripts, styles, images, fetches and the
-    WebSocket all went to this machine."""
-    if not network.urls:
-        pytest.skip("run with the browser tests above")
+def test_no_page_asked_another_host(new_context, demo_server, network):
+    """The command room with its live map, and in a full run every flow above too:
+    documents, scripts, styles, images, fetches and the WebSocket all went to this
+    machine. It opens the page itself, so it passes or fails the same run alone."""
+    _, page = open_ops(new_context, demo_server.url)
+    expect(page.locator("#livemap")).to_have_attribute("data-state", "ready", timeout=LIVE_MS)
     assert network.foreign() == []
     assert any(u.startswith("ws://") and "/socket.io/" in u for u in network.urls)
     assert any("/static/vendor/" in u for u in network.urls)
