@@ -1,0 +1,189 @@
+"""Routes that had no functional test: releasing a unit, creating a task over the API,
+revoking a token, standing a plan activation down, releasing a stock reservation. Each
+is driven through HTTP with its role check, a refusal and the state it leaves."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from coordination.auth import service as auth_service
+from coordination.events import Actor, Event
+from coordination.extensions import db
+from coordination.incidents.models import Assignment
+from coordination.units.models import Unit
+
+from . import map_factories as mf
+from .roster_factories import crew
+from .support import csrf_from
+
+INCIDENT = {"type": "mass_casualty", "lon": 113.15, "lat": 41.02, "patients": 2}
+
+
+def _events(type_: str) -> list[Event]:
+    with db.reading() as s:
+        return list(s.scalars(select(Event).where(Event.type == type_)))
+
+
+def test_an_operator_releases_a_dispatched_unit_and_only_once(make_user, auth):
+    make_user("operator", username="op-release")
+    auth.login("op-release")
+    u = mf.unit(call_sign="乌120-R1", lon=113.16, lat=41.03)
+    inc = auth.post_json("/api/incidents", INCIDENT).get_json()
+    sent = auth.post_json(f"/api/incidents/{inc['id']}/dispatch", {"unit_id": u.id})
+    assert sent.status_code == 201, sent.text
+
+    resp = auth.post_json(f"/api/incidents/{inc['id']}/units/{u.id}/release",
+                          {"note": "not needed"})
+    assert resp.status_code == 200, resp.text
+    assert resp.get_json()["units"] == []
+    with db.reading() as s:
+        assert s.get(Unit, u.id).status == "available"  # no infectious patient carried
+        a = s.scalars(select(Assignment).where(Assignment.unit_id == u.id)).one()
+        assert a.active is False and a.status == "released"
+    (released,) = _events("incident.unit_released")
+    assert released.payload["note"] == "not needed"
+    assert released.payload["unit"]["call_sign"] == "乌120-R1"
+
+    again = auth.post_json(f"/api/incidents/{inc['id']}/units/{u.id}/release", {})
+    assert again.status_code == 404
+    assert len(_events("incident.unit_released")) == 1
+
+
+def test_releasing_a_unit_needs_the_incident_managers_role(make_user, auth):
+    make_user("liaison", username="li-release")
+    auth.login("li-release")
+    u = mf.unit(call_sign="乌120-R2")
+    resp = auth.post_json(f"/api/incidents/1/units/{u.id}/release", {})
+    assert resp.status_code == 403
+    assert _events("incident.unit_released") == []
+
+
+def test_an_operator_creates_a_task_over_the_api(make_user, auth):
+    crew("live", "cdc")
+    make_user("operator", username="op-task")
+    auth.login("op-task")
+    resp = auth.post_json("/api/tasks", {"agency_code": "cdc", "title": "采样",
+                                         "details": "market", "source": "manual"})
+    assert resp.status_code == 201, resp.text
+    task = resp.get_json()
+    assert task["agency_code"] == "cdc" and task["status"] == "open"
+    assert task["created_by"] == "op-task"
+    assert task["chain"][0]["current"] is True
+    listed = auth.client.get("/api/tasks").get_json()
+    assert [t["id"] for t in listed["tasks"]] == [task["id"]]
+    (created,) = _events("task.created")
+    assert created.payload["id"] == task["id"]
+
+
+def test_a_task_for_an_unknown_agency_or_without_a_title_is_refused(make_user, auth):
+    crew("live", "cdc")
+    make_user("operator", username="op-task2")
+    auth.login("op-task2")
+    unknown = auth.post_json("/api/tasks", {"agency_code": "nope", "title": "x"})
+    assert unknown.status_code == 404 and "nope" in unknown.get_json()["error"]
+    untitled = auth.post_json("/api/tasks", {"agency_code": "cdc", "title": ""})
+    assert untitled.status_code == 400
+    assert _events("task.created") == []
+
+
+def test_creating_tasks_needs_the_task_managers_role(make_user, auth):
+    crew("live", "cdc")
+    make_user("logistics", username="lg-task")
+    auth.login("lg-task")
+    resp = auth.post_json("/api/tasks", {"agency_code": "cdc", "title": "x"})
+    assert resp.status_code == 403
+    assert _events("task.created") == []
+
+
+def test_an_admin_revokes_a_token_and_it_stops_working(make_user, auth):
+    make_user("admin", username="ad-revoke")
+    auth.login("ad-revoke")
+    token, secret = auth_service.create_token(name="gateway", roles=["operator"],
+                                              actor=Actor.system("test"))
+    assert auth_service.resolve_token(secret) is not None
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert auth.client.get("/api/incidents", headers=bearer).status_code == 200
+
+    page = auth.client.get("/admin/tokens")
+    resp = auth.client.post(f"/admin/tokens/{token.id}/revoke",
+                            data={"csrf_token": csrf_from(page.text)})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/tokens")
+    assert auth_service.resolve_token(secret) is None
+    assert auth.client.get("/api/incidents", headers=bearer).status_code == 401
+
+    missing = auth.client.post("/admin/tokens/999999/revoke",
+                               data={"csrf_token": csrf_from(page.text)},
+                               follow_redirects=True)
+    assert missing.status_code == 200  # the page again, with the refusal flashed
+
+
+def test_revoking_a_token_needs_an_admin_and_a_csrf_token(make_user, auth):
+    token, secret = auth_service.create_token(name="gateway2", roles=["operator"],
+                                              actor=Actor.system("test"))
+    make_user("admin", username="ad-csrf")
+    auth.login("ad-csrf")
+    no_csrf = auth.client.post(f"/admin/tokens/{token.id}/revoke", data={})
+    assert no_csrf.status_code == 400
+    assert auth_service.resolve_token(secret) is not None
+    auth.client.post("/logout", data={"csrf_token": auth.csrf})
+    make_user("operator", username="op-revoke")
+    auth.login("op-revoke")
+    page = auth.client.get("/me")
+    refused = auth.client.post(f"/admin/tokens/{token.id}/revoke",
+                               data={"csrf_token": csrf_from(page.text)})
+    assert refused.status_code == 403
+    assert auth_service.resolve_token(secret) is not None
+
+
+def test_an_operator_stands_an_activation_down_over_the_api_once(make_user, auth):
+    for code in ("cdc", "ems", "food_hygiene", "food_testing"):
+        crew("live", code, users=False)
+    make_user("operator", username="op-stand")
+    auth.login("op-stand")
+    resp = auth.post_json("/api/plans/food-poisoning/activate",
+                          {"level": "IV", "subject_ref": "FP-77"})
+    assert resp.status_code == 201, resp.text
+    activation_id = resp.get_json()["id"]
+    open_tasks = [t for t in auth.client.get("/api/tasks?open=1").get_json()["tasks"]]
+    assert open_tasks  # the activation paged the agencies
+
+    empty = auth.post_json(f"/api/plans/activations/{activation_id}/stand-down", {})
+    assert empty.status_code == 400  # a reason is required
+    done = auth.post_json(f"/api/plans/activations/{activation_id}/stand-down",
+                          {"reason": "所有病例已转运"})
+    assert done.status_code == 200, done.text
+    body = done.get_json()
+    assert body["status"] == "stood_down"
+    assert auth.client.get("/api/tasks?open=1").get_json()["tasks"] == []  # nobody paged on
+    again = auth.post_json(f"/api/plans/activations/{activation_id}/stand-down",
+                           {"reason": "again"})
+    assert again.status_code == 409
+    # The incident reference is free again: the same plan may be activated for it.
+    reopened = auth.post_json("/api/plans/food-poisoning/activate",
+                              {"level": "IV", "subject_ref": "FP-77"})
+    assert reopened.status_code == 201
+
+
+def test_logistics_releases_a_reservation_over_the_api_once(app, make_user, auth):
+    from .test_stock_support import make_depot, make_item, receive, soon
+
+    make_depot("D1")
+    make_item("N95")
+    receive("D1", "N95", "L1", 10, soon(100))
+    make_user("logistics", username="lg-release")
+    auth.login("lg-release")
+    made = auth.post_json("/api/stock/reservations",
+                          {"depot": "D1", "item": "N95", "quantity": 4, "incident_ref": "I-9"})
+    assert made.status_code == 201, made.text
+    rid = made.get_json()["id"]
+    listed = auth.client.get("/api/stock/reservations").get_json()["reservations"]
+    assert [r["id"] for r in listed] == [rid]
+
+    resp = auth.post_json(f"/api/stock/reservations/{rid}/release", {})
+    assert resp.status_code == 200, resp.text
+    assert resp.get_json()["id"] == rid and resp.get_json()["status"] == "released"
+    assert auth.client.get("/api/stock/reservations").get_json()["reservations"] == []
+    again = auth.post_json(f"/api/stock/reservations/{rid}/release", {})
+    assert again.status_code == 409
+    missing = auth.post_json("/api/stock/reservations/999999/release", {})
+    assert missing.status_code == 404
