@@ -15,6 +15,7 @@ from coordination.units.models import Unit
 from . import map_factories as mf
 from .roster_factories import crew
 from .support import csrf_from
+from .test_drills import demo  # noqa: F401  (fixture)
 
 INCIDENT = {"type": "mass_casualty", "lon": 113.15, "lat": 41.02, "patients": 2}
 
@@ -187,3 +188,79 @@ def test_logistics_releases_a_reservation_over_the_api_once(app, make_user, auth
     assert again.status_code == 409
     missing = auth.post_json("/api/stock/reservations/999999/release", {})
     assert missing.status_code == 404
+
+
+def test_the_drill_json_api_runs_a_drill_from_create_to_evaluation(app, demo, make_user, auth,  # noqa: F811
+                                                                    tmp_path):
+    """Create (by scenario name), read, start, pause, resume, speed, jump, end, evaluate."""
+    from .test_drills import BASIC
+
+    (tmp_path / "drills").mkdir()
+    (tmp_path / "drills" / "basic.yaml").write_bytes(BASIC.read_bytes())
+    app.config["COORDINATION"].plans_path = tmp_path
+    make_user("trainer", username="tr-api")
+    auth.login("tr-api")
+
+    assert auth.post_json("/api/drills/runs", {"scenario": "../secrets.yaml"}).status_code == 404
+    assert auth.post_json("/api/drills/runs",
+                          {"scenario": "basic.yaml", "speed": True}).status_code == 400
+    made = auth.post_json("/api/drills/runs", {"scenario": "basic.yaml", "speed": 30})
+    assert made.status_code == 201, made.text
+    run = made.get_json()
+    assert run["status"] == "ready" and run["allowed_actions"] == ["start", "end"]
+    rid = run["id"]
+    assert [r["id"] for r in auth.client.get("/api/drills/runs").get_json()] == [rid]
+    assert auth.client.get(f"/api/drills/runs/{rid}").get_json()["scenario"]["id"] == "basic-test"
+
+    assert auth.post_json(f"/api/drills/runs/{rid}/pause", {}).status_code == 409  # not started
+    assert auth.post_json(f"/api/drills/runs/{rid}/start", {}).get_json()["status"] == "running"
+    assert auth.post_json(f"/api/drills/runs/{rid}/pause", {}).get_json()["paused"] is True
+    assert auth.post_json(f"/api/drills/runs/{rid}/resume", {}).get_json()["status"] == "running"
+    assert auth.post_json(f"/api/drills/runs/{rid}/speed", {"speed": 100}).status_code == 400
+    assert auth.post_json(f"/api/drills/runs/{rid}/speed", {"speed": 20}).get_json()["speed"] == 20
+    before = auth.client.get(f"/api/drills/runs/{rid}").get_json()["sim_now"]
+    jumped = auth.post_json(f"/api/drills/runs/{rid}/jump", {})
+    assert jumped.status_code == 200 and jumped.get_json()["sim_now"] > before
+    ended = auth.post_json(f"/api/drills/runs/{rid}/end", {}).get_json()
+    assert ended["status"] == "ended" and ended["allowed_actions"] == []
+    assert auth.post_json(f"/api/drills/runs/{rid}/end", {}).status_code == 409
+    evaluation = auth.client.get(f"/api/drills/runs/{rid}/evaluation")
+    assert evaluation.status_code == 200 and "actions" in evaluation.get_json()
+
+
+def test_only_trainers_run_drills_over_the_api(app, make_user, auth):
+    make_user("operator", username="op-drill")
+    auth.login("op-drill")
+    assert auth.client.get("/api/drills/runs").status_code == 200  # everyone may join
+    assert auth.post_json("/api/drills/runs", {"scenario": "basic.yaml"}).status_code == 403
+    assert auth.post_json("/api/drills/runs/1/start", {}).status_code == 403
+
+
+def test_an_admin_updates_an_account_and_cannot_lock_themselves_out(make_user, auth):
+    from coordination.auth.models import User
+
+    admin = make_user("admin", username="ad-update")
+    other = make_user("operator", username="op-update")
+    auth.login("ad-update")
+    page = auth.client.get("/admin/users")
+    token = csrf_from(page.text)
+    resp = auth.client.post(f"/admin/users/{other.id}", data={
+        "csrf_token": token, "roles": ["operator", "logistics"], "display_name": "王芳"})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/admin/users")
+    with db.reading() as s:
+        u = s.get(User, other.id)
+        assert sorted(r.value for r in u.roles) == ["logistics", "operator"]
+        assert u.display_name == "王芳" and u.active is False  # the box was not ticked
+    (updated,) = _events("user.updated")
+    assert updated.payload["after"]["roles"] == ["logistics", "operator"]
+
+    refused = auth.client.post(f"/admin/users/{admin.id}", data={
+        "csrf_token": token, "roles": ["operator"], "active": "on"}, follow_redirects=True)
+    assert refused.status_code == 200 and "ad-update" in refused.text
+    with db.reading() as s:
+        assert "admin" in {r.value for r in s.get(User, admin.id).roles}
+    assert len(_events("user.updated")) == 1
+    bogus = auth.client.post(f"/admin/users/{other.id}", data={
+        "csrf_token": token, "roles": ["emperor"], "active": "on"})
+    assert bogus.status_code == 302
+    assert len(_events("user.updated")) == 1  # an unknown role changes nothing
