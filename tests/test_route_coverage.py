@@ -264,3 +264,65 @@ def test_an_admin_updates_an_account_and_cannot_lock_themselves_out(make_user, a
         "csrf_token": token, "roles": ["emperor"], "active": "on"})
     assert bogus.status_code == 302
     assert len(_events("user.updated")) == 1  # an unknown role changes nothing
+
+
+def test_an_admin_keeps_the_roster_over_the_api(make_user, auth):
+    """Agency, officers, a rotation, a leave covered by a colleague, the chain;
+    then the override and the rotation deleted again."""
+    make_user("admin", username="ad-roster")
+    auth.login("ad-roster")
+    agency = auth.post_json("/api/roster/agencies",
+                            {"code": "cdc", "name_zh": "疾控中心", "name_en": "CDC"})
+    assert agency.status_code == 201, agency.text
+    bad = auth.post_json("/api/roster/agencies", {"code": "cdc", "name_zh": "x", "name_en": "x",
+                                                  "webhook_url": "ftp://x"})
+    assert bad.status_code == 400 and "webhook" in bad.get_json()["error"]
+    a = auth.post_json("/api/roster/officers", {"agency_code": "cdc", "name": "张伟"}).get_json()
+    b = auth.post_json("/api/roster/officers", {"agency_code": "cdc", "name": "李娜"}).get_json()
+    rot = auth.post_json("/api/roster/rotations", {
+        "agency_code": "cdc", "name": "cdc primary", "start_date": "2026-11-02",
+        "officer_ids": [a["id"]]})
+    assert rot.status_code == 201, rot.text
+    at = "2026-11-03T10:00:00%2B08:00"
+    on = auth.client.get(f"/api/roster/on-duty?agency=cdc&at={at}").get_json()
+    assert [o["name"] for o in on["primary"]] == ["张伟"]
+
+    cover = auth.post_json("/api/roster/overrides", {
+        "kind": "leave", "officer_id": a["id"], "cover_officer_id": b["id"],
+        "starts_at": "2026-11-03T00:00:00+08:00", "ends_at": "2026-11-04T00:00:00+08:00"})
+    assert cover.status_code == 201, cover.text
+    on = auth.client.get(f"/api/roster/on-duty?agency=cdc&at={at}").get_json()
+    assert [o["name"] for o in on["primary"]] == ["李娜"]
+    backwards = auth.post_json("/api/roster/overrides", {
+        "kind": "leave", "officer_id": a["id"],
+        "starts_at": "2026-11-04T00:00:00+08:00", "ends_at": "2026-11-03T00:00:00+08:00"})
+    assert backwards.status_code == 400
+
+    chain = auth.post_json("/api/roster/agencies/cdc/chain", {"steps": [
+        {"target": "primary", "wait_minutes": 5}, {"target": "command_room", "wait_minutes": 0}]})
+    assert chain.status_code == 200, chain.text
+    assert [st["target"] for st in chain.get_json()["steps"]] == ["primary", "command_room"]
+    loop = auth.post_json("/api/roster/agencies/cdc/chain", {"steps": [
+        {"target": "primary", "wait_minutes": 5}, {"target": "primary", "wait_minutes": 5}]})
+    assert loop.status_code == 400 and "loops" in loop.get_json()["error"]
+
+    overview = auth.client.get("/api/roster").get_json()
+    assert [x["code"] for x in overview["agencies"]] == ["cdc"]
+    assert len(overview["overrides"]) == 1 and len(overview["rotations"]) == 1
+    oid, rid = cover.get_json()["id"], rot.get_json()["id"]
+    assert auth.post_json(f"/api/roster/overrides/{oid}/delete", {}).get_json() == {"ok": True}
+    assert auth.post_json(f"/api/roster/rotations/{rid}/delete", {}).get_json() == {"ok": True}
+    overview = auth.client.get("/api/roster").get_json()
+    assert overview["overrides"] == [] and overview["rotations"] == []
+    assert auth.client.get(f"/api/roster/on-duty?agency=cdc&at={at}").get_json()[
+        "primary"] == []
+
+
+def test_only_admins_keep_the_roster(make_user, auth):
+    make_user("operator", username="op-roster")
+    auth.login("op-roster")
+    assert auth.client.get("/api/roster").status_code == 403
+    refused = auth.post_json("/api/roster/agencies",
+                             {"code": "cdc", "name_zh": "疾控中心", "name_en": "CDC"})
+    assert refused.status_code == 403
+    assert _events("roster.agency_saved") == []
