@@ -43,7 +43,7 @@ _EXTRA_NAMES = {
     "coronavirus disease": "covid19", "avian influenza": "hpai", "bird flu": "hpai",
     "h5n1": "hpai", "h7n9": "hpai", "flu": "influenza", "measles": "measles",
     "unexplained": "unexplained", "新冠": "covid19", "禽流感": "hpai", "流感": "influenza",
-    "甲流": "influenza", "麻疹": "measles", "发热待查": "fever",
+    "甲流": "influenza", "麻疹": "measles", "发热待查": "fever", "不明原因": "unexplained",
 }
 _CLUSTER = ("聚集", "暴发", "爆发", "cluster", "outbreak")
 _CONFIRMED = ("确诊", "confirmed")
