@@ -30,7 +30,7 @@ from ..extensions import db
 from ..facilities import service as facilities
 from ..facilities.models import BedKind, Facility, FacilityKind
 from ..facilities.schemas import Beds, CapacityReportIn, NewFacility
-from . import layer_columns
+from . import layer_columns, rfc7946
 from .layer_files import RawLayer, RawRow, read_layer
 from .models import AdminArea
 from .places import PlaceIn, PlaceKind, PopulatedPlace, upsert_places
@@ -194,17 +194,7 @@ def _geometry(raw: RawRow, layer: str, region: BBox | None, errors: list[RowErro
 
 
 def _rounded(geom: BaseGeometry) -> BaseGeometry:
-    import shapely
-    from shapely.geometry.polygon import orient
-
-    geom = shapely.set_precision(geom, 10 ** -COORD_DIGITS)
-    if geom.geom_type == "Polygon":
-        return orient(geom, sign=1.0)
-    if geom.geom_type == "MultiPolygon":
-        from shapely.geometry import MultiPolygon
-
-        return MultiPolygon([orient(p, sign=1.0) for p in geom.geoms])
-    return geom
+    return rfc7946.oriented(geom, COORD_DIGITS)
 
 
 def _common(raw: RawRow, errors: list[RowError]) -> dict[str, Any] | None:

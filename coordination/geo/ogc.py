@@ -48,6 +48,8 @@ from ..units.models import STATUS_LABELS, Unit
 from . import boundaries, ogc_time
 from .places import PLACE_LABELS, PopulatedPlace
 from .region import BBox
+from .rfc7946 import collection as rfc7946_collection
+from .rfc7946 import geometry as rfc7946_geometry
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS84H = "http://www.opengis.net/def/crs/OGC/1.3/CRS84h"
@@ -292,17 +294,7 @@ def place_feature(p: PopulatedPlace, *, outline: bool = False) -> dict[str, Any]
 
 def rfc7946(geometry: dict[str, Any]) -> dict[str, Any]:
     """A polygonal geometry with right-hand (counter-clockwise exterior) rings."""
-    if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        return geometry
-    from shapely.geometry import MultiPolygon, mapping, shape
-    from shapely.geometry.polygon import orient
-
-    geom = shape(geometry)
-    if geom.geom_type == "Polygon":
-        fixed: Any = orient(geom, sign=1.0)
-    else:
-        fixed = MultiPolygon([orient(g, sign=1.0) for g in geom.geoms])
-    return json.loads(json.dumps(mapping(fixed)))  # tuples -> lists
+    return rfc7946_geometry(geometry) or geometry
 
 
 def _place_ids(s: Any, box: Box | None) -> list[int] | None:
@@ -528,14 +520,15 @@ def items_document(base: str, collection_id: str, query: ItemQuery, *,
     if query.offset > 0:
         links.append(_link(_items_url(base, collection_id, query,
                                       max(0, query.offset - query.limit)), "prev", GEOJSON))
-    return {"type": "FeatureCollection", "timeStamp": timestamp,
-            "numberMatched": page.matched, "numberReturned": len(page.features),
-            "features": page.features, "links": links}
+    return rfc7946_collection(page.features, timeStamp=timestamp,
+                              numberMatched=page.matched, numberReturned=len(page.features),
+                              links=links)
 
 
 def item_document(base: str, collection_id: str, fid: str, *,
                   stale_after: timedelta) -> dict[str, Any]:
     feature = get_item(collection_id, fid, stale_after=stale_after)
+    feature = feature | {"geometry": rfc7946_geometry(feature.get("geometry"))}
     url = f"{base}/collections/{collection_id}"
     return feature | {"links": [_link(f"{url}/items/{fid}", "self", GEOJSON),
                                 _link(url, "collection", JSON)]}
