@@ -195,3 +195,19 @@ def test_a_damaged_xlsx_is_a_clear_4xx(app):
     with pytest.raises(CoordinationError) as err:
         _import(b"PK\x03\x04 not really", "broken.xlsx")
     assert err.value.status == 400
+
+
+def test_the_upload_page_preview_names_unused_and_missing_columns(app, auth, make_user):
+    from .support import csrf_from
+
+    make_user("operator", username="gis")
+    auth.login("gis")
+    token = csrf_from(auth.client.get("/layers").text)
+    csv_file = ("编码,名称,备注,经度,纬度\nFC-1,门诊 <b>1</b>,夜间关闭,113.1,41.0\n").encode()
+    form = {"kind": "fever_clinic", "file": (io.BytesIO(csv_file), "clinics.csv"),
+            "preview": "1", "csrf_token": token}
+    resp = auth.client.post("/layers", data=form, content_type="multipart/form-data")
+    assert resp.status_code == 200
+    block = resp.text[resp.text.index('id="layer-columns"'):]
+    assert "<code>备注</code>" in block  # the unused column, said
+    assert "联系电话" in block and "contact_phone" not in block  # missing, by its label
