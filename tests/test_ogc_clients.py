@@ -155,3 +155,26 @@ def test_gdal_ogrinfo_over_basic_authentication(gdal_server, tmp_path):  # noqa:
     denied = subprocess.run(["ogrinfo", "-ro", "-so", base], env=wrong, capture_output=True,
                             text=True, timeout=120, cwd=tmp_path)
     assert denied.returncode != 0
+
+
+def test_incidents_collection_filters_by_time_found_and_keeps_personal_data_out(app, client):
+    from coordination.incidents import service as incidents
+    from coordination.incidents.schemas import IncidentIn
+
+    secret = _secret()
+    early = incidents.create_incident(data=IncidentIn(
+        type="suspected_case", disease="plague", lon=113.1, lat=41.0, reporter="王芳",
+        phone="13800000000", notes="家住三楼", found_at=datetime(2026, 1, 5, 8, tzinfo=UTC)),
+        actor=Actor.system("t"))
+    late = incidents.create_incident(data=IncidentIn(
+        type="other", lon=113.2, lat=41.1), actor=Actor.system("t"))
+    headers = _basic("qgis", secret)
+    body = client.get(f"{BASE}/collections/incidents/items?datetime=../2026-01-31",
+                      headers=headers).get_json()
+    assert [f["id"] for f in body["features"]] == [early["id"]]
+    every = client.get(f"{BASE}/collections/incidents/items", headers=headers).get_json()
+    assert sorted(f["id"] for f in every["features"]) == sorted([early["id"], late["id"]])
+    text = str(every)
+    assert "王芳" not in text and "13800000000" not in text and "家住三楼" not in text
+    one = client.get(f"{BASE}/collections/incidents/items/{early['id']}", headers=headers)
+    assert one.get_json()["properties"]["disease"] == "plague"

@@ -24,6 +24,9 @@ Choices, and why:
   GeoPackage export warns on a mix): ``places`` is every populated place at its
   centre point, ``place-areas`` the outlines of the places that have one, each
   a MultiPolygon.
+* ``incidents``: every live incident at its position, with kind, disease,
+  priority, status and its times, but no reporter, phone or notes (the desktop
+  GIS maps cases; personal data stays in the command room).
 * ``datetime`` filters the collections that have a time (ogc_time.py).
 * Only live data: drills never leak into a desktop GIS.
 """
@@ -44,6 +47,9 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..facilities import service as facility_service
 from ..facilities.models import BED_LABELS, KIND_LABELS, BedKind, Facility, FacilityKind
+from ..incidents import diseases
+from ..incidents.models import STATUS_LABELS as INCIDENT_STATUS_LABELS
+from ..incidents.models import TYPE_LABELS, Incident
 from ..units.models import STATUS_LABELS, Unit
 from . import boundaries, ogc_time
 from .places import PLACE_LABELS, PopulatedPlace
@@ -187,6 +193,9 @@ def collections() -> list[Collection]:
           for k in FacilityKind],
         Collection("units", _("Ambulances"),
                    _("Ambulances at their latest reported position, with status.")),
+        Collection("incidents", _("Incidents"),
+                   _("Live incidents at their position with kind, disease, priority, status "
+                     "and times; datetime filters by the time found.")),
         Collection("places", _("Populated places"),
                    _("Villages, towns, schools, offices and mines with population, each at "
                      "its centre point.")),
@@ -240,6 +249,32 @@ def _unit_select(box: Box | None, when: ogc_time.Interval | None = None) -> Sele
     if box is not None:
         q = q.where(Unit.lon.is_not(None), _point_filter(Unit.lon, Unit.lat, box))
     return q
+
+
+def _incident_select(box: Box | None, when: ogc_time.Interval | None) -> Select[Any]:
+    q = select(Incident).where(Incident.context == LIVE)
+    if when is not None:  # an incident's time: when it was found (早发现)
+        q = q.where(when.condition(Incident.found_at))
+    if box is not None:
+        q = q.where(_point_filter(Incident.lon, Incident.lat, box))
+    return q
+
+
+def incident_feature(i: Incident) -> dict[str, Any]:
+    """What a GIS maps of an incident; no reporter, phone, notes or contacts."""
+    kind = TYPE_LABELS.get(i.type)  # type: ignore[call-overload]
+    status = INCIDENT_STATUS_LABELS.get(i.status)  # type: ignore[call-overload]
+    disease = diseases.get(i.disease)
+    return {"type": "Feature", "id": i.id,
+            "geometry": {"type": "Point", "coordinates": [i.lon, i.lat]}, "properties": {
+                "id": i.id, "type": i.type, "type_label": str(kind) if kind else i.type,
+                "disease": i.disease, "disease_label": str(disease.label) if disease else None,
+                "priority": i.priority, "status": i.status,
+                "status_label": str(status) if status else i.status,
+                "patients": i.patients, "address": i.address,
+                "found_at": i.found_at.isoformat(), "logged_at": i.logged_at.isoformat(),
+                "report_deadline": i.report_deadline.isoformat() if i.report_deadline
+                else None}}
 
 
 def facility_feature(f: Facility, now: Any, stale_after: timedelta) -> dict[str, Any]:
@@ -342,6 +377,10 @@ def query_items(collection_id: str, query: ItemQuery, *, stale_after: timedelta)
         if collection_id == "units":
             rows, matched = _page_of(s, _unit_select(query.bbox, query.when), Unit, query)
             return Page([unit_feature(u) for u in rows], matched)
+        if collection_id == "incidents":
+            rows, matched = _page_of(s, _incident_select(query.bbox, query.when), Incident,
+                                     query)
+            return Page([incident_feature(i) for i in rows], matched)
         if collection_id == "places":
             q = select(PopulatedPlace)
             if query.bbox is not None:
@@ -391,6 +430,11 @@ def get_item(collection_id: str, fid: str, *, stale_after: timedelta) -> dict[st
             if u is None or u.context != LIVE:
                 raise missing
             return unit_feature(u)
+        if collection_id == "incidents":
+            i = s.get(Incident, key)
+            if i is None or i.context != LIVE:
+                raise missing
+            return incident_feature(i)
         if collection_id in ("places", PLACE_AREAS):
             p = s.get(PopulatedPlace, key)
             outline = collection_id == PLACE_AREAS
@@ -415,6 +459,10 @@ def extent(collection_id: str, region: BBox | None) -> list[float]:
             if collection_id == "units":
                 q: Select[Any] = select(func.min(Unit.lon), func.min(Unit.lat), func.max(Unit.lon),
                                         func.max(Unit.lat)).where(Unit.context == LIVE)
+            elif collection_id == "incidents":
+                q = select(func.min(Incident.lon), func.min(Incident.lat),
+                           func.max(Incident.lon), func.max(Incident.lat)).where(
+                    Incident.context == LIVE)
             elif collection_id in ("places", PLACE_AREAS):
                 q = select(func.min(PopulatedPlace.lon), func.min(PopulatedPlace.lat),
                            func.max(PopulatedPlace.lon), func.max(PopulatedPlace.lat))
@@ -565,8 +613,8 @@ def openapi(base: str) -> dict[str, Any]:
                   "explode": False,
                   "description": _("An RFC 3339 date-time, date or interval (start/end, ../end, "
                                    "start/..): ambulances by their last position fix, "
-                                   "facilities by their last capacity report; ignored by "
-                                   "collections without a time."),
+                                   "facilities by their last capacity report, incidents by "
+                                   "the time found; ignored by collections without a time."),
                   "schema": {"type": "string"}}
     p_bbox_crs = {"name": "bbox-crs", "in": "query", "required": False, "style": "form",
                   "explode": False, "schema": {"type": "string", "enum": [CRS84]}}

@@ -4,8 +4,9 @@ An instant (``2026-12-02T08:00:00Z``), a day (``2026-12-02``: that whole UTC
 day) or an interval, bounded or half-bounded (``start/end``, ``../end``,
 ``start/..``; an empty side is open too). Collections with a time filter on
 it: ambulances (``units``) by their last position fix, facilities by their
-last capacity report. Collections without one (places, boundaries) accept it
-and ignore it, as the standard allows; a malformed value is a 400 everywhere.
+last capacity report, incidents by the time they were found. Collections
+without one (places, boundaries) accept it and ignore it, as the standard
+allows; a malformed value is a 400 everywhere.
 """
 
 from __future__ import annotations
