@@ -14,7 +14,8 @@ which the XSD cannot express, so ``check_rules`` applies them: references as
 ``"lat,lon radius_km"``, restricted/private scopes with their restriction or
 addresses. Every reason is collected, so a sender sees all problems at once.
 
-This module is pure (no database, no Flask): the incident service converts.
+This module is pure (no database, no request): the incident service converts.
+Reasons are translated (Flask-Babel) when a request or app context has a locale.
 """
 
 from __future__ import annotations

@@ -1,16 +1,20 @@
 """CAP 1.2 import and export, on top of the incidents service.
 
 Import: the bytes are parsed and validated (cap.py: XSD, then the spec's
-rules); every field the incident needs is derived and checked *before*
-anything is written (disease known, type, position inside the region), so a
-bad alert changes nothing. The incident is created by the incidents service
-(its own transaction and ``incident.reported`` event); then the alert itself
-is recorded (``cap_messages``: sender/identifier/sent, area, XML) with a
-``cap.imported`` event. The same alert (sender, identifier) twice is a 409.
+rules); what the alert means is derived (cap_meaning.py: disease, kind,
+priority; cap_areas.py: administrative codes as areas) and checked *before*
+anything is written, so a bad alert changes nothing. The incident is created
+by the incidents service (its own transaction and ``incident.reported``
+event); then the alert itself is recorded (``cap_messages``:
+sender/identifier/sent, area, XML) with a ``cap.imported`` event. The same
+alert (sender, identifier) twice, one of our own exports, or an alert
+referring to one imported here is a 409 naming the incident; Update and
+Cancel apply to the incident they reference (cap_updates.py).
 
 Export: the incident as an alert that validates against the OASIS schema:
-status ``Exercise`` in a drill context, the area it came with (or a point),
-times with offsets, and a reference to the alert it was imported from.
+status ``Exercise`` in a drill context, ``site_domain`` as sender, the type's
+label as event, the area it came with (or a point), times with offsets, and a
+reference to the alert it was imported from.
 """
 
 from __future__ import annotations
