@@ -83,7 +83,9 @@ def same_incident(alert: cap.CapAlert, context: str) -> Conflict | None:
                            id=own))
     if alert.sender == site_sender():
         return Conflict(_l("This alert carries this system's own sender (%(sender)s); it "
-                           "was sent from here and is not imported again.", sender=alert.sender))
+                           "was sent from here and is not imported again. If it comes from "
+                           "another installation, give each its own COORDINATION_SITE_DOMAIN.",
+                           sender=alert.sender))
     ref = referenced_incident(alert, context)
     if ref is not None:
         return Conflict(_l("This alert refers to an alert already imported as incident "
