@@ -306,7 +306,8 @@ def test_api_refuses_bad_cap_with_reasons_and_changes_nothing(app, make_user, au
     with force_locale("en"):
         resp = _post(auth, bad)
     assert resp.status_code == 400
-    assert "does not close" in resp.get_json()["error"]
+    assert "未闭合" in resp.get_json()["error"]  # the user's language (zh-CN), all of it
+    assert "does not close" not in resp.get_json()["error"]
     assert resp.get_json()["details"]
     resp = _post(auth, b"<?xml version='1.0'?><!DOCTYPE a [<!ENTITY x SYSTEM "
                        b"'file:///etc/passwd'>]><alert "
@@ -382,7 +383,7 @@ def test_cli_import_cap(app, tmp_path, database_url):
     assert "Created incident #" in ok.stdout and "notifiable-2026.class-a" in ok.stdout
     no = subprocess.run([sys.executable, "-m", "coordination.cli", "import-cap", str(bad)],
                         env=env, capture_output=True, text=True, timeout=120)
-    assert no.returncode == 1 and "radius in km" in no.stderr
+    assert no.returncode == 1 and "半径单位为公里" in no.stderr  # the default locale
 
 
 def test_two_imports_of_one_alert_at_once_make_one_incident(app):
