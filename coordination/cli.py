@@ -231,6 +231,15 @@ def import_layer(path: str, kind: str, gcj02: bool, dry_run: bool) -> None:
     verb = "Would import" if dry_run else "Imported"
     click.echo(f"{verb} {result['rows']} {kind} rows from {file.name} ({result['crs']}): "
                f"{result['created']} created, {result['updated']} updated.")
+    cols = result["columns"]
+    if cols["unused"]:
+        click.echo("Columns not used: " + ", ".join(cols["unused"]))
+    for name in cols["missing"]:
+        kept = cols["kept"].get(name, 0)
+        click.echo(f"No column for {name}" + (f": kept as stored for {kept} existing rows"
+                                              if kept else ""))
+    for name, n in cols["cleared"].items():
+        click.echo(f"Empty {name} cells clear the stored value of {n} existing rows")
 
 
 @main.command("export-layer")

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     negative_pressure_diseases: str | None = None
     # Reporting deadline when the versioned rules (incidents/deadlines.py) have none.
     report_deadline_hours: float = Field(default=2.0, gt=0, le=24 * 30)
+    # This installation's name to the outside world, whatever host name a client
+    # used: the CAP <sender> of its exports (and how its own alerts are
+    # recognised when they come back) and the domain of iCalendar UIDs.
+    site_domain: str = Field(default="coordination.local", min_length=1, max_length=120,
+                             pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 
     @field_validator("database_url")
     @classmethod

@@ -42,9 +42,12 @@ def import_cap(path: str) -> None:
             body = cap_service.import_cap(data=file.read_bytes(), actor=Actor.system("cli"))
         except CoordinationError as exc:
             _fail_with(exc, file.name)
-    click.echo(f"Created incident #{body['id']} ({body['type']}, {body['disease'] or '-'}) "
-               f"at {body['lon']:.5f},{body['lat']:.5f}; report deadline "
-               f"{body['report_deadline'] or 'none'} ({body['deadline_rule']}).")
+    done = {"created": "Created", "updated": "Updated", "cancelled": "Cancelled"}
+    click.echo(f"{done[body['cap']['action']]} incident #{body['id']} ({body['type']}, "
+               f"{body['disease'] or '-'}) at {body['lon']:.5f},{body['lat']:.5f}; report "
+               f"deadline {body['report_deadline'] or 'none'} ({body['deadline_rule']}).")
+    if body["cap"]["unclassified"]:
+        click.echo("The alert names no known disease: an operator must classify the incident.")
 
 
 @click.command("import-roads")

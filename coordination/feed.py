@@ -137,6 +137,12 @@ DESCRIPTIONS = {
                                     "#{payload.incident_id} from observation"),
     "cap.imported": _l("{actor} imported CAP alert {payload.identifier} from {payload.sender} "
                        "as incident #{payload.id}"),
+    "cap.updated": _l("{actor} applied CAP update {payload.identifier} from {payload.sender} "
+                      "to incident #{payload.id}"),
+    "cap.cancelled": _l("CAP alert {payload.identifier} from {payload.sender} cancelled "
+                        "incident #{payload.id}"),
+    "cap.unclassified": _l("Incident #{payload.id} ({payload.event}) names no known disease: "
+                           "classify it"),
     "roads.imported": _l("{actor} imported the road network {payload.name} "
                          "({payload.segments} lines)"),
     "zone.updated": _l("Epidemic zone #{payload.id} ({payload.disease}) is now version "

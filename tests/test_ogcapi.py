@@ -129,7 +129,7 @@ def test_items_are_rfc7946_with_flat_properties(client, gis):
                                                                [112.61, 41.31], [112.61, 41.29],
                                                                [112.59, 41.29]]]}),
     ], actor=mf.ACTOR, region=mf.REGION)
-    for cid in ("facilities", "units", "places", "admin-areas"):
+    for cid in ("facilities", "units", "places", "place-areas", "admin-areas"):
         resp = client.get(f"{BASE}/collections/{cid}/items", headers=gis)
         assert resp.status_code == 200 and resp.mimetype == "application/geo+json"
         body = resp.get_json()
@@ -200,7 +200,10 @@ def test_bbox_filters_points_and_polygons(client, gis):
     assert [f["id"] for f in fac["features"]] == [inside.id] and fac["numberMatched"] == 1
     assert "bbox=111.9%2C40.9%2C112.2%2C41.1" in fac["links"][0]["href"]
     places = client.get(f"{BASE}/collections/places/items?bbox={box}", headers=gis).get_json()
-    assert sorted(f["properties"]["code"] for f in places["features"]) == ["M1", "V1"]
+    assert sorted(f["properties"]["code"] for f in places["features"]) == ["V1"]  # centres
+    outlines = client.get(f"{BASE}/collections/place-areas/items?bbox={box}",
+                          headers=gis).get_json()
+    assert [f["properties"]["code"] for f in outlines["features"]] == ["M1"]
     three_d = client.get(f"{BASE}/collections/facilities/items?bbox=111.9,40.9,0,112.2,41.1,9",
                          headers=gis).get_json()
     assert three_d["numberMatched"] == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, datetime, time
 
 import pytest
 from click.testing import CliRunner
@@ -172,6 +172,9 @@ def _sheet(content: bytes) -> list[list[object]]:
 
 
 def _norm(v: object) -> object:
+    """A cell as written: openpyxl reads a date cell back as a datetime at midnight."""
+    if isinstance(v, datetime) and v.time() == time(0) and v.microsecond == 0:
+        return v.date()
     return "" if v is None else v
 
 

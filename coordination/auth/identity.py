@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 from flask import request
 from flask_login import current_user
 
@@ -9,16 +12,49 @@ from . import service
 from .principal import Principal
 
 BEARER = "bearer "
+BASIC = "basic "
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def bearer_token(auth: object = None) -> str | None:
-    """The token from ``Authorization: Bearer`` or a socket's ``auth`` payload."""
+    """The token from ``Authorization: Bearer``, a Basic password or a socket's ``auth``."""
     if isinstance(auth, dict) and isinstance(auth.get("token"), str):
         return auth["token"]
     header = request.headers.get("Authorization", "")
     if header.lower().startswith(BEARER):
         return header[len(BEARER):].strip() or None
+    if header.lower().startswith(BASIC) and request.method in SAFE_METHODS:
+        return basic_password(header[len(BASIC):])
     return None
+
+
+def basic_password(encoded: str) -> str | None:
+    """The password of HTTP Basic credentials (RFC 7617): the token; the user name is free.
+
+    QGIS 3.22 (Debian 12) and ArcGIS can send Basic authentication but no
+    custom header to an OGC API service. Basic is taken for reading only: a
+    browser replays cached Basic credentials on its own, so on a write it
+    would bypass the CSRF check a session must pass.
+    """
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _user, sep, password = decoded.partition(":")
+    return password.strip() or None if sep else None
+
+
+def challenges(path: str) -> list[str]:
+    """The ``WWW-Authenticate`` challenges of a 401 (RFC 7235 §3.1), one per scheme.
+
+    OGC API clients (QGIS, ArcGIS, GDAL) are offered Basic too; elsewhere only
+    Bearer, so that a browser whose session expired gets the JSON error, not
+    its own password dialog.
+    """
+    bearer = 'Bearer realm="coordination"'
+    if path.startswith("/api/ogc"):
+        return ['Basic realm="coordination", charset="UTF-8"', bearer]
+    return [bearer]
 
 
 _CACHE = "_coordination_principal"

@@ -17,13 +17,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import mapping
-from shapely.geometry.polygon import orient
 from sqlalchemy import select
 
 from ..contexts import LIVE, get_clock
 from ..extensions import db
 from ..facilities.models import Facility
+from ..geo import rfc7946
 from ..geo.models import AdminArea
 from ..geo.places import places_frame
 from .compute import WGS84, CoverageResult, compute_coverage, utm_zone, zone_crs
@@ -135,7 +134,7 @@ def coverage_geojson(report: CoverageReport, *, with_circles: bool = False) -> d
     for row, geom in zip(r.centres.itertuples(index=False), shapes, strict=True):
         features.append({
             "type": "Feature", "id": f"centre-{row.id}",
-            "geometry": mapping(orient(geom, 1.0) if with_circles else geom),
+            "geometry": rfc7946.geometry(geom),
             "properties": {"feature": "centre", "id": int(row.id), "code": row.code,
                            "name": row.name, "kind": row.kind, "area": row.area,
                            "radius_km": float(row.radius_km),
@@ -144,8 +143,7 @@ def coverage_geojson(report: CoverageReport, *, with_circles: bool = False) -> d
     for row in r.uncovered_places.itertuples(index=False):
         features.append({
             "type": "Feature", "id": f"place-{row.id}",
-            "geometry": {"type": "Point", "coordinates": [round(row.geometry.x, 6),
-                                                           round(row.geometry.y, 6)]},
+            "geometry": rfc7946.geometry(row.geometry),
             "properties": {"feature": "uncovered_place", "id": int(row.id), "code": row.code,
                            "name": row.name, "kind": row.kind,
                            "population": int(row.population), "area": row.area,

@@ -18,23 +18,9 @@ from ..contexts import LIVE
 from ..extensions import db
 from ..facilities.models import BedKind, Facility
 from ..units import service as units
+from . import rfc7946
 from .layers import PLACES, UNITS, parse_kind
 from .places import PopulatedPlace
-
-
-def _right_hand(geometry: dict[str, Any]) -> dict[str, Any]:
-    """A GeoJSON geometry with polygon rings oriented as RFC 7946 section 3.1.6 asks."""
-    if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        return geometry
-    from shapely.geometry import MultiPolygon, mapping, shape
-    from shapely.geometry.polygon import orient
-
-    geom = shape(geometry)
-    if geom.geom_type == "Polygon":
-        geom = orient(geom, sign=1.0)
-    else:
-        geom = MultiPolygon([orient(p, sign=1.0) for p in geom.geoms])
-    return json.loads(json.dumps(mapping(geom)))  # tuples -> lists
 
 
 def _facility(f: Facility) -> dict[str, Any]:
@@ -56,7 +42,7 @@ def _facility(f: Facility) -> dict[str, Any]:
 def _place(p: PopulatedPlace) -> dict[str, Any]:
     geometry = (json.loads(p.geometry) if p.geometry
                 else {"type": "Point", "coordinates": [p.lon, p.lat]})
-    return {"type": "Feature", "id": p.code, "geometry": _right_hand(geometry),
+    return {"type": "Feature", "id": p.code, "geometry": geometry,
             "properties": {"code": p.code, "name": p.name, "kind": p.kind,
                            "population": p.population, "area": p.area_code}}
 
@@ -77,4 +63,4 @@ def export_layer(*, kind: str, context: str = LIVE) -> dict[str, Any]:
                 rows_f = s.scalars(select(Facility).where(
                     Facility.context == context, Facility.kind == kind).order_by(Facility.code))
                 features = [_facility(f) for f in rows_f]
-    return {"type": "FeatureCollection", "name": kind, "features": features}
+    return rfc7946.collection(features, name=kind)

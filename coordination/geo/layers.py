@@ -30,6 +30,7 @@ from ..extensions import db
 from ..facilities import service as facilities
 from ..facilities.models import BedKind, Facility, FacilityKind
 from ..facilities.schemas import Beds, CapacityReportIn, NewFacility
+from . import layer_columns, rfc7946
 from .layer_files import RawLayer, RawRow, read_layer
 from .models import AdminArea
 from .places import PlaceIn, PlaceKind, PopulatedPlace, upsert_places
@@ -193,17 +194,7 @@ def _geometry(raw: RawRow, layer: str, region: BBox | None, errors: list[RowErro
 
 
 def _rounded(geom: BaseGeometry) -> BaseGeometry:
-    import shapely
-    from shapely.geometry.polygon import orient
-
-    geom = shapely.set_precision(geom, 10 ** -COORD_DIGITS)
-    if geom.geom_type == "Polygon":
-        return orient(geom, sign=1.0)
-    if geom.geom_type == "MultiPolygon":
-        from shapely.geometry import MultiPolygon
-
-        return MultiPolygon([orient(p, sign=1.0) for p in geom.geoms])
-    return geom
+    return rfc7946.oriented(geom, COORD_DIGITS)
 
 
 def _common(raw: RawRow, errors: list[RowError]) -> dict[str, Any] | None:
@@ -404,6 +395,7 @@ def import_layer(*, content: bytes, filename: str, kind: str, actor: Actor,
     """
     parse_kind(kind)
     layer = read_layer(content, filename)
+    layer_columns.complete_truncated(layer)
     if source is Source.GCJ02:
         _convert_gcj02(layer)
     areas, existing = _existing(kind, context)
@@ -412,12 +404,17 @@ def import_layer(*, content: bytes, filename: str, kind: str, actor: Actor,
         raise LayerRejected(
             str(_l("%(n)d problems in the file; nothing was imported.", n=len(checked.errors))),
             details=[e.as_dict() for e in sorted(checked.errors, key=lambda e: e.row)])
-    codes = [i.code for i in (checked.places if kind == PLACES else checked.facilities)]
+    items, columns = layer_columns.reconcile(
+        layer, kind, checked.places if kind == PLACES else checked.facilities,
+        places=kind == PLACES, context=context)
+    checked.places, checked.facilities = (items, []) if kind == PLACES else ([], items)
+    codes = [i.code for i in items]
     updated = sum(1 for c in codes if c in existing)
     summary: dict[str, Any] = {
         "kind": kind, "filename": filename[:200], "format": layer.format, "crs": layer.crs,
         "source": source.value, "rows": len(codes), "created": len(codes) - updated,
         "updated": updated, "dry_run": dry_run, "preview": checked.preview,
+        "columns": columns,
     }
     if dry_run:
         return summary

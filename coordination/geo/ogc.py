@@ -20,6 +20,14 @@ Choices, and why:
   is a point); places that carry a polygon are tested exactly with shapely
   (an STRtree over those shapes), so a mine whose outline crosses the box is
   found even when its centre lies outside.
+* One geometry type per collection (GDAL declares a layer's type from it, and a
+  GeoPackage export warns on a mix): ``places`` is every populated place at its
+  centre point, ``place-areas`` the outlines of the places that have one, each
+  a MultiPolygon.
+* ``incidents``: every live incident at its position, with kind, disease,
+  priority, status and its times, but no reporter, phone or notes (the desktop
+  GIS maps cases; personal data stays in the command room).
+* ``datetime`` filters the collections that have a time (ogc_time.py).
 * Only live data: drills never leak into a desktop GIS.
 """
 
@@ -39,10 +47,15 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..facilities import service as facility_service
 from ..facilities.models import BED_LABELS, KIND_LABELS, BedKind, Facility, FacilityKind
+from ..incidents import diseases
+from ..incidents.models import STATUS_LABELS as INCIDENT_STATUS_LABELS
+from ..incidents.models import TYPE_LABELS, Incident
 from ..units.models import STATUS_LABELS, Unit
-from . import boundaries
+from . import boundaries, ogc_time
 from .places import PLACE_LABELS, PopulatedPlace
 from .region import BBox
+from .rfc7946 import collection as rfc7946_collection
+from .rfc7946 import geometry as rfc7946_geometry
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CRS84H = "http://www.opengis.net/def/crs/OGC/1.3/CRS84h"
@@ -57,7 +70,8 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 HTML = "text/html"
-KNOWN_ITEM_PARAMS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs"})
+KNOWN_ITEM_PARAMS = frozenset({"f", "limit", "offset", "bbox", "bbox-crs", "datetime"})
+PLACE_AREAS = "place-areas"
 FACILITY_PREFIX = "facilities-"
 
 
@@ -92,6 +106,7 @@ class ItemQuery:
     offset: int = 0
     bbox: Box | None = None
     bbox_text: str | None = None
+    when: ogc_time.Interval | None = None
 
 
 def parse_item_query(args: dict[str, str]) -> ItemQuery:
@@ -113,7 +128,8 @@ def parse_item_query(args: dict[str, str]) -> ItemQuery:
         raise ValidationFailed(_("Only bbox-crs %(crs)s is supported.", crs=CRS84))
     raw = args.get("bbox")
     return ItemQuery(limit=min(limit, MAX_LIMIT), offset=offset,
-                     bbox=parse_bbox(raw) if raw is not None else None, bbox_text=raw)
+                     bbox=parse_bbox(raw) if raw is not None else None, bbox_text=raw,
+                     when=ogc_time.parse_datetime(args.get("datetime")))
 
 
 def check_format(f: str | None) -> None:
@@ -177,8 +193,14 @@ def collections() -> list[Collection]:
           for k in FacilityKind],
         Collection("units", _("Ambulances"),
                    _("Ambulances at their latest reported position, with status.")),
+        Collection("incidents", _("Incidents"),
+                   _("Live incidents at their position with kind, disease, priority, status "
+                     "and times; datetime filters by the time found.")),
         Collection("places", _("Populated places"),
-                   _("Villages, towns, schools, offices and mines with population.")),
+                   _("Villages, towns, schools, offices and mines with population, each at "
+                     "its centre point.")),
+        Collection(PLACE_AREAS, _("Populated places: outlines"),
+                   _("The outlines of the populated places that have one (mines, towns).")),
         Collection("admin-areas", _("Administrative boundaries"),
                    _("The city and its banners, counties and districts.")),
     ]
@@ -207,8 +229,11 @@ def _facility_kind(collection_id: str) -> FacilityKind | None:
         if collection_id.startswith(FACILITY_PREFIX) else None
 
 
-def _facility_select(collection_id: str, box: Box | None) -> Select[Any]:
+def _facility_select(collection_id: str, box: Box | None,
+                     when: ogc_time.Interval | None = None) -> Select[Any]:
     q = select(Facility).where(Facility.context == LIVE)
+    if when is not None:  # a facility's time: its last capacity report
+        q = q.where(when.condition(Facility.last_report_at))
     kind = _facility_kind(collection_id)
     if kind is not None:
         q = q.where(Facility.kind == kind.value)
@@ -217,11 +242,39 @@ def _facility_select(collection_id: str, box: Box | None) -> Select[Any]:
     return q
 
 
-def _unit_select(box: Box | None) -> Select[Any]:
+def _unit_select(box: Box | None, when: ogc_time.Interval | None = None) -> Select[Any]:
     q = select(Unit).where(Unit.context == LIVE)
+    if when is not None:  # an ambulance's time: its last position fix
+        q = q.where(when.condition(Unit.position_at))
     if box is not None:
         q = q.where(Unit.lon.is_not(None), _point_filter(Unit.lon, Unit.lat, box))
     return q
+
+
+def _incident_select(box: Box | None, when: ogc_time.Interval | None) -> Select[Any]:
+    q = select(Incident).where(Incident.context == LIVE)
+    if when is not None:  # an incident's time: when it was found (早发现)
+        q = q.where(when.condition(Incident.found_at))
+    if box is not None:
+        q = q.where(_point_filter(Incident.lon, Incident.lat, box))
+    return q
+
+
+def incident_feature(i: Incident) -> dict[str, Any]:
+    """What a GIS maps of an incident; no reporter, phone, notes or contacts."""
+    kind = TYPE_LABELS.get(i.type)  # type: ignore[call-overload]
+    status = INCIDENT_STATUS_LABELS.get(i.status)  # type: ignore[call-overload]
+    disease = diseases.get(i.disease)
+    return {"type": "Feature", "id": i.id,
+            "geometry": {"type": "Point", "coordinates": [i.lon, i.lat]}, "properties": {
+                "id": i.id, "type": i.type, "type_label": str(kind) if kind else i.type,
+                "disease": i.disease, "disease_label": str(disease.label) if disease else None,
+                "priority": i.priority, "status": i.status,
+                "status_label": str(status) if status else i.status,
+                "patients": i.patients, "address": i.address,
+                "found_at": i.found_at.isoformat(), "logged_at": i.logged_at.isoformat(),
+                "report_deadline": i.report_deadline.isoformat() if i.report_deadline
+                else None}}
 
 
 def facility_feature(f: Facility, now: Any, stale_after: timedelta) -> dict[str, Any]:
@@ -259,9 +312,13 @@ def unit_feature(u: Unit) -> dict[str, Any]:
     }}
 
 
-def place_feature(p: PopulatedPlace) -> dict[str, Any]:
-    geometry = rfc7946(json.loads(p.geometry)) if p.geometry else {
-        "type": "Point", "coordinates": [p.lon, p.lat]}
+def place_feature(p: PopulatedPlace, *, outline: bool = False) -> dict[str, Any]:
+    """At its centre point, or (``outline``) its outline as a MultiPolygon."""
+    geometry: dict[str, Any] = {"type": "Point", "coordinates": [p.lon, p.lat]}
+    if outline and p.geometry:
+        geometry = rfc7946(json.loads(p.geometry))
+        if geometry["type"] == "Polygon":
+            geometry = {"type": "MultiPolygon", "coordinates": [geometry["coordinates"]]}
     label = PLACE_LABELS.get(p.kind)  # type: ignore[call-overload]
     return {"type": "Feature", "id": p.id, "geometry": geometry, "properties": {
         "id": p.id, "code": p.code, "name": p.name, "kind": p.kind,
@@ -272,26 +329,14 @@ def place_feature(p: PopulatedPlace) -> dict[str, Any]:
 
 def rfc7946(geometry: dict[str, Any]) -> dict[str, Any]:
     """A polygonal geometry with right-hand (counter-clockwise exterior) rings."""
-    if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-        return geometry
-    from shapely.geometry import MultiPolygon, mapping, shape
-    from shapely.geometry.polygon import orient
-
-    geom = shape(geometry)
-    if geom.geom_type == "Polygon":
-        fixed: Any = orient(geom, sign=1.0)
-    else:
-        fixed = MultiPolygon([orient(g, sign=1.0) for g in geom.geoms])
-    return json.loads(json.dumps(mapping(fixed)))  # tuples -> lists
+    return rfc7946_geometry(geometry) or geometry
 
 
 def _place_ids(s: Any, box: Box | None) -> list[int] | None:
-    """Ids of places in the box (None: no box); polygons are tested exactly."""
+    """Ids of places whose outline meets the box (None: no box), tested exactly."""
     if box is None:
         return None
-    points = set(s.scalars(select(PopulatedPlace.id).where(
-        PopulatedPlace.geometry.is_(None),
-        _point_filter(PopulatedPlace.lon, PopulatedPlace.lat, box))))
+    points: set[int] = set()
     shaped = list(s.execute(select(PopulatedPlace.id, PopulatedPlace.geometry).where(
         PopulatedPlace.geometry.is_not(None))))
     if shaped:
@@ -330,11 +375,21 @@ def query_items(collection_id: str, query: ItemQuery, *, stale_after: timedelta)
         return Page(feats[query.offset:query.offset + query.limit], len(feats))
     with db.reading() as s:
         if collection_id == "units":
-            rows, matched = _page_of(s, _unit_select(query.bbox), Unit, query)
+            rows, matched = _page_of(s, _unit_select(query.bbox, query.when), Unit, query)
             return Page([unit_feature(u) for u in rows], matched)
+        if collection_id == "incidents":
+            rows, matched = _page_of(s, _incident_select(query.bbox, query.when), Incident,
+                                     query)
+            return Page([incident_feature(i) for i in rows], matched)
         if collection_id == "places":
-            ids = _place_ids(s, query.bbox)
             q = select(PopulatedPlace)
+            if query.bbox is not None:
+                q = q.where(_point_filter(PopulatedPlace.lon, PopulatedPlace.lat, query.bbox))
+            rows, matched = _page_of(s, q, PopulatedPlace, query)
+            return Page([place_feature(p) for p in rows], matched)
+        if collection_id == PLACE_AREAS:
+            ids = _place_ids(s, query.bbox)
+            q = select(PopulatedPlace).where(PopulatedPlace.geometry.is_not(None))
             if ids is not None:
                 matched = len(ids)
                 ids = ids[query.offset:query.offset + query.limit]
@@ -342,9 +397,10 @@ def query_items(collection_id: str, query: ItemQuery, *, stale_after: timedelta)
                                       .order_by(PopulatedPlace.id))) if ids else []
             else:
                 rows, matched = _page_of(s, q, PopulatedPlace, query)
-            return Page([place_feature(p) for p in rows], matched)
+            return Page([place_feature(p, outline=True) for p in rows], matched)
         now = _now(s)
-        rows, matched = _page_of(s, _facility_select(collection_id, query.bbox), Facility, query)
+        rows, matched = _page_of(s, _facility_select(collection_id, query.bbox, query.when),
+                                 Facility, query)
         return Page([facility_feature(f, now, stale_after) for f in rows], matched)
 
 
@@ -372,11 +428,17 @@ def get_item(collection_id: str, fid: str, *, stale_after: timedelta) -> dict[st
             if u is None or u.context != LIVE:
                 raise missing
             return unit_feature(u)
-        if collection_id == "places":
-            p = s.get(PopulatedPlace, key)
-            if p is None:
+        if collection_id == "incidents":
+            i = s.get(Incident, key)
+            if i is None or i.context != LIVE:
                 raise missing
-            return place_feature(p)
+            return incident_feature(i)
+        if collection_id in ("places", PLACE_AREAS):
+            p = s.get(PopulatedPlace, key)
+            outline = collection_id == PLACE_AREAS
+            if p is None or (outline and not p.geometry):
+                raise missing
+            return place_feature(p, outline=outline)
         f = s.get(Facility, key)
         kind = _facility_kind(collection_id)
         if f is None or f.context != LIVE or (kind is not None and f.kind != kind.value):
@@ -395,9 +457,15 @@ def extent(collection_id: str, region: BBox | None) -> list[float]:
             if collection_id == "units":
                 q: Select[Any] = select(func.min(Unit.lon), func.min(Unit.lat), func.max(Unit.lon),
                                         func.max(Unit.lat)).where(Unit.context == LIVE)
-            elif collection_id == "places":
+            elif collection_id == "incidents":
+                q = select(func.min(Incident.lon), func.min(Incident.lat),
+                           func.max(Incident.lon), func.max(Incident.lat)).where(
+                    Incident.context == LIVE)
+            elif collection_id in ("places", PLACE_AREAS):
                 q = select(func.min(PopulatedPlace.lon), func.min(PopulatedPlace.lat),
                            func.max(PopulatedPlace.lon), func.max(PopulatedPlace.lat))
+                if collection_id == PLACE_AREAS:
+                    q = q.where(PopulatedPlace.geometry.is_not(None))
             else:
                 sub = _facility_select(collection_id, None).subquery()
                 q = select(func.min(sub.c.lon), func.min(sub.c.lat), func.max(sub.c.lon),
@@ -405,7 +473,7 @@ def extent(collection_id: str, region: BBox | None) -> list[float]:
             row = s.execute(q).one()
             if row[0] is not None:
                 bounds = [float(v) for v in row]
-            if collection_id == "places" and bounds is not None:
+            if collection_id == PLACE_AREAS and bounds is not None:
                 bounds = _with_shapes(s, bounds)
     if bounds is None:
         return region.as_list() if region is not None else [-180.0, -90.0, 180.0, 90.0]
@@ -479,6 +547,8 @@ def _items_url(base: str, collection_id: str, query: ItemQuery, offset: int) -> 
         params["offset"] = offset
     if query.bbox_text is not None:
         params["bbox"] = ",".join(f"{v:g}" for v in query.bbox.as_list()) if query.bbox else ""
+    if query.when is not None:
+        params["datetime"] = query.when.text
     return f"{base}/collections/{collection_id}/items?{urlencode(params)}"
 
 
@@ -496,14 +566,15 @@ def items_document(base: str, collection_id: str, query: ItemQuery, *,
     if query.offset > 0:
         links.append(_link(_items_url(base, collection_id, query,
                                       max(0, query.offset - query.limit)), "prev", GEOJSON))
-    return {"type": "FeatureCollection", "timeStamp": timestamp,
-            "numberMatched": page.matched, "numberReturned": len(page.features),
-            "features": page.features, "links": links}
+    return rfc7946_collection(page.features, timeStamp=timestamp,
+                              numberMatched=page.matched, numberReturned=len(page.features),
+                              links=links)
 
 
 def item_document(base: str, collection_id: str, fid: str, *,
                   stale_after: timedelta) -> dict[str, Any]:
     feature = get_item(collection_id, fid, stale_after=stale_after)
+    feature = feature | {"geometry": rfc7946_geometry(feature.get("geometry"))}
     url = f"{base}/collections/{collection_id}"
     return feature | {"links": [_link(f"{url}/items/{fid}", "self", GEOJSON),
                                 _link(url, "collection", JSON)]}
@@ -536,6 +607,13 @@ def openapi(base: str) -> dict[str, Any]:
               "description": _("minLon,minLat,maxLon,maxLat in WGS-84 degrees."),
               "schema": {"type": "array", "minItems": 4, "maxItems": 6,
                          "items": {"type": "number"}}}
+    p_datetime = {"name": "datetime", "in": "query", "required": False, "style": "form",
+                  "explode": False,
+                  "description": _("An RFC 3339 date-time, date or interval (start/end, ../end, "
+                                   "start/..): ambulances by their last position fix, "
+                                   "facilities by their last capacity report, incidents by "
+                                   "the time found; ignored by collections without a time."),
+                  "schema": {"type": "string"}}
     p_bbox_crs = {"name": "bbox-crs", "in": "query", "required": False, "style": "form",
                   "explode": False, "schema": {"type": "string", "enum": [CRS84]}}
     errors = {"400": _error_response(_("Bad parameter.")),
@@ -565,7 +643,8 @@ def openapi(base: str) -> dict[str, Any]:
             "responses": ok(_("The collection."), JSON, obj) | errors | not_found}},
         "/collections/{collectionId}/items": {"get": {
             "operationId": "getFeatures", "summary": _("Features of a collection"),
-            "parameters": [p_collection, p_limit, p_offset, p_bbox, p_bbox_crs, p_f],
+            "parameters": [p_collection, p_limit, p_offset, p_bbox, p_bbox_crs, p_datetime,
+                           p_f],
             "responses": ok(_("A page of features."), GEOJSON,
                             {"$ref": "#/components/schemas/featureCollectionGeoJSON"})
             | errors | not_found}},
@@ -588,12 +667,15 @@ def openapi(base: str) -> dict[str, Any]:
                  "description": _("Read-only OGC API – Features of the live map."),
                  "license": {"name": "AGPL-3.0-or-later"}},
         "servers": [{"url": base}],
-        "security": [{"bearer": []}, {"session": []}],
+        "security": [{"bearer": []}, {"basic": []}, {"session": []}],
         "paths": paths,
         "components": {
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer",
                            "description": _("An API token (coordination create-token).")},
+                "basic": {"type": "http", "scheme": "basic",
+                          "description": _("Any user name, the API token as the password "
+                                           "(QGIS, ArcGIS).")},
                 "session": {"type": "apiKey", "in": "cookie", "name": "session"},
             },
             "schemas": {
@@ -626,5 +708,6 @@ def doc_page(base: str) -> dict[str, Any]:
                   "items": f"{base}/collections/{c.id}/items?limit=100"}
                  for c in collections()],
         "beds": [(f"{b.value}_capacity", str(BED_LABELS[b])) for b in BedKind],
-        "gdal": f'ogrinfo --config GDAL_HTTP_HEADERS "Authorization: Bearer …" OAPIF:{base}',
+        "gdal": f'ogrinfo --config GDAL_HTTPAUTH BASIC --config GDAL_HTTP_USERPWD "qgis:…" '
+                f'OAPIF:{base}',
     }

@@ -142,7 +142,9 @@ def places_geojson(*, kind: PlaceKind | None = None, points_only: bool = False) 
             }
             for p in s.scalars(q)
         ]
-    return {"type": "FeatureCollection", "features": features}
+    from . import rfc7946
+
+    return rfc7946.collection(features)
 
 
 def places_frame() -> gpd.GeoDataFrame:

@@ -14,18 +14,21 @@ which the XSD cannot express, so ``check_rules`` applies them: references as
 ``"lat,lon radius_km"``, restricted/private scopes with their restriction or
 addresses. Every reason is collected, so a sender sees all problems at once.
 
-This module is pure (no database, no Flask): the incident service converts.
+This module is pure (no database, no request): the incident service converts.
+Reasons are translated (Flask-Babel) when a request or app context has a locale.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
 from lxml import etree
 
 from ..geo.crs import utm_crs
@@ -109,20 +112,21 @@ def schema() -> etree.XMLSchema:
 def parse_xml(data: bytes) -> etree._ElementTree:
     """Parse untrusted bytes; refuses DOCTYPEs, entities, oversize and malformed input."""
     if not isinstance(data, bytes | bytearray):
-        raise CapError(["the CAP message must be sent as XML bytes"])
+        raise CapError([_("The CAP message must be sent as XML bytes.")])
     if len(data) > MAX_BYTES:
-        raise CapError([f"the CAP message is larger than {MAX_BYTES} bytes"])
+        raise CapError([_("The CAP message is larger than %(n)s bytes.", n=MAX_BYTES)])
     if not data.strip():
-        raise CapError(["the CAP message is empty"])
+        raise CapError([_("The CAP message is empty.")])
     try:
         tree = etree.ElementTree(etree.fromstring(bytes(data), _parser()))
     except etree.XMLSyntaxError as exc:
-        raise CapError([f"not well-formed XML: {exc}"]) from None
+        raise CapError([_("Not well-formed XML (line %(line)s, column %(col)s).",
+                           line=exc.lineno, col=exc.offset)]) from None
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise CapError(["a DOCTYPE/DTD is not allowed in a CAP message"])
+        raise CapError([_("A DOCTYPE/DTD is not allowed in a CAP message.")])
     for el in tree.iter():
         if isinstance(el, etree._Entity):
-            raise CapError(["entity references are not allowed in a CAP message"])
+            raise CapError([_("Entity references are not allowed in a CAP message.")])
     return tree
 
 
@@ -131,18 +135,56 @@ def validate_schema(tree: etree._ElementTree) -> list[str]:
     xsd = schema()
     if xsd.validate(tree):
         return []
-    return [f"line {e.line}: {e.message}" for e in list(xsd.error_log)[:20]]
+    return [_schema_reason(e) for e in list(xsd.error_log)[:20]]
+
+
+_EXPECTED = re.compile(r"Expected is(?: one of)? \( ([^)]*) \)")
+_VALUE = re.compile(r"The value '([^']*)'")
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?([^']+)'")
+
+
+def _schema_reason(e: Any) -> str:
+    """libxml2's English schema message, said again in the user's language.
+
+    The common failures (an element out of order or missing, a value outside
+    an enumeration or a pattern) are recognised; anything else keeps only the
+    line and the element, which is what a sender needs to find it.
+    """
+    message = str(e.message)
+    named = _ELEMENT.match(message)
+    element = named.group(1) if named else "alert"
+    expected = _EXPECTED.search(message)
+    value = _VALUE.search(message)
+    names = ", ".join(re.sub(r"\{[^}]*\}", "", n).strip()
+                      for n in expected.group(1).split(",")) if expected else ""
+    if "Missing child element" in message and expected:
+        what = _("<%(element)s> lacks a child element; expected: %(expected)s",
+                 element=element, expected=names)
+    elif expected:
+        what = _("<%(element)s> is not expected here; expected: %(expected)s",
+                 element=element, expected=names)
+    elif "enumeration" in message and value:
+        what = _("<%(element)s>: %(value)s is not one of the values CAP 1.2 allows",
+                 element=element, value=repr(value.group(1)))
+    elif "pattern" in message and value:
+        what = _("<%(element)s>: %(value)s does not have the form CAP 1.2 requires",
+                 element=element, value=repr(value.group(1)))
+    else:
+        what = _("<%(element)s> does not follow the schema", element=element)
+    return _("line %(line)s: CAP 1.2 schema: %(what)s", line=e.line, what=what)
 
 
 def _parse_time(text: str, what: str, reasons: list[str]) -> datetime | None:
     if not _TIME.match(text):
-        reasons.append(f"{what} {text!r}: times carry an offset and no fractional seconds, "
-                       "e.g. 2026-11-30T10:15:00+08:00 (UTC is written -00:00, never Z)")
+        reasons.append(_("%(what)s %(text)s: times carry an offset and no fractional seconds, "
+                         "e.g. 2026-11-30T10:15:00+08:00 (UTC is written -00:00, never Z)",
+                         what=what, text=repr(text)))
         return None
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        reasons.append(f"{what} {text!r} is not a real date and time")
+        reasons.append(_("%(what)s %(text)s is not a real date and time",
+                         what=what, text=repr(text)))
         return None
 
 
@@ -154,40 +196,45 @@ def _pairs(text: str, what: str, reasons: list[str]) -> list[tuple[float, float]
         try:
             lat, lon = (float(p) for p in parts)
         except ValueError:
-            reasons.append(f"{what}: {token!r} is not a 'lat,lon' pair")
+            reasons.append(_("%(what)s: %(token)s is not a 'lat,lon' pair",
+                             what=what, token=repr(token)))
             return None
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            reasons.append(f"{what}: {token!r} is out of range (CAP writes latitude first)")
+            reasons.append(_("%(what)s: %(token)s is out of range (CAP writes latitude first)",
+                             what=what, token=repr(token)))
             return None
         out.append((lon, lat))
     return out
 
 
 def _polygon(text: str, n: int, reasons: list[str]) -> list[tuple[float, float]] | None:
-    what = f"area {n} polygon"
+    what = _("area %(n)s polygon", n=n)
     ring = _pairs(text, what, reasons)
     if ring is None:
         return None
     if len(ring) < 4:
-        reasons.append(f"{what}: needs at least 4 coordinate pairs (got {len(ring)})")
+        reasons.append(_("%(what)s: needs at least 4 coordinate pairs (got %(n)s)",
+                         what=what, n=len(ring)))
         return None
     if ring[0] != ring[-1]:
-        reasons.append(f"{what}: does not close (the first and last pairs must be equal)")
+        reasons.append(_("%(what)s: does not close (the first and last pairs must be equal)",
+                         what=what))
         return None
     from shapely.geometry import Polygon
 
     poly = Polygon(ring)
     if not poly.is_valid or poly.area == 0:
-        reasons.append(f"{what}: the ring crosses itself or has no area")
+        reasons.append(_("%(what)s: the ring crosses itself or has no area", what=what))
         return None
     return ring
 
 
 def _circle(text: str, n: int, reasons: list[str]) -> tuple[float, float, float] | None:
-    what = f"area {n} circle"
+    what = _("area %(n)s circle", n=n)
     parts = text.split()
     if len(parts) != 2:
-        reasons.append(f"{what}: {text!r} must be 'lat,lon radius_km'")
+        reasons.append(_("%(what)s: %(text)s must be 'latitude,longitude radius' (radius in km)",
+                         what=what, text=repr(text)))
         return None
     centre = _pairs(parts[0], what, reasons)
     if centre is None or len(centre) != 1:
@@ -195,10 +242,12 @@ def _circle(text: str, n: int, reasons: list[str]) -> tuple[float, float, float]
     try:
         radius = float(parts[1])
     except ValueError:
-        reasons.append(f"{what}: radius {parts[1]!r} is not a number of kilometres")
+        reasons.append(_("%(what)s: radius %(radius)s is not a number of kilometres",
+                         what=what, radius=repr(parts[1])))
         return None
     if radius < 0 or radius > 5000:
-        reasons.append(f"{what}: radius {radius} km is out of range")
+        reasons.append(_("%(what)s: radius %(radius)s km is out of range",
+                         what=what, radius=radius))
         return None
     return centre[0][0], centre[0][1], radius
 
@@ -214,7 +263,8 @@ def _pairs_of(el: etree._Element, name: str) -> dict[str, str]:
 
 def _check_id(value: str, what: str, reasons: list[str]) -> None:
     if _FORBIDDEN_ID.search(value):
-        reasons.append(f"{what} {value!r} must not contain spaces, commas, '<' or '&'")
+        reasons.append(_("%(what)s %(value)s must not contain spaces, commas, '<' or '&'",
+                         what=what, value=repr(value)))
 
 
 def check_rules(tree: etree._ElementTree) -> tuple[CapAlert | None, list[str]]:
@@ -227,19 +277,21 @@ def check_rules(tree: etree._ElementTree) -> tuple[CapAlert | None, list[str]]:
     sent = _parse_time(_text(root, "sent"), "sent", reasons)
     status, msg_type, scope = _text(root, "status"), _text(root, "msgType"), _text(root, "scope")
     if scope == "Restricted" and not _text(root, "restriction"):
-        reasons.append("scope Restricted requires a <restriction>")
+        reasons.append(_("scope Restricted requires a <restriction>"))
     if scope == "Private" and not _text(root, "addresses"):
-        reasons.append("scope Private requires <addresses>")
+        reasons.append(_("scope Private requires <addresses>"))
     references: list[tuple[str, str, str]] = []
     for token in _text(root, "references").split():
         parts = token.split(",")
         if len(parts) != 3 or not all(parts):
-            reasons.append(f"references: {token!r} must be a sender,identifier,sent triplet")
+            reasons.append(_("references: %(token)s must be a sender,identifier,sent triplet",
+                             token=repr(token)))
             continue
         if _parse_time(parts[2], f"references {token!r}: sent", reasons) is not None:
             references.append((parts[0], parts[1], parts[2]))
     if msg_type in ("Update", "Cancel", "Ack", "Error") and not references:
-        reasons.append(f"msgType {msg_type} must name the earlier message(s) in <references>")
+        reasons.append(_("msgType %(type)s must name the earlier message(s) in <references>",
+                         type=msg_type))
     infos: list[CapInfo] = []
     area_no = 0
     for i, info in enumerate(root.findall(_Q + "info"), start=1):
@@ -285,10 +337,10 @@ def parse_cap(data: bytes) -> CapAlert:
     tree = parse_xml(data)
     root = tree.getroot()
     if root.tag != _Q + "alert":
-        raise CapError([f"the root element must be <alert> in the namespace {NS}"])
+        raise CapError([_("The root element must be <alert> in the namespace %(ns)s.", ns=NS)])
     problems = validate_schema(tree)
     if problems:
-        raise CapError(["not valid against the CAP 1.2 schema: " + p for p in problems])
+        raise CapError(problems)
     alert, reasons = check_rules(tree)
     if alert is None:
         raise CapError(reasons)
@@ -306,24 +358,61 @@ class CapLocation:
     description: str
 
 
-def alert_location(alert: CapAlert) -> CapLocation | None:
-    """Union of every polygon and circle of every info; its centroid is the location.
+# A geocode resolved by the caller: the area's outline (GeoJSON, WGS-84) and the
+# point that stands for it (a county's seat), or None for a code it does not hold.
+GeocodeResolver = Callable[[str, str], "tuple[dict[str, Any], tuple[float, float]] | None"]
 
-    Circles are drawn in the local UTM zone (metres); a radius of 0 is a point.
-    The centroid is computed in the projected CRS too, where it means something.
+
+def chosen_info(alert: CapAlert) -> CapInfo | None:
+    """The info block the incident comes from: the first Health one, else the first."""
+    return next((i for i in alert.infos if "Health" in i.categories),
+                alert.infos[0] if alert.infos else None)
+
+
+def alert_location(alert: CapAlert, info: CapInfo | None = None,
+                   geocodes: GeocodeResolver | None = None) -> CapLocation | None:
+    """The union of the chosen info's areas; its centroid is the location.
+
+    Only that info's areas count (CAP 1.2 §3.2.4: an info's areas are that
+    info's target; a sandstorm circle in another info is not where the plague
+    case is). An area with neither polygon nor circle is resolved by its
+    geocodes (administrative codes the caller holds); an unknown code is
+    refused with the reason, never guessed. Circles are drawn in the local UTM
+    zone (metres); a radius of 0 is a point. When the centroid falls outside
+    the union (two disjoint areas, a crescent-shaped county), the
+    representative point inside it is used instead; one geocoded area alone
+    stands at its seat.
     """
     import geopandas as gpd
-    from shapely.geometry import Point, Polygon, mapping
+    from shapely.geometry import Point, Polygon, mapping, shape
     from shapely.ops import unary_union
 
+    info = info or chosen_info(alert)
+    if info is None:
+        return None
     shapes: list[Any] = []
     descs: list[str] = []
-    for info in alert.infos:
-        for area in info.areas:
-            if area.description:
-                descs.append(area.description)
-            shapes.extend(Polygon(ring) for ring in area.polygons)
-            shapes.extend(("circle", c) for c in area.circles)
+    seats: list[tuple[float, float]] = []
+    reasons: list[str] = []
+    for n, area in enumerate(info.areas, start=1):
+        if area.description:
+            descs.append(area.description)
+        shapes.extend(Polygon(ring) for ring in area.polygons)
+        shapes.extend(("circle", c) for c in area.circles)
+        if area.polygons or area.circles or not area.geocodes:
+            continue
+        found = [(k, v, geocodes(k, v) if geocodes else None) for k, v in area.geocodes.items()]
+        known = [hit for _k, _v, hit in found if hit is not None]
+        if not known:
+            reasons.append(_("area %(n)s: no polygon or circle, and the system holds none of its "
+                             "geocodes (%(codes)s)", n=n,
+                             codes=", ".join(f"{k} {v}" for k, v, _h in found)))
+            continue
+        for outline, seat in known:
+            shapes.append(shape(outline))
+            seats.append(seat)
+    if reasons:
+        raise CapError(reasons)
     if not shapes:
         return None
     anchor = next(s[1][:2] if isinstance(s, tuple) else s.centroid.coords[0] for s in shapes)
@@ -337,7 +426,11 @@ def alert_location(alert: CapAlert) -> CapLocation | None:
         else:
             projected.append(gpd.GeoSeries([s], crs="EPSG:4326").to_crs(crs).iloc[0])
     merged = unary_union(projected)
-    centre = gpd.GeoSeries([merged.centroid], crs=crs).to_crs("EPSG:4326").iloc[0]
+    inside = merged.centroid if merged.geom_type == "Point" or merged.contains(
+        merged.centroid) else merged.representative_point()
+    centre = gpd.GeoSeries([inside], crs=crs).to_crs("EPSG:4326").iloc[0]
+    if len(shapes) == 1 and len(seats) == 1:
+        centre = Point(seats[0])
     area_wgs = gpd.GeoSeries([merged], crs=crs).to_crs("EPSG:4326").iloc[0]
     area = None if area_wgs.geom_type == "Point" else mapping(area_wgs)
     return CapLocation(lon=round(centre.x, 7), lat=round(centre.y, 7), area=area,
@@ -464,6 +557,6 @@ def build_cap(x: CapExport) -> bytes:
 
 __all__ = [
     "CapAlert", "CapArea", "CapError", "CapExport", "CapInfo", "CapLocation", "NS",
-    "alert_location", "build_cap", "cap_time", "check_rules", "parse_cap", "parse_xml",
-    "schema", "validate_schema",
+    "GeocodeResolver", "alert_location", "build_cap", "cap_time", "check_rules", "chosen_info",
+    "parse_cap", "parse_xml", "schema", "validate_schema",
 ]

@@ -1,16 +1,20 @@
 """CAP 1.2 import and export, on top of the incidents service.
 
 Import: the bytes are parsed and validated (cap.py: XSD, then the spec's
-rules); every field the incident needs is derived and checked *before*
-anything is written (disease known, type, position inside the region), so a
-bad alert changes nothing. The incident is created by the incidents service
-(its own transaction and ``incident.reported`` event); then the alert itself
-is recorded (``cap_messages``: sender/identifier/sent, area, XML) with a
-``cap.imported`` event. The same alert (sender, identifier) twice is a 409.
+rules); what the alert means is derived (cap_meaning.py: disease, kind,
+priority; cap_areas.py: administrative codes as areas) and checked *before*
+anything is written, so a bad alert changes nothing. The incident is created
+by the incidents service (its own transaction and ``incident.reported``
+event); then the alert itself is recorded (``cap_messages``:
+sender/identifier/sent, area, XML) with a ``cap.imported`` event. The same
+alert (sender, identifier) twice, one of our own exports, or an alert
+referring to one imported here is a 409 naming the incident; Update and
+Cancel apply to the incident they reference (cap_updates.py).
 
 Export: the incident as an alert that validates against the OASIS schema:
-status ``Exercise`` in a drill context, the area it came with (or a point),
-times with offsets, and a reference to the alert it was imported from.
+status ``Exercise`` in a drill context, ``site_domain`` as sender, the type's
+label as event, the area it came with (or a point), times with offsets, and a
+reference to the alert it was imported from.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ from ..errors import Conflict, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from ..geo.region import BBox
-from . import cap, deadlines, diseases
+from . import cap, cap_areas, cap_meaning, cap_updates, diseases
 from . import service as incidents
 from .cap_models import CapMessage
-from .models import IncidentType
+from .models import TYPE_LABELS, IncidentType
 from .schemas import IncidentIn
 
 AUDIENCE = ["role:operator", "role:trainer"]
@@ -47,49 +51,28 @@ def _invalid(reasons: list[str]) -> ValidationFailed:
     return ValidationFailed(head, details=reasons)
 
 
-def _disease(info: cap.CapInfo) -> str | None:
-    rules = deadlines.default_rules()
-    for raw in (info.event_codes.get("disease"), info.parameters.get("disease"), info.event):
-        canon = rules.canonical_disease(raw)
-        if canon in diseases.DISEASES:
-            return canon
-    return None
-
-
-def _incident_type(info: cap.CapInfo, disease: str | None) -> str:
-    given = info.event_codes.get("incident_type") or info.parameters.get("incident_type")
-    if given:
-        return given
-    if disease is None:
-        return IncidentType.OTHER.value
-    return (IncidentType.CONFIRMED_CASE if info.certainty == "Observed"
-            else IncidentType.SUSPECTED_CASE).value
-
-
-def incident_from_alert(alert: cap.CapAlert, *, context: str) -> tuple[IncidentIn, cap.CapLocation]:
+def incident_from_alert(alert: cap.CapAlert, *, context: str,
+                        info: cap.CapInfo | None = None) -> tuple[IncidentIn, cap.CapLocation,
+                                                                  cap_meaning.Meaning]:
     """What the alert means as an incident; raises ValidationFailed with the reasons."""
-    wanted = "Actual" if context == LIVE else "Exercise"
-    if alert.status != wanted:
-        raise _invalid([str(_l("Only %(wanted)s alerts create incidents here; this one is "
-                               "%(status)s.", wanted=wanted, status=alert.status))])
-    if alert.msg_type != "Alert":
-        raise _invalid([str(_l("Only msgType Alert creates an incident; updates and "
-                               "cancellations (%(type)s) are applied by an operator.",
-                               type=alert.msg_type))])
-    if not alert.infos:
+    _check_status(alert, context)
+    info = info or cap.chosen_info(alert)
+    if info is None:
         raise _invalid([str(_l("The alert has no <info> block."))])
-    info = next((i for i in alert.infos if "Health" in i.categories), alert.infos[0])
-    location = cap.alert_location(alert)
+    try:
+        location = cap.alert_location(alert, info, cap_areas.resolve_geocode)
+    except cap.CapError as exc:
+        raise _invalid(exc.reasons) from None
     if location is None:
-        raise _invalid([str(_l("The alert has no <area> with a polygon or a circle, so it "
-                               "has no location."))])
-    disease = _disease(info)
+        raise _invalid([str(_l("The alert has no <area> with a polygon, a circle or an "
+                               "administrative code, so it has no location."))])
+    found = cap_meaning.meaning(info)
     patients = info.parameters.get("patients", "1")
     if not patients.isdigit():
         raise _invalid([str(_l("The patients parameter must be a whole number."))])
     notes = "\n\n".join(p for p in (info.headline, info.description, info.instruction) if p)
     data = {
-        "type": _incident_type(info, disease), "disease": disease,
+        "type": found.type.value, "disease": found.disease, "priority": found.priority.value,
         "lon": location.lon, "lat": location.lat,
         "address": (location.description or info.headline)[:300],
         "patients": int(patients), "reporter": (info.sender_name or alert.sender)[:120],
@@ -99,7 +82,7 @@ def incident_from_alert(alert: cap.CapAlert, *, context: str) -> tuple[IncidentI
         "source": "cap",
     }
     try:
-        return IncidentIn.model_validate(data), location
+        return IncidentIn.model_validate(data), location, found
     except ValidationError as exc:
         raise _invalid([f"{'.'.join(str(p) for p in e['loc']) or 'alert'}: {e['msg']}"
                         for e in exc.errors()]) from None
@@ -112,19 +95,32 @@ def _sent_text(alert: cap.CapAlert) -> str:
 
 def import_cap(*, data: bytes, actor: Actor, context: str = LIVE,
                region: BBox | None = None) -> dict[str, Any]:
-    """Create an incident from a CAP 1.2 alert; 400 with every reason if it is not valid.
+    """Create, update or cancel an incident from a CAP 1.2 alert; 400 with every reason.
 
-    The alert's row is written first (its unique key decides a race between two
-    imports of one alert), then the incident, then the row is linked to it. If
-    the incident is refused (outside the region, a time in the future...), the
-    row is removed again: nothing stays behind.
+    msgType Alert creates an incident, unless the alert is one already here
+    (our own export, or referring to an imported alert: 409 naming it).
+    Update and Cancel apply to the incident their references name
+    (cap_updates.py). The alert's row is written first (its unique key decides
+    a race between two imports of one alert), then the incident, then the row
+    is linked to it. If the incident is refused (outside the region, a time in
+    the future...), the row is removed again: nothing stays behind.
     """
     try:
         alert = cap.parse_cap(data)
     except cap.CapError as exc:
         raise _invalid(exc.reasons) from None
-    incident_in, location = incident_from_alert(alert, context=context)
+    _check_status(alert, context)
     sent = _sent_text(alert)
+    if alert.msg_type in ("Update", "Cancel"):
+        return cap_updates.apply_update_or_cancel(alert, data=data, sent=sent, actor=actor,
+                                                  context=context)
+    if alert.msg_type != "Alert":
+        raise _invalid([str(_l("msgType %(type)s acknowledges or corrects a message; it "
+                               "changes no incident.", type=alert.msg_type))])
+    same = cap_updates.same_incident(alert, context)
+    if same is not None:
+        raise same
+    incident_in, location, found = incident_from_alert(alert, context=context)
     try:
         with db.unit_of_work() as s:
             now = s.get(Context, context).clock().now()  # type: ignore[union-attr]
@@ -145,15 +141,31 @@ def import_cap(*, data: bytes, actor: Actor, context: str = LIVE,
         with db.unit_of_work() as s:
             s.execute(delete(CapMessage).where(CapMessage.id == row_id))
         raise
+    info = cap.chosen_info(alert)
     with db.unit_of_work() as s:
         s.execute(update(CapMessage).where(CapMessage.id == row_id)
                   .values(incident_id=incident["id"]))
         events.append(s, context=context, type="cap.imported", actor=actor,
                       audience=AUDIENCE, subject=("incident", incident["id"]),
                       payload={"id": incident["id"], "sender": alert.sender,
-                               "identifier": alert.identifier})
+                               "identifier": alert.identifier,
+                               "event": info.event if info else "",
+                               "unclassified": found.unclassified})
+        if found.unclassified:
+            events.append(s, context=context, type="cap.unclassified", actor=actor,
+                          audience=AUDIENCE, subject=("incident", incident["id"]),
+                          payload={"id": incident["id"], "event": info.event if info else ""})
     return incident | {"cap": {"sender": alert.sender, "identifier": alert.identifier,
-                               "sent": sent, "area": location.area}}
+                               "sent": sent, "area": location.area, "action": "created",
+                               "unclassified": found.unclassified,
+                               "disease_from": found.matched}}
+
+
+def _check_status(alert: cap.CapAlert, context: str) -> None:
+    wanted = "Actual" if context == LIVE else "Exercise"
+    if alert.status != wanted:
+        raise _invalid([str(_l("Only %(wanted)s alerts create incidents here; this one is "
+                               "%(status)s.", wanted=wanted, status=alert.status))])
 
 
 def _duplicate(context: str, alert: cap.CapAlert) -> Conflict:
@@ -169,9 +181,14 @@ def _duplicate(context: str, alert: cap.CapAlert) -> Conflict:
 _SEVERITY = {1: "Extreme", 2: "Severe", 3: "Moderate", 4: "Minor"}
 
 
-def export_cap(*, incident_id: int, context: str = LIVE,
-               sender: str = DEFAULT_SENDER) -> bytes:
-    """The incident as a CAP 1.2 alert (bytes, UTF-8), schema-valid."""
+def export_cap(*, incident_id: int, context: str = LIVE, sender: str | None = None) -> bytes:
+    """The incident as a CAP 1.2 alert (bytes, UTF-8), schema-valid.
+
+    ``sender`` defaults to the configured ``site_domain``, so one incident has
+    one sender whichever host name the export was fetched through, and the
+    alert is recognised as ours when it comes back.
+    """
+    sender = sender or cap_updates.site_sender()
     body = incidents.get_incident(context=context, incident_id=incident_id)
     with db.reading() as s:
         origin = s.scalars(select(CapMessage).where(
@@ -180,7 +197,7 @@ def export_cap(*, incident_id: int, context: str = LIVE,
         now = s.get(Context, context).clock().now()  # type: ignore[union-attr]
     sender = _SAFE.sub("-", sender) or DEFAULT_SENDER
     disease = diseases.get(body.get("disease"))
-    event = str(disease.label) if disease else body["type"]
+    event = str(disease.label) if disease else str(TYPE_LABELS[IncidentType(body["type"])])
     if body.get("disease_name"):
         event = f"{event}: {body['disease_name']}"
     confirmed = body["type"] == IncidentType.CONFIRMED_CASE.value

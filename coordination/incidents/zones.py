@@ -31,7 +31,7 @@ from ..errors import NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from ..facilities.models import Facility
-from ..geo import epidemic
+from ..geo import epidemic, rfc7946
 from ..geo.places import PopulatedPlace
 from .models import Case, Incident, IncidentStatus
 from .zone_models import EpidemicZone, EpidemicZoneVersion, ZoneStatus
@@ -299,4 +299,4 @@ def zone_geojson(*, zone_id: int, version: int | None = None,
                   "properties": common | {"layer": "facility", "facility_id": f["id"],
                                           "name": f["name"], "kind": f["kind"], "in": f["in"]}}
                  for f in z["facilities"]]
-    return {"type": "FeatureCollection", "features": features}
+    return rfc7946.collection(features)

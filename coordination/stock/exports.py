@@ -3,6 +3,11 @@
 The columns are the JSON's own fields in a fixed order, under translated
 titles, so a spreadsheet row is the same row the screen and the API show.
 CSV is written with a byte-order mark so Excel opens Chinese text correctly.
+
+Cells are what a spreadsheet can compute with: times as date-time cells in the
+configured time zone (to the second; Excel and WPS have no zones), expiry
+dates as date cells (days to expiry is a subtraction), yes/no and units of
+issue in the reader's language.
 """
 
 from __future__ import annotations
@@ -10,8 +15,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
 from .models import ENTRY_LABELS, REASON_LABELS, TARGET_MODE_LABELS
@@ -36,10 +44,34 @@ CARD_COLUMNS: list[tuple[str, Any]] = [
 ]
 
 
+# Units of issue the catalogue uses, in the reader's language.
+UNIT_LABELS: dict[str, Any] = {
+    "piece": _l("piece"), "box": _l("box"), "bottle": _l("bottle"),
+    "cylinder": _l("cylinder"), "pack": _l("pack"), "unit": _l("set"),
+}
 # Columns holding an enum's value, shown (and exported) in the reader's language.
 WORDS: dict[str, dict[Any, Any]] = {
     "target_mode": TARGET_MODE_LABELS, "kind": ENTRY_LABELS, "reason": REASON_LABELS,
+    "unit": UNIT_LABELS,
 }
+# Columns holding an ISO time or an ISO date.
+TIME_KEYS = frozenset({"at"})
+DATE_KEYS = frozenset({"expiry"})
+
+
+def _zone() -> ZoneInfo:
+    name = current_app.config["COORDINATION"].timezone if has_app_context() else "Asia/Shanghai"
+    return ZoneInfo(name)
+
+
+def _time_cell(value: Any) -> Any:
+    """An ISO time (UTC, microseconds) as a naive local date-time to the second."""
+    when = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(when, datetime):
+        return value
+    if when.tzinfo is not None:
+        when = when.astimezone(_zone()).replace(tzinfo=None)
+    return when.replace(microsecond=0)
 
 
 def cell(key: str, value: Any) -> Any:
@@ -51,7 +83,14 @@ def cell(key: str, value: Any) -> Any:
     if key in WORDS and value in WORDS[key]:
         return str(WORDS[key][value])
     if isinstance(value, bool):
-        return 1 if value else 0
+        return str(_l("Yes") if value else _l("No"))
+    if key in TIME_KEYS:
+        return _time_cell(value)
+    if key in DATE_KEYS and isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
     return value
 
 

@@ -181,6 +181,12 @@ def _validate(s: Session, context: str, kind: ImportKind, rows: list[tuple[int, 
                                                           code=item_code))))
         if not lot:
             errors.append(RowError(number, "lot", str(_l("The lot number is missing."))))
+        elif isinstance(row.get("lot"), int | float) and not isinstance(row.get("lot"), bool):
+            # A spreadsheet turned it into a number: 00123 is now 123, and is not the lot.
+            errors.append(RowError(number, "lot", str(_l(
+                "The lot number %(lot)s is a number cell, so a spreadsheet may have dropped "
+                "its leading zeros (00123 becomes 123); format the column as text and type "
+                "the lot numbers again.", lot=lot))))
         elif len(lot) > 60:
             errors.append(RowError(number, "lot", str(_l("The lot number is too long."))))
         qty = _quantity(row.get("quantity"), allow_zero=kind is ImportKind.COUNT)

@@ -1,6 +1,7 @@
 """CAP 1.2 over HTTP: import an alert as an incident, export an incident as an alert.
 
-    POST /api/incidents/cap          body: the alert's XML (any XML content type)
+    POST /api/incidents/cap          body: the alert's XML (any XML content type); msgType
+                                     Alert creates (201), Update/Cancel apply (200)
     GET  /api/incidents/<id>/cap     application/cap+xml, validates against the OASIS XSD
 
 Thin: each route reads the body or the id, calls one service function and
@@ -27,13 +28,12 @@ CAP_MIMETYPE = "application/cap+xml"
 def import_cap() -> Any:
     body = cap_service.import_cap(context=current_context(), data=request.get_data(cache=False),
                                   actor=principal().actor)
-    return jsonify(body), 201
+    return jsonify(body), 201 if body["cap"]["action"] == "created" else 200
 
 
 @bp.route("/incidents/<int:incident_id>/cap")
 @api(Permission.VIEW_INCIDENTS)
 def export_cap(incident_id: int) -> Response:
-    xml = cap_service.export_cap(context=current_context(),
-                                 incident_id=incident_id, sender=request.host.split(":")[0])
+    xml = cap_service.export_cap(context=current_context(), incident_id=incident_id)
     return Response(xml, mimetype=CAP_MIMETYPE, headers={
         "Content-Disposition": f'inline; filename="incident-{incident_id}.cap.xml"'})

@@ -2,8 +2,10 @@
 
 Base URL: ``/api/ogc`` (give QGIS exactly that; it appends ``/collections``
 and the collection id itself). Living under ``/api`` makes these JSON routes
-like the others: a session or ``Authorization: Bearer <token>`` (QGIS cannot
-fill in a login form; it sends a token as an "API header" authentication),
+like the others: a session, ``Authorization: Bearer <token>``, or the token as
+the password of HTTP Basic authentication with any user name (QGIS cannot fill
+in a login form; QGIS 3.22 has no "API Header" method, Basic it has), a 401
+with its ``WWW-Authenticate`` challenges,
 JSON errors, and the access test's API expectations. Reading them needs the
 same permission as the live map's layers (``map.view``); a read-only token for
 a GIS officer: ``coordination create-token qgis --role trainer``.

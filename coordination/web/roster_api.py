@@ -77,8 +77,9 @@ def gaps() -> Any:
 @bp.get("/roster/calendar/<token>.ics")
 @public
 def calendar(token: str) -> Response:
-    body = ical.officer_calendar(token=token, domain=request.host.split(":")[0])
-    return Response(body, mimetype="text/calendar; charset=utf-8",
+    body = ical.officer_calendar(token=token)
+    # content_type, not mimetype: Flask would append its own charset a second time.
+    return Response(body, content_type="text/calendar; charset=utf-8",
                     headers={"Cache-Control": "no-store"})
 
 

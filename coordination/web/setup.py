@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from ..auth import service as auth_service
-from ..auth.identity import current_principal
+from ..auth.identity import challenges, current_principal
 from ..auth.principal import Principal, allowed
 from ..auth.roles import ROLE_LABELS, Permission, Role
 from ..errors import CoordinationError
@@ -97,10 +97,16 @@ def register_web(app: Flask) -> None:
     csrf.exempt(roster_api.bp)
 
     @app.errorhandler(CoordinationError)
-    def _domain(exc: CoordinationError) -> tuple[Any, int]:
+    def _domain(exc: CoordinationError) -> Any:
         if _wants_json():
-            return jsonify(exc.to_dict() | {"error": str(exc.message)}), exc.status
-        return _error(exc.status, str(exc.message))
+            resp = jsonify(exc.to_dict() | {"error": str(exc.message)})
+            resp.status_code = exc.status
+        else:
+            resp = app.make_response(_error(exc.status, str(exc.message)))
+        if exc.status == 401:
+            for value in challenges(request.path):
+                resp.headers.add("WWW-Authenticate", value)
+        return resp
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError) -> tuple[Any, int]:
