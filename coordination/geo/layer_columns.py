@@ -1,7 +1,7 @@
 """Which columns of a layer file are used, which are not, and what re-importing keeps.
 
 A file's columns are matched to the fields a layer has by their names in
-English or Chinese (layers.COLUMNS). The upload's preview (dry run) lists every
+English or Chinese (layer_files.COLUMNS). The upload's preview (dry run) lists every
 column the importer does not use and every optional field the file has no
 column for, so nobody learns from the map that a column was ignored.
 
@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..facilities.models import BedKind, Facility
-from .layer_files import LAT_NAMES, LON_NAMES, RawLayer
+from .layer_files import COLUMNS, LAT_NAMES, LON_NAMES, RawLayer
 from .places import PopulatedPlace
 
 # The optional fields of each layer and the stored column each one updates.
@@ -41,8 +41,6 @@ IGNORED = frozenset({"fid", "ogc_fid", "objectid"})
 
 
 def _aliases() -> dict[str, tuple[str, ...]]:
-    from .layers import COLUMNS
-
     return COLUMNS
 
 

@@ -57,6 +57,18 @@ DBF_NAME_BYTES = 10
 LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_NAMES = ("lat", "latitude", "y", "纬度")
 
+# Column names as people write them (lower-cased), in English and Chinese; first match wins.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "external_id", "ext_id", "编码", "编号", "代码", "id"),
+    "name": ("name", "名称", "名字", "title"),
+    "kind": ("kind", "type", "subtype", "category", "类型", "类别"),
+    "population": ("population", "pop", "人口"),
+    "area": ("area", "area_code", "adcode", "行政区划代码", "区划代码"),
+    "address": ("address", "addr", "地址"),
+    "contact_name": ("contact_name", "contact_na", "contact", "联系人"),
+    "contact_phone": ("contact_phone", "contact_ph", "phone", "tel", "联系电话", "电话"),
+}
+
 
 class LayerTooLarge(CoordinationError):
     status = 413

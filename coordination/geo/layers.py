@@ -31,7 +31,7 @@ from ..facilities import service as facilities
 from ..facilities.models import BedKind, Facility, FacilityKind
 from ..facilities.schemas import Beds, CapacityReportIn, NewFacility
 from . import layer_columns, rfc7946
-from .layer_files import RawLayer, RawRow, read_layer
+from .layer_files import COLUMNS, RawLayer, RawRow, read_layer
 from .models import AdminArea
 from .places import PlaceIn, PlaceKind, PopulatedPlace, upsert_places
 from .region import BBox
@@ -44,17 +44,6 @@ UNITS = "units"
 PREVIEW_ROWS = 20
 COORD_DIGITS = 7  # ~1 cm: more digits are noise and bytes
 
-# Column names as people write them (lower-cased), in English and Chinese; first match wins.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "code": ("code", "external_id", "ext_id", "编码", "编号", "代码", "id"),
-    "name": ("name", "名称", "名字", "title"),
-    "kind": ("kind", "type", "subtype", "category", "类型", "类别"),
-    "population": ("population", "pop", "人口"),
-    "area": ("area", "area_code", "adcode", "行政区划代码", "区划代码"),
-    "address": ("address", "addr", "地址"),
-    "contact_name": ("contact_name", "contact_na", "contact", "联系人"),
-    "contact_phone": ("contact_phone", "contact_ph", "phone", "tel", "联系电话", "电话"),
-}
 PLACE_ALIASES = {"村": "village", "村庄": "village", "嘎查": "village", "镇": "town",
                  "乡": "town", "苏木": "town", "乡镇": "town", "学校": "school", "机关": "office",
                  "单位": "office", "办公": "office", "矿": "mine", "矿山": "mine", "其他": "other"}

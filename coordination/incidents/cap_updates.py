@@ -15,11 +15,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from .. import events
+from .. import events, runtime
 from ..config import Settings
 from ..contexts import Context
 from ..errors import Conflict, ValidationFailed
@@ -37,10 +36,9 @@ _OWN_ID = re.compile(r"\.(?P<context>[^.]+)\.incident\.(?P<id>\d+)\.v\d+$")
 
 def site_sender() -> str:
     """The configured ``site_domain``: our exports' ``<sender>``."""
-    if has_app_context():
-        settings = current_app.config.get("COORDINATION")
-        if settings is not None:
-            return str(settings.site_domain)
+    settings = runtime.settings()
+    if settings is not None:
+        return str(settings.site_domain)
     return str(Settings.model_fields["site_domain"].default)
 
 

@@ -21,12 +21,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, has_app_context
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import func, select
 
+from .. import runtime
 from ..auth.models import User
 from ..auth.roles import ROLE_LABELS, Role
 from ..events import Event as LogEvent
@@ -38,7 +38,7 @@ PRODID = "-//coordination//roster//EN"
 
 
 def _settings() -> Any:
-    return current_app.config["COORDINATION"] if has_app_context() else None
+    return runtime.settings()
 
 
 def _locale(officer: Officer) -> str:

@@ -19,9 +19,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 
+from .. import runtime
 from .models import ENTRY_LABELS, REASON_LABELS, TARGET_MODE_LABELS
 
 GAP_COLUMNS: list[tuple[str, Any]] = [
@@ -60,7 +60,8 @@ DATE_KEYS = frozenset({"expiry"})
 
 
 def _zone() -> ZoneInfo:
-    name = current_app.config["COORDINATION"].timezone if has_app_context() else "Asia/Shanghai"
+    settings = runtime.settings()
+    name = settings.timezone if settings is not None else "Asia/Shanghai"
     return ZoneInfo(name)
 
 
