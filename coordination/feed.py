@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import events
+from . import events, feed_codes
 from .auth.principal import Principal, can_see
 from .contexts import LIVE
 from .events import Event
@@ -175,6 +175,8 @@ def describe(message: dict[str, Any]) -> str:
             from .i18n import pick
 
             return pick(cur)
+        if isinstance(cur, str):
+            return feed_codes.display(message.get("type", ""), m.group(1), cur)
         return "" if cur is None else str(cur)
 
     return _PLACEHOLDER.sub(fill, template)
@@ -202,6 +204,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "events": seen,
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
+        "codes": feed_codes.bootstrap(),
         "timezone": current_app.config["COORDINATION"].timezone,
         "labels": {
             "live": _("Live"),

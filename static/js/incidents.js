@@ -381,18 +381,9 @@
 
   // --- the incident page ------------------------------------------------------
 
-  var feedNode = document.getElementById("feed-data");
-  var descriptions = feedNode ? JSON.parse(feedNode.textContent).descriptions : {};
-
+  // One sentence per event, as the feed words it (feed.js: codes by display name).
   function describe(ev) {
-    var template = descriptions[ev.type] || descriptions["*"] || "{type}";
-    return template.replace(/\{([a-z_.]+)\}/g, function (_m, key) {
-      if (key === "actor") return ev.actor ? ev.actor.name : "";
-      var value = ev;
-      key.split(".").forEach(function (k) { value = value === null || value === undefined ? undefined : value[k]; });
-      if (value === undefined || value === null) return "";
-      return typeof value === "object" ? JSON.stringify(value) : String(value);
-    });
+    return C.describeEvent ? C.describeEvent(ev) : ev.type;
   }
 
   var timeline = document.getElementById("timeline");
