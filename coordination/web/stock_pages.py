@@ -61,7 +61,8 @@ bp = Blueprint("stock_pages", __name__, url_prefix="/stock")
 PAGE_ROWS = 500  # gap report rows on one screen; downloads carry them all
 
 FIELDS = {
-    "code": _lp("identifier", "Code"), "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"),
+    "code": _lp("identifier", "Code"),
+    "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"),
     "lon": _l("Longitude"), "lat": _l("Latitude"), "owner": _lp("depot", "Owner"),
     "contact_name": _l("Contact"), "contact_phone": _l("Phone"), "area": _l("Area code"),
     "category": _l("Category"), "unit": _l("Unit of issue"), "pack_size": _l("Pack size"),
