@@ -128,6 +128,8 @@ DESCRIPTIONS = {
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
     "incident.destination_set": _l(
         "{actor} set the destination of incident #{payload.id} to {payload.destination_name}"),
+    "incident.case_confirmed": _l("{actor} confirmed the {payload.disease} case of incident "
+                                  "#{payload.id}"),
     "incident.case_added": _l("{actor} recorded a case location for incident "
                               "#{payload.incident_id}"),
     "incident.contact_added": _l("{actor} recorded a close contact of incident "

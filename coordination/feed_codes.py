@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
+from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
 from .units.models import STATUS_LABELS as UNIT_STATUS
 
@@ -21,6 +22,7 @@ CODED: dict[str, dict[str, str]] = {
                                 "payload.status": "incident_status"},
     "incident.reported": {"payload.type": "incident_type"},
     "incident.clock_set": {"payload.clock": "clock"},
+    "incident.case_confirmed": {"payload.disease": "disease"},
     "unit.status_changed": {"payload.previous": "unit_status", "payload.status": "unit_status"},
     "facility.capacity_reported": {"payload.status": "facility_status"},
 }
@@ -38,6 +40,7 @@ def vocabularies() -> dict[str, dict[str, str]]:
         # the payload says ``found``, ``reported`` … (Clock name, lower case)
         "clock": {c.name.lower(): str(CLOCK_LABELS[c]) for c in Clock},
         "unit_status": _str(UNIT_STATUS),
+        "disease": diseases.labels(),
         "facility_status": _str(FACILITY_STATUS),
     }
 

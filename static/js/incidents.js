@@ -17,7 +17,8 @@
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
   var INCIDENT_EVENTS = ["incident.reported", "incident.status_changed", "incident.unit_dispatched",
-    "incident.unit_released", "incident.clock_set", "incident.destination_set"];
+    "incident.unit_released", "incident.clock_set", "incident.destination_set",
+    "incident.case_confirmed"];
 
   function el(tag, cls, text) {
     var e = document.createElement(tag);
