@@ -14,7 +14,7 @@ from coordination.units.models import Unit
 
 from . import map_factories as mf
 from .support import csrf_from
-from .test_incidents import ACTOR, dispatch, events_of, log, to
+from .test_incidents import ACTOR, dispatch, events_of, log
 
 
 def test_confirming_a_suspected_plague_case_draws_the_epidemic_point(app):

@@ -19,9 +19,9 @@ from werkzeug.wrappers import Response
 from ..auth.principal import Principal, allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
+from ..i18n import pick
 from ..incidents import confirm, steps
 from ..incidents import service as incidents
-from ..i18n import pick
 from ..incidents.schemas import DestinationIn
 from ..plans import for_incident
 from ..plans import service as plans
