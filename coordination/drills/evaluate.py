@@ -4,8 +4,9 @@ An expected action is achieved when the first event of its type whose payload
 carries the expected fields was appended after the inject fired (or, where the
 scenario says ``counted_from: start``, at any time in the run: before the
 inject it is achieved early); the time taken is the difference in scenario
-time. Nothing is ticked by hand, so the same run always yields the same figures, and the trainer's own judgement goes
-into the P/S/M/U ratings and observations beside them.
+time. Nothing is ticked by hand, so the same run always yields the same
+figures, and the trainer's own judgement goes into the P/S/M/U ratings and
+observations beside them.
 """
 
 from __future__ import annotations
