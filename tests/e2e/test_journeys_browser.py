@@ -285,6 +285,7 @@ def test_a_drill_action_before_its_inject_is_achieved_early(
                              ".includes('发动机异响')", timeout=LIVE_MS)
 
     trainer.goto(run_url)
+    _shot(trainer, f"drill-console-{lang}-1440")
     first = trainer.locator("#injects tbody tr").first  # inject 1, the earliest
     with trainer.expect_navigation():
         first.locator("form button[type=submit]").click()
