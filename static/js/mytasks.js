@@ -68,7 +68,10 @@
       var mine = myRow(t);
       var answering = mine && mine.status !== "declined";  // a declined task is done with
       var status = data.status_labels[t.status] || t.status;
-      if (!mine) status = data.text.not_yours;
+      var iDeclined = t.assignees.some(function (a) {
+        return a.officer_id === me && a.status === "declined";
+      });
+      if (!mine) status = iDeclined ? data.text.declined : data.text.not_yours;
       else if (mine.status === "declined") status = data.text.declined;
       else if (mine.status === "acknowledged") status = data.text.acknowledged;
       else if (queuedFor(t.id)) status = data.text.queued;

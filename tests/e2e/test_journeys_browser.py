@@ -249,11 +249,12 @@ def test_a_declined_task_offers_no_acknowledgement(
     card.locator(".t-decline button").tap()
     phone.wait_for_function(
         "id => { const c = document.querySelector(`.task-card[data-task='${id}']`);"
-        " return !c || c.querySelector('.t-decline').hidden; }", arg=task, timeout=LIVE_MS)
+        " return c && c.querySelector('.t-decline').hidden; }", arg=task, timeout=LIVE_MS)
     card = phone.locator(f'.task-card[data-task="{task}"]')
-    if card.count():
-        assert card.locator(".t-ack").is_hidden() and card.locator(".t-decline").is_hidden()
-        _shot(phone, f"mytasks-declined-{lang}-390")
+    assert card.locator(".t-ack").is_hidden() and card.locator(".t-decline").is_hidden()
+    assert card.locator(".t-status").inner_text() == {
+        "zh_CN": "您已拒绝此任务", "en": "You declined this task"}[lang]
+    _shot(phone, f"mytasks-declined-{lang}-390")
     assert _count(server.database_url, "SELECT count(*) FROM events WHERE type = "
                   "'task.acknowledged' AND subject_id = :id", id=task) == 0
 
