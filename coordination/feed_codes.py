@@ -14,6 +14,8 @@ from typing import Any
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
 from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
+from .roster.models import OVERRIDE_LABELS, STEP_LABELS
+from .stock.models import REASON_LABELS, TARGET_MODE_LABELS
 from .units.models import STATUS_LABELS as UNIT_STATUS
 
 # event type -> placeholder -> vocabulary name
@@ -25,6 +27,12 @@ CODED: dict[str, dict[str, str]] = {
     "incident.case_confirmed": {"payload.disease": "disease"},
     "unit.status_changed": {"payload.previous": "unit_status", "payload.status": "unit_status"},
     "facility.capacity_reported": {"payload.status": "facility_status"},
+    "task.escalated": {"payload.step.target": "escalation_step"},
+    "roster.override_added": {"payload.kind": "override_kind"},
+    "stock.adjusted": {"payload.reason": "stock_reason"},
+    "stock.target_set": {"payload.mode": "target_mode"},
+    "zone.updated": {"payload.disease": "disease"},
+    "zone.lifted": {"payload.disease": "disease"},
 }
 
 
@@ -41,6 +49,10 @@ def vocabularies() -> dict[str, dict[str, str]]:
         "clock": {c.name.lower(): str(CLOCK_LABELS[c]) for c in Clock},
         "unit_status": _str(UNIT_STATUS),
         "disease": diseases.labels(),
+        "escalation_step": _str(STEP_LABELS),
+        "override_kind": _str(OVERRIDE_LABELS),
+        "stock_reason": _str(REASON_LABELS),
+        "target_mode": _str(TARGET_MODE_LABELS),
         "facility_status": _str(FACILITY_STATUS),
     }
 

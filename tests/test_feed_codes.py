@@ -43,3 +43,17 @@ def test_the_page_bootstrap_carries_the_vocabularies(app: Flask) -> None:
     assert codes["coded"]["incident.status_changed"]["payload.status"] == "incident_status"
     assert codes["vocab"]["incident_status"]["on_scene"] == "On scene"
     assert codes["vocab"]["clock"]["found"].startswith("Found")
+
+
+def test_escalations_and_zones_name_their_codes(app: Flask) -> None:
+    escalated = {"type": "task.escalated", "actor": None,
+                 "payload": {"title": "流调", "step": {"target": "backup"}}}
+    zone = {"type": "zone.updated", "actor": None,
+            "payload": {"id": 1, "disease": "plague", "version": 2, "cases": 1,
+                        "zone_population": 900}}
+    with app.test_request_context(), force_locale("en"):
+        assert "Backup on duty" in feed.describe(escalated)
+        from coordination.incidents import diseases
+
+        text = feed.describe(zone)
+        assert f"({diseases.labels()['plague']})" in text and "(plague)" not in text
