@@ -162,6 +162,30 @@ def test_log_dispatch_destination_lifecycle_release_back_in_service(
     assert word in timeline
 
 
+def test_clicking_where_an_ambulance_stands_sets_the_incident_location(
+        server: ServerProcess, new_context: Any) -> None:
+    page = _as(new_context, server.url, "operator", "zh_CN")
+    page.goto(server.url + "/ops")
+    page.wait_for_selector("#livemap[data-state=ready]", state="attached", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#livemap .unit-marker, "
+                           "#livemap .leaflet-marker-icon') !== null", timeout=LIVE_MS)
+    icon = page.locator("#livemap .leaflet-marker-pane .leaflet-marker-icon[title]").first
+    icon.scroll_into_view_if_needed()
+    box = icon.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    lon = page.input_value("#incident-form input[name=lon]")
+    lat = page.input_value("#incident-form input[name=lat]")
+    assert lon and lat, "the click on the ambulance did not set the incident location"
+    title = icon.get_attribute("title")
+    unit = page.evaluate(
+        "t => { for (let i = 1; i < 500; i++) { const u = Coordination.livemap.unit(i);"
+        " if (u && u.props.call_sign === t) return u; } return null; }", title)
+    assert unit is not None
+    assert float(lon) == pytest.approx(unit["lng"], abs=0.05)
+    assert float(lat) == pytest.approx(unit["lat"], abs=0.05)
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_suspected_case_confirmed_draws_the_epidemic_point(
         server: ServerProcess, new_context: Any, lang: str) -> None:
