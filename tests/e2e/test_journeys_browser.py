@@ -177,6 +177,8 @@ def test_clicking_where_an_ambulance_stands_sets_the_incident_location(
     lon = page.input_value("#incident-form input[name=lon]")
     lat = page.input_value("#incident-form input[name=lat]")
     assert lon and lat, "the click on the ambulance did not set the incident location"
+    # ... and the ambulance's popup still opens.
+    page.locator(".leaflet-popup-content .popup-unit").wait_for(timeout=LIVE_MS)
     title = icon.get_attribute("title")
     unit = page.evaluate(
         "t => { for (let i = 1; i < 500; i++) { const u = Coordination.livemap.unit(i);"
