@@ -351,6 +351,7 @@
     });
     recBox.appendChild(list);
     recBox.appendChild(msg);
+    if (cfg.incident_id) return;  // the incident page lists them with a button each
     recBox.appendChild(el("h4", null, labels.destinations));
     if (!rec.destinations.length) recBox.appendChild(el("p", "empty", labels.no_destination));
     var dl = el("ol", "destination-list");
