@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import events, runtime
+from . import events, feed_codes, runtime
 from .auth.principal import Principal, can_see
 from .contexts import LIVE
 from .events import Event
@@ -127,6 +127,8 @@ DESCRIPTIONS = {
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
     "incident.destination_set": _l(
         "{actor} set the destination of incident #{payload.id} to {payload.destination_name}"),
+    "incident.case_confirmed": _l("{actor} confirmed the {payload.disease} case of incident "
+                                  "#{payload.id}"),
     "incident.case_added": _l("{actor} recorded a case location for incident "
                               "#{payload.incident_id}"),
     "incident.contact_added": _l("{actor} recorded a close contact of incident "
@@ -180,6 +182,8 @@ def describe(message: dict[str, Any]) -> str:
             from .i18n import pick
 
             return pick(cur)
+        if isinstance(cur, str):
+            return feed_codes.display(message.get("type", ""), m.group(1), cur)
         return "" if cur is None else str(cur)
 
     return _PLACEHOLDER.sub(fill, template)
@@ -214,6 +218,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "events": seen,
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
+        "codes": feed_codes.bootstrap(),
         "timezone": _timezone(),
         "labels": {
             "live": _("Live"),

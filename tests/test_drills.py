@@ -414,3 +414,49 @@ def test_console_forms_act_and_refusals_come_back_as_messages(
     assert report["observations"][0]["text"] == "到场及时"
     assert report["critical_tasks"][0]["evaluation"]["rating"] == "P"
     assert report["improvements"][0]["issue"] == "通报慢"
+
+
+def test_an_action_before_its_inject_is_achieved_early_where_the_scenario_says_so(
+        demo: None, tmp_path: Path) -> None:
+    """The CDC acknowledges at 20:41, inject 2 fires at 20:56: achieved early, not missed."""
+    text = BASIC.read_text("utf-8").replace(
+        "        event: dutylog.posted\n        within: 5m\n",
+        "        event: dutylog.posted\n        within: 5m\n        counted_from: start\n", 1)
+    assert "counted_from: start" in text
+    scenario = tmp_path / "early.yaml"
+    scenario.write_text(text, "utf-8")
+    run = drills.create_run(path=scenario, root=tmp_path, speed=60, actor=TRAINER)
+    drills.start_run(run_id=run["id"], actor=TRAINER)
+    dutylog.post_entry(data=NewEntry(category="info", text="提前处置"), actor=PLAYER,
+                       context=run["context"])
+    drills.fire_now(run_id=run["id"], inject_id=inject(run["id"], "1")["id"], actor=TRAINER)
+    drills.end_run(run_id=run["id"], actor=TRAINER)
+    ev = evaluation.evaluate(run_id=run["id"])
+    act = next(a for a in ev["actions"] if a["id"] == "log-breakdown")
+    assert act["state"] == "early" and act["achieved"] and act["early"]
+    assert act["counted_from"] == "start" and act["ahead_s"] >= 0
+    assert ev["summary"]["early"] == 1 and ev["summary"]["missed"] == len(ev["actions"]) - 1
+    with force_locale("zh_CN"):
+        from coordination.drills.report import view_model
+
+        assert view_model(run["id"])["bars"][0]["state"] == "early"
+
+
+def test_without_counted_from_an_action_before_its_inject_does_not_count(demo: None) -> None:
+    run = drills.create_run(path=BASIC, root=ROOT_DIR, speed=60, actor=TRAINER)
+    drills.start_run(run_id=run["id"], actor=TRAINER)
+    dutylog.post_entry(data=NewEntry(category="info", text="提前处置"), actor=PLAYER,
+                       context=run["context"])
+    drills.fire_now(run_id=run["id"], inject_id=inject(run["id"], "1")["id"], actor=TRAINER)
+    drills.end_run(run_id=run["id"], actor=TRAINER)
+    act = next(a for a in evaluation.evaluate(run_id=run["id"])["actions"]
+               if a["id"] == "log-breakdown")
+    assert act["state"] == "missed" and not act["early"]
+
+
+def test_counted_from_is_validated(tmp_path: Path) -> None:
+    text = BASIC.read_text("utf-8").replace(
+        "        event: dutylog.posted\n", "        event: dutylog.posted\n"
+        "        counted_from: yesterday\n", 1)
+    result = load_text(text, name="bad.yaml")
+    assert not result.ok and any("counted_from" in str(e) for e in result.errors)

@@ -42,7 +42,7 @@ TRANSLATIONS = ROOT / "coordination" / "translations"
 TEMPLATES = ROOT / "templates"
 # The README's extraction command, minus the output file and the input directory.
 EXTRACT = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
-           "-k", "lazy_ngettext:1,2",
+           "-k", "lazy_ngettext:1,2", "-k", "_lp:1c,2", "-k", "lazy_pgettext:1c,2",
            "--no-location", "--omit-header"]
 FIX = "see README, Translations: extract, update, translate, compile"
 

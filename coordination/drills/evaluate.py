@@ -1,10 +1,12 @@
 """Measure a run against its scenario, from the run's event log only.
 
 An expected action is achieved when the first event of its type whose payload
-carries the expected fields was appended after the inject fired; the time
-taken is the difference in scenario time. Nothing is ticked by hand, so the
-same run always yields the same figures, and the trainer's own judgement goes
-into the P/S/M/U ratings and observations beside them.
+carries the expected fields was appended after the inject fired (or, where the
+scenario says ``counted_from: start``, at any time in the run: before the
+inject it is achieved early); the time taken is the difference in scenario
+time. Nothing is ticked by hand, so the same run always yields the same
+figures, and the trainer's own judgement goes into the P/S/M/U ratings and
+observations beside them.
 """
 
 from __future__ import annotations
@@ -64,6 +66,32 @@ def _seconds(td: timedelta) -> float:
     return round(td.total_seconds(), 1)
 
 
+def _measure(s: Session, run: DrillRun, inj: DrillInject, act: dict[str, Any],
+             target: float) -> dict[str, Any]:
+    """When the expected action happened, counted as the scenario says.
+
+    ``counted_from: inject`` (the default) looks only after the inject fired.
+    ``counted_from: start`` looks from the start of the run: a player who acts
+    before the inject that expects it (the CDC acknowledging before inject 2)
+    achieved it early, with the time taken 0 and how far ahead recorded.
+    """
+    early_allowed = act.get("counted_from", "inject") == "start"
+    since = run.sim_start if early_allowed else inj.fired_sim
+    if since is None:
+        return {}
+    ev = first_match(s, run.context, act, since)
+    if ev is None:
+        return {}
+    found = {"at": ev.occurred_at.isoformat(), "by": ev.actor_name}
+    if inj.fired_sim is None or ev.occurred_at < inj.fired_sim:
+        ahead = _seconds(inj.fired_sim - ev.occurred_at) if inj.fired_sim else None
+        return found | {"taken_s": 0.0, "achieved": True, "early": True, "ahead_s": ahead,
+                        "state": "early"}
+    taken = _seconds(ev.occurred_at - inj.fired_sim)
+    return found | {"taken_s": taken, "achieved": taken <= target, "late": taken > target,
+                    "state": "ok" if taken <= target else "late"}
+
+
 def evaluate(*, run_id: int) -> dict[str, Any]:
     """Every figure the after-action report shows, computed fresh."""
     with db.reading() as s:
@@ -86,14 +114,10 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
                     "critical_task": act.get("critical_task"), "target_s": target,
                     "fired": inj.fired_sim.isoformat() if inj.fired_sim else None,
                     "achieved": False, "taken_s": None, "late": False, "at": None,
+                    "early": False, "ahead_s": None, "state": "missed",
+                    "counted_from": act.get("counted_from", "inject"),
                 }
-                if inj.fired_sim is not None:
-                    ev = first_match(s, run.context, act, inj.fired_sim)
-                    if ev is not None:
-                        taken = _seconds(ev.occurred_at - inj.fired_sim)
-                        row.update(taken_s=taken, at=ev.occurred_at.isoformat(),
-                                   achieved=taken <= target, late=taken > target,
-                                   by=ev.actor_name)
+                row.update(_measure(s, run, inj, act, target))
                 actions.append(row)
         timeline = [
             {"seq": e.seq, "at": e.occurred_at.isoformat(), "type": e.type,
@@ -146,7 +170,8 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
         "actions": actions,
         "summary": {"expected": len(actions), "achieved": achieved,
                     "late": sum(1 for a in actions if a["late"]),
-                    "missed": sum(1 for a in actions if a["taken_s"] is None),
+                    "missed": sum(1 for a in actions if a["state"] == "missed"),
+                    "early": sum(1 for a in actions if a["early"]),
                     "injects": len(inject_rows),
                     "fired": sum(1 for i in inject_rows if i["fired"]),
                     "failed": sum(1 for i in inject_rows if i["error"])},

@@ -26,7 +26,7 @@ def _bars(actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         "taken_pct": round(100 * (a["taken_s"] or 0) / widest, 1),
         "taken_min": None if a["taken_s"] is None else round(a["taken_s"] / 60, 1),
         "target_min": round(a["target_s"] / 60, 1),
-        "state": "ok" if a["achieved"] else ("late" if a["late"] else "missed"),
+        "state": a["state"],
     } for a in actions]
 
 
@@ -36,6 +36,7 @@ def view_model(run_id: int) -> dict[str, Any]:
     ev["bars"] = _bars(ev["actions"])
     for a in ev["actions"]:
         a["text_local"] = _pick(a["text"])
+        a["ahead_min"] = None if a["ahead_s"] is None else round(a["ahead_s"] / 60, 1)
     for o in ev["objectives"]:
         o["text_local"] = _pick(o.get("text"))
     for t in ev["critical_tasks"]:

@@ -113,6 +113,13 @@ class Objective(Strict):
     capability: str = Field(min_length=1, description="e.g. 'Public health surveillance'")
 
 
+class CountedFrom(StrEnum):
+    """Where an expected action's clock starts."""
+
+    INJECT = "inject"  # only what the player does after the inject fired counts
+    START = "start"  # anything since the run started counts; before the inject is "early"
+
+
 class ExpectedAction(Strict):
     """What a player should do after the inject, recognised by an event in the run's log."""
 
@@ -126,6 +133,10 @@ class ExpectedAction(Strict):
     within: Duration
     player: str = Field(min_length=1, description="agency code or role expected to act")
     critical_task: str | None = None
+    counted_from: CountedFrom = Field(
+        default=CountedFrom.INJECT,
+        description="inject: count from the inject; start: from the start of the run, so an "
+                    "action taken before the inject is achieved early")
 
 
 class From(Strict):

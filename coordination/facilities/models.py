@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -69,7 +70,7 @@ class FacilityStatus(StrEnum):
 STALE = "stale"
 
 STATUS_LABELS = {
-    FacilityStatus.OPEN: _l("Open"),
+    FacilityStatus.OPEN: _lp("facility status", "Open"),
     FacilityStatus.FULL: _l("Full"),
     FacilityStatus.DIVERTING: _l("Diverting"),
     STALE: _l("No recent report"),

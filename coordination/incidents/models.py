@@ -15,6 +15,7 @@ from datetime import datetime
 from enum import IntEnum, StrEnum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -82,7 +83,7 @@ class Priority(IntEnum):
 
 
 PRIORITY_LABELS = {
-    Priority.CRITICAL: _l("Critical"),
+    Priority.CRITICAL: _lp("incident priority", "Critical"),
     Priority.HIGH: _l("High"),
     Priority.MEDIUM: _l("Medium"),
     Priority.LOW: _l("Low"),

@@ -8,6 +8,7 @@ past its date protects nobody.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -63,10 +64,30 @@ def free_isolation_rooms(s: Session, context: str) -> int:
     return free
 
 
+@dataclass(frozen=True)
+class Available:
+    """Everything a requirement is checked against, read once (the readiness table's
+    27 plan-level rows share one read instead of re-reading stock, units and
+    facilities per row)."""
+
+    items: dict[str, int]
+    units: dict[str, int]
+    rooms: int
+
+
+def available(s: Session, context: str) -> Available:
+    return Available(items=available_items(s, context), units=available_units(s, context),
+                     rooms=free_isolation_rooms(s, context))
+
+
 def check(s: Session, context: str, need: Resources) -> dict[str, Any]:
     """Each requirement with what is available and the shortfall (0 when covered)."""
-    stock = available_items(s, context)
-    units = available_units(s, context)
+    return compare(need, available(s, context))
+
+
+def compare(need: Resources, have: Available) -> dict[str, Any]:
+    """``check`` against figures already read (the readiness table reads them once)."""
+    stock, units = have.items, have.units
     items = [{"item": n.item, "required": n.quantity, "available": stock.get(n.item, 0),
               "short": max(0, n.quantity - stock.get(n.item, 0))} for n in need.items]
     # Negative-pressure ambulances serve first where required; the spare ones count as
@@ -76,12 +97,12 @@ def check(s: Session, context: str, need: Resources) -> dict[str, Any]:
     np_spare = max(0, units[UnitType.NEGATIVE_PRESSURE_AMBULANCE.value] - np_need)
     unit_rows = []
     for u in need.units:
-        have = units[u.type.value]
+        available_now = units[u.type.value]
         if u.type == UnitType.AMBULANCE:
-            have += np_spare
-        unit_rows.append({"type": u.type.value, "required": u.count, "available": have,
-                          "short": max(0, u.count - have)})
-    rooms_free = free_isolation_rooms(s, context) if need.isolation_rooms else 0
+            available_now += np_spare
+        unit_rows.append({"type": u.type.value, "required": u.count, "available": available_now,
+                          "short": max(0, u.count - available_now)})
+    rooms_free = have.rooms if need.isolation_rooms else 0
     rooms = {"required": need.isolation_rooms, "available": rooms_free,
              "short": max(0, need.isolation_rooms - rooms_free)}
     short = (any(r["short"] for r in items) or any(r["short"] for r in unit_rows)

@@ -122,22 +122,11 @@ def on_duty_coverage(*, agencies: list[str], start: datetime, hours: int,
     """Per agency: who is primary now, and the first hour in the window with nobody.
 
     Sampling every hour matches the roster's own gap rule ("an hour with no primary").
+    The roster is read once for all agencies (plans/duty_cover.py).
     """
-    out: dict[str, Any] = {}
     from ..extensions import db
+    from . import duty_cover
 
     with db.reading() as s:
-        for code in dict.fromkeys(agencies):
-            agency = _agency(s, context, code)
-            if agency is None:
-                out[code] = {"known": False, "now": [], "gap": None}
-                continue
-            now = [o["name"] for o in roster.on_duty_in(s, agency, layer="primary", at=start)]
-            gap = None if now else start
-            t = start + step
-            while gap is None and t <= start + timedelta(hours=hours):
-                if not roster.on_duty_in(s, agency, layer="primary", at=t):
-                    gap = t
-                t += step
-            out[code] = {"known": True, "now": now, "gap": gap.isoformat() if gap else None}
-    return out
+        duty = duty_cover.load(s, context, agencies)
+    return duty_cover.coverage(duty, start=start, hours=hours, step=step)

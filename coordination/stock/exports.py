@@ -20,15 +20,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from .. import runtime
 from .models import ENTRY_LABELS, REASON_LABELS, TARGET_MODE_LABELS
 
 GAP_COLUMNS: list[tuple[str, Any]] = [
     ("depot", _l("Depot")), ("depot_name_zh", _l("Depot name")), ("item", _l("Item")),
-    ("item_name_zh", _l("Item name")), ("unit", _l("Unit")), ("critical", _l("Critical")),
+    ("item_name_zh", _l("Item name")), ("unit", _l("Unit")),
+    ("critical", _lp("stock item", "Critical")),
     ("on_hand", _l("On hand")), ("expired", _l("Expired")), ("reserved", _l("Reserved")),
-    ("available", _l("Available")), ("in_transit", _l("In transit")),
+    ("available", _lp("quantity", "Available")), ("in_transit", _l("In transit")),
     ("target", _l("Reserve target")), ("target_mode", _l("Target set as")),
     ("burn_per_day", _l("Issued per day")), ("days_of_supply", _l("Days of supply")),
     ("shortfall", _l("Shortfall")), ("fill_transfers", _l("Fill by transfer")),
@@ -39,7 +41,8 @@ GAP_COLUMNS: list[tuple[str, Any]] = [
 CARD_COLUMNS: list[tuple[str, Any]] = [
     ("id", _l("Entry")), ("at", _l("Time")), ("kind", _l("Movement")), ("lot", _l("Lot")),
     ("expiry", _l("Expiry")), ("quantity", _l("Quantity")), ("counted", _l("Counted")),
-    ("balance", _l("Balance")), ("reason", _l("Reason")), ("reference", _l("Reference")),
+    ("balance", _l("Balance")), ("reason", _l("Reason")),
+    ("reference", _lp("stock movement", "Reference")),
     ("actor", _l("By")), ("note", _l("Note")),
 ]
 

@@ -7,6 +7,7 @@ livemap.js inserts them as text; the figures come from ``GET /api/stock/map``
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 
 def depot_labels() -> dict[str, object]:
@@ -18,7 +19,7 @@ def depot_labels() -> dict[str, object]:
             "critical": _("Critical items below reserve target"),
         },
         "kind": _("Stockpile depot"),
-        "owner": _("Owner"),
+        "owner": pgettext("depot", "Owner"),
         "contact": _("Contact"),
         "below": _("Below reserve target"),
         "line": _("%(item)s: %(available)s available, %(transit)s in transit, target %(target)s, "

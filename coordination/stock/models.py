@@ -15,6 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -62,7 +63,7 @@ class EntryKind(StrEnum):
 
 ENTRY_LABELS = {
     EntryKind.RECEIPT: _l("Receipt"),
-    EntryKind.ISSUE: _l("Issue"),
+    EntryKind.ISSUE: _lp("stock movement", "Issue"),
     EntryKind.TRANSFER_OUT: _l("Transfer out"),
     EntryKind.TRANSFER_IN: _l("Transfer in"),
     EntryKind.ADJUSTMENT: _l("Adjustment"),

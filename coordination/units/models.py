@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -41,7 +42,7 @@ class UnitStatus(StrEnum):
 
 
 STATUS_LABELS = {
-    UnitStatus.AVAILABLE: _l("Available"),
+    UnitStatus.AVAILABLE: _lp("unit status", "Available"),
     UnitStatus.DISPATCHED: _l("Dispatched"),
     UnitStatus.EN_ROUTE: _l("En route"),
     UnitStatus.ON_SCENE: _l("On scene"),

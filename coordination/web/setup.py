@@ -67,10 +67,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(favicon_bp)
     app.register_blueprint(stock_pages.bp)
     app.register_blueprint(ogcapi.bp)
-    from . import incident_api, incident_pages
+    from . import incident_api, incident_pages, incident_steps
 
     app.register_blueprint(incident_api.bp)
     app.register_blueprint(incident_pages.bp)
+    app.register_blueprint(incident_steps.bp)
     csrf.exempt(incident_api.bp)
     from . import cap_api, zone_api, zone_pages
 

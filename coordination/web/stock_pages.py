@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from pydantic import BaseModel, ValidationError
 
 from ..auth.principal import allowed
@@ -60,8 +61,9 @@ bp = Blueprint("stock_pages", __name__, url_prefix="/stock")
 PAGE_ROWS = 500  # gap report rows on one screen; downloads carry them all
 
 FIELDS = {
-    "code": _l("Code"), "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"),
-    "lon": _l("Longitude"), "lat": _l("Latitude"), "owner": _l("Owner"),
+    "code": _lp("identifier", "Code"),
+    "name_zh": _l("Name (Chinese)"), "name_en": _l("Name (English)"),
+    "lon": _l("Longitude"), "lat": _l("Latitude"), "owner": _lp("depot", "Owner"),
     "contact_name": _l("Contact"), "contact_phone": _l("Phone"), "area": _l("Area code"),
     "category": _l("Category"), "unit": _l("Unit of issue"), "pack_size": _l("Pack size"),
     "shelf_life_days": _l("Shelf life (days)"), "depot": _l("Depot"), "item": _l("Item"),

@@ -29,15 +29,25 @@
     return typeof value === "object" ? JSON.stringify(value) : String(value);
   }
 
+  // A code in a sentence (a status, a type) reads as its display name.
+  var codes = data.codes || { coded: {}, vocab: {} };
+  function named(type, key, value) {
+    var vocab = (codes.coded[type] || {})[key];
+    var words = vocab ? codes.vocab[vocab] || {} : {};
+    return words[value] === undefined ? value : words[value];
+  }
+
   function describe(ev) {
     var template = data.descriptions[ev.type] || data.descriptions["*"];
     return template.replace(/\{([a-z_.]+)\}/g, function (_m, key) {
       if (key === "actor") return ev.actor ? (ev.actor.display || ev.actor.name) : "";
-      return lookup(ev, key);
+      return named(ev.type, key, lookup(ev, key));
     });
   }
 
   var quiet = data.quiet || [];
+  global.Coordination = global.Coordination || {};
+  global.Coordination.describeEvent = describe;
 
   function render(ev, fresh) {
     if (quiet.indexOf(ev.type) >= 0) return;

@@ -17,7 +17,8 @@
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
   var INCIDENT_EVENTS = ["incident.reported", "incident.status_changed", "incident.unit_dispatched",
-    "incident.unit_released", "incident.clock_set", "incident.destination_set"];
+    "incident.unit_released", "incident.clock_set", "incident.destination_set",
+    "incident.case_confirmed"];
 
   var el = global.CoordinationDom.el;
 
@@ -341,6 +342,7 @@
     });
     recBox.appendChild(list);
     recBox.appendChild(msg);
+    if (cfg.incident_id) return;  // the incident page lists them with a button each
     recBox.appendChild(el("h4", null, labels.destinations));
     if (!rec.destinations.length) recBox.appendChild(el("p", "empty", labels.no_destination));
     var dl = el("ol", "destination-list");
@@ -372,18 +374,9 @@
 
   // --- the incident page ------------------------------------------------------
 
-  var feedNode = document.getElementById("feed-data");
-  var descriptions = feedNode ? JSON.parse(feedNode.textContent).descriptions : {};
-
+  // One sentence per event, as the feed words it (feed.js: codes by display name).
   function describe(ev) {
-    var template = descriptions[ev.type] || descriptions["*"] || "{type}";
-    return template.replace(/\{([a-z_.]+)\}/g, function (_m, key) {
-      if (key === "actor") return ev.actor ? ev.actor.name : "";
-      var value = ev;
-      key.split(".").forEach(function (k) { value = value === null || value === undefined ? undefined : value[k]; });
-      if (value === undefined || value === null) return "";
-      return typeof value === "object" ? JSON.stringify(value) : String(value);
-    });
+    return C.describeEvent ? C.describeEvent(ev) : ev.type;
   }
 
   var timeline = document.getElementById("timeline");

@@ -247,8 +247,10 @@
     var p = feature.properties;
     if (units[p.id]) { applyUnit(p); return; }
     if (p.lon === null || p.lat === null) return;
+    // The click also reaches the map, so clicking where an ambulance stands still sets
+    // the incident location (incidents.js listens on the map).
     var marker = L.marker([p.lat, p.lon], { icon: unitIcon(p), keyboard: true, title: p.call_sign,
-      zIndexOffset: 1000 });
+      zIndexOffset: 1000, bubblingMouseEvents: true });
     units[p.id] = { props: p, marker: marker };
     marker.on("click", function () { openUnit(p.id); });
     layers.units.addLayer(marker);

@@ -66,17 +66,22 @@
       text(card.querySelector(".t-meta"), meta);
       text(card.querySelector(".t-details"), t.details);
       var mine = myRow(t);
+      var answering = mine && mine.status !== "declined";  // a declined task is done with
       var status = data.status_labels[t.status] || t.status;
-      if (!mine) status = data.text.not_yours;
+      var iDeclined = t.assignees.some(function (a) {
+        return a.officer_id === me && a.status === "declined";
+      });
+      if (!mine) status = iDeclined ? data.text.declined : data.text.not_yours;
+      else if (mine.status === "declined") status = data.text.declined;
       else if (mine.status === "acknowledged") status = data.text.acknowledged;
       else if (queuedFor(t.id)) status = data.text.queued;
       text(card.querySelector(".t-status"), status);
       var ack = card.querySelector(".t-ack");
       ack.hidden = !mine || mine.status !== "pending" || queuedFor(t.id);
       ack.addEventListener("click", function () { acknowledge(t.id); });
-      card.querySelector(".t-done").hidden = !mine;
+      card.querySelector(".t-done").hidden = !answering;
       card.querySelector(".t-decline").hidden = !mine || mine.status !== "pending";
-      card.querySelector(".t-note").hidden = !mine;
+      card.querySelector(".t-note").hidden = !answering;
       card.querySelector(".t-done").addEventListener("click", function () { act(card, "done", t.id, {}); });
       card.querySelector(".t-decline").addEventListener("submit", function (e) {
         e.preventDefault();
@@ -132,6 +137,8 @@
   }
 
   function acknowledge(id) {
+    var mine = tasks[id] && myRow(tasks[id]);
+    if (!mine || mine.status !== "pending") { render(); return; }  // answered already: no re-send
     var q = readQueue();
     if (!q.some(function (x) { return x.task_id === id; })) {
       q.push({ task_id: id, key: newKey(), at: Date.now() });

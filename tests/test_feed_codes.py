@@ -1,0 +1,59 @@
+"""Sentences name statuses and types by their display names, not their codes."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import force_locale
+
+from coordination import feed, feed_codes
+
+
+def _status_change(kind: str, previous: str, status: str) -> dict:
+    return {"type": kind, "actor": {"name": "wang"},
+            "payload": {"id": 7, "call_sign": "蒙J-120", "previous": previous, "status": status}}
+
+
+def test_an_incident_status_change_reads_in_words(app: Flask) -> None:
+    ev = _status_change("incident.status_changed", "reported", "verified")
+    with app.test_request_context(), force_locale("zh_CN"):
+        text = feed.describe(ev)
+        assert "已报告" in text and "已核实" in text
+        assert "reported" not in text and "verified" not in text
+    with app.test_request_context(), force_locale("en"):
+        text = feed.describe(ev)
+        assert "from Reported to Verified" in text
+
+
+def test_a_unit_status_change_reads_in_words(app: Flask) -> None:
+    ev = _status_change("unit.status_changed", "decontaminating", "available")
+    with app.test_request_context(), force_locale("zh_CN"):
+        text = feed.describe(ev)
+        assert "decontaminating" not in text and "待命" in text
+
+
+def test_an_unknown_code_reads_as_itself_and_other_fields_are_untouched(app: Flask) -> None:
+    with app.test_request_context(), force_locale("en"):
+        assert feed_codes.display("incident.status_changed", "payload.status", "new") == "new"
+        assert feed_codes.display("dutylog.posted", "payload.text", "reported") == "reported"
+
+
+def test_the_page_bootstrap_carries_the_vocabularies(app: Flask) -> None:
+    with app.test_request_context(), force_locale("en"):
+        codes = feed_codes.bootstrap()
+    assert codes["coded"]["incident.status_changed"]["payload.status"] == "incident_status"
+    assert codes["vocab"]["incident_status"]["on_scene"] == "On scene"
+    assert codes["vocab"]["clock"]["found"].startswith("Found")
+
+
+def test_escalations_and_zones_name_their_codes(app: Flask) -> None:
+    escalated = {"type": "task.escalated", "actor": None,
+                 "payload": {"title": "流调", "step": {"target": "backup"}}}
+    zone = {"type": "zone.updated", "actor": None,
+            "payload": {"id": 1, "disease": "plague", "version": 2, "cases": 1,
+                        "zone_population": 900}}
+    with app.test_request_context(), force_locale("en"):
+        assert "Backup on duty" in feed.describe(escalated)
+        from coordination.incidents import diseases
+
+        text = feed.describe(zone)
+        assert f"({diseases.labels()['plague']})" in text and "(plague)" not in text
