@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from ..events import Event
 from ..extensions import db
 from ..feed import QUIET, describe
+from . import participants
 from .models import DrillEvaluation, DrillInject, DrillObservation, DrillRun, ImprovementItem
 
 _MISSING = object()
@@ -49,12 +50,18 @@ def matches(payload: dict[str, Any], where: dict[str, Any]) -> bool:
     return all(_get(payload, k) == v for k, v in where.items())
 
 
+Who = tuple[str, int | None, str]  # actor kind, id, name: how the event log names an actor
+
+
 def first_match(s: Session, context: str, action: dict[str, Any],
-                since: datetime) -> Event | None:
+                since: datetime, *, by: set[Who] | None = None) -> Event | None:
+    """The first event proving ``action``; with ``by``, only one of those actors counts."""
     where = action.get("where") or {}
     q = (select(Event).where(Event.context == context, Event.type == action["event"],
                              Event.occurred_at >= since).order_by(Event.seq))
     for ev in s.scalars(q):
+        if by is not None and (ev.actor_kind, ev.actor_id, ev.actor_name) not in by:
+            continue
         if matches(ev.payload or {}, where):
             return ev
     return None
@@ -76,6 +83,10 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
             raise NotFound(_l("No such drill run."))
         injects = list(s.scalars(select(DrillInject).where(DrillInject.run_id == run_id)
                                  .order_by(DrillInject.due_sim, DrillInject.id)))
+        # Only players who joined the run are credited with an expected action: not a
+        # controller's keystroke, not an inject's own event (issue 16).
+        players = participants.players(s, run.context)
+        joined = {(p["kind"], p["id"], p["name"]) for p in players}
         actions = []
         for inj in injects:
             for act in inj.spec.get("expected") or []:
@@ -88,7 +99,7 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
                     "achieved": False, "taken_s": None, "late": False, "at": None,
                 }
                 if inj.fired_sim is not None:
-                    ev = first_match(s, run.context, act, inj.fired_sim)
+                    ev = first_match(s, run.context, act, inj.fired_sim, by=joined)
                     if ev is not None:
                         taken = _seconds(ev.occurred_at - inj.fired_sim)
                         row.update(taken_s=taken, at=ev.occurred_at.isoformat(),
@@ -149,7 +160,9 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
                     "missed": sum(1 for a in actions if a["taken_s"] is None),
                     "injects": len(inject_rows),
                     "fired": sum(1 for i in inject_rows if i["fired"]),
-                    "failed": sum(1 for i in inject_rows if i["error"])},
+                    "failed": sum(1 for i in inject_rows if i["error"]),
+                    "players": len(players)},
+        "players": players,
         "by_player": _by_player(actions),
         "ack": {agency: {"n": len(v), "median_s": round(statistics.median(v), 1),
                          "p90_s": round(_p90(v), 1)} for agency, v in sorted(ack.items()) if v},

@@ -230,11 +230,11 @@ def improve(run_id: int) -> Response:
 @bp.route("/drills/runs/<int:run_id>/join", methods=["POST"])
 @page(Permission.JOIN_DRILLS)
 def join(run_id: int) -> Response:
-    run = drills.get_run(run_id=run_id)
-    if run["status"] == "ended":
-        flash(_("This drill has ended."), "error")
+    try:
+        ctx.join(run_id, principal())
+    except CoordinationError as exc:
+        _flash_error(exc)
         return redirect(url_for("drills.index"))
-    ctx.join(run["context"])
     flash(_("You are now in the drill. Every page shows the exercise banner until you leave."),
           "ok")
     return redirect(url_for("pages.home"))
@@ -243,7 +243,7 @@ def join(run_id: int) -> Response:
 @bp.route("/drills/leave", methods=["POST"])
 @page(Permission.JOIN_DRILLS)
 def leave() -> Response:
-    ctx.leave()
+    ctx.leave(principal())
     flash(_("You are back in live work."), "ok")
     return redirect(url_for("pages.home"))
 

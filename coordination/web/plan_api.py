@@ -19,13 +19,10 @@ from ..plans import sitrep as plan_sitrep
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
 from .api import _body
-from .context import current_context
+from .context import current_context as _context  # the one resolver, never ?context=
 
 bp = Blueprint("plan_api", __name__, url_prefix="/api/plans")
 
-
-def _context() -> str:
-    return request.args.get("context") or current_context()
 
 
 @bp.route("")
