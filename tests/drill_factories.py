@@ -50,3 +50,20 @@ def set_status(run: dict[str, Any], status: RunStatus) -> None:
         row = s.get(DrillRun, run["id"])
         assert row is not None
         row.status = status.value
+
+
+def bound_token(context: str, role: str) -> dict[str, str]:
+    """Headers of an API token with ``role`` bound to the run owning ``context``."""
+    from sqlalchemy import select
+
+    from coordination.auth import service
+    from coordination.drills.models import DrillRun
+    from coordination.web.context import HEADER
+
+    with db.reading() as s:
+        run_id = s.scalar(select(DrillRun.id).where(DrillRun.context == context))
+    run = {"id": run_id, "context": context} if run_id else drill_run(context)
+    token, secret = service.create_token(name=f"{role}-in-{context}", roles=[role],
+                                         actor=Actor.system("test"))
+    enrol(run, Actor(kind="token", id=token.id, name=token.name), role)
+    return {"Authorization": f"Bearer {secret}", HEADER: context}

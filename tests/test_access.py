@@ -144,8 +144,12 @@ def _enter(client, headers, csrf, caller, context):
         headers[HEADER] = run["context"]
 
 
-@pytest.mark.parametrize("context", CONTEXTS)
-@pytest.mark.parametrize("caller", CALLERS)
+# Anonymous callers are refused before any context is looked at: two contexts suffice.
+MATRIX = [(caller, context) for caller in CALLERS for context in CONTEXTS
+          if caller != "anonymous" or context in ("live", "not_joined")]
+
+
+@pytest.mark.parametrize(("caller", "context"), MATRIX)
 def test_access_matrix(app, make_user, caller, context):
     victim = make_user("liaison", username="victim")
     throwaway, _secret = service.create_token(name="spare", roles=["liaison"],
