@@ -55,12 +55,17 @@ Who = tuple[str, int | None, str]  # actor kind, id, name: how the event log nam
 
 def first_match(s: Session, context: str, action: dict[str, Any],
                 since: datetime, *, by: set[Who] | None = None) -> Event | None:
-    """The first event proving ``action``; with ``by``, only one of those actors counts."""
+    """The first event proving ``action``; with ``by``, people and tokens count only if listed.
+
+    The system's own events (an inject's consequence, an automatic zone) still count:
+    they are the scenario's design, not someone outside the run acting in it.
+    """
     where = action.get("where") or {}
     q = (select(Event).where(Event.context == context, Event.type == action["event"],
                              Event.occurred_at >= since).order_by(Event.seq))
     for ev in s.scalars(q):
-        if by is not None and (ev.actor_kind, ev.actor_id, ev.actor_name) not in by:
+        if (by is not None and ev.actor_kind != "system"
+                and (ev.actor_kind, ev.actor_id, ev.actor_name) not in by):
             continue
         if matches(ev.payload or {}, where):
             return ev
@@ -83,8 +88,8 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
             raise NotFound(_l("No such drill run."))
         injects = list(s.scalars(select(DrillInject).where(DrillInject.run_id == run_id)
                                  .order_by(DrillInject.due_sim, DrillInject.id)))
-        # Only players who joined the run are credited with an expected action: not a
-        # controller's keystroke, not an inject's own event (issue 16).
+        # Only players who joined the run are credited with an expected action, not a
+        # user or token that acted there without joining (issue 16).
         players = participants.players(s, run.context)
         joined = {(p["kind"], p["id"], p["name"]) for p in players}
         actions = []
