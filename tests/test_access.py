@@ -126,9 +126,9 @@ def _sign_in(app, caller):
 
 
 def _enter(client, headers, csrf, caller, context):
-    """Put the caller in ``context`` the way a user or device does."""
+    """Put the caller in ``context`` the way a user or device does; the run, if any."""
     if context == "live":
-        return
+        return None
     run = drill_run()
     kind = caller.partition(":")[0]
     if context in ("joined", "ended"):
@@ -142,6 +142,7 @@ def _enter(client, headers, csrf, caller, context):
         drills.end_run(run_id=run["id"], actor=Actor.system("t"))
     if kind == "token" or context == "not_joined":
         headers[HEADER] = run["context"]
+    return run
 
 
 # Anonymous callers are refused before any context is looked at: two contexts suffice.
@@ -191,6 +192,36 @@ def test_denied_api_answers_json(client):
     resp = client.get("/api/events?since=0")
     assert resp.status_code == 401
     assert resp.is_json and resp.get_json()["error"]
+
+
+SOCKET_MATRIX = [(caller, context) for caller in CALLERS if caller != "anonymous"
+                 for context in CONTEXTS]
+
+
+@pytest.mark.parametrize(("caller", "context"), SOCKET_MATRIX)
+def test_socket_matrix(app, caller, context):
+    """Every socket event × caller × context: the connect names the context, as pages do."""
+    from coordination.extensions import socketio
+    from coordination.realtime.handlers import EVENT_PERMISSIONS
+
+    kind, _, role = caller.partition(":")
+    client, headers, csrf = _sign_in(app, caller)
+    run = _enter(client, headers, csrf, caller, context)
+    auth = {"context": run["context"]} if run else {}
+    if kind == "token":
+        auth["token"] = headers["Authorization"].removeprefix("Bearer ")
+    sock = socketio.test_client(app, auth=auth, flask_test_client=client)
+    want = context != "not_joined" or (kind == "token" and role == "trainer")
+    assert sock.is_connected() is want
+    if not want:
+        return
+    assert set(EVENT_PERMISSIONS) == {"join", "leave", "replay"}
+    assert sock.emit("replay", {"since": 0}, callback=True)["ok"] is True
+    assert sock.emit("join", {"room": f"role:{role}"}, callback=True)["ok"] is True
+    other = next(r.value for r in Role if r.value != role)
+    assert sock.emit("join", {"room": f"role:{other}"}, callback=True)["ok"] is False
+    assert sock.emit("leave", {"room": f"role:{role}"}, callback=True)["ok"] is True
+    sock.disconnect()
 
 
 # --- issue 16's reproductions ----------------------------------------------------------
@@ -356,3 +387,23 @@ def test_the_report_counts_only_players_who_joined(app):
         joined = {("user", None, "player")}
         assert evaluation.first_match(s, run["context"], action, since,
                                       by=joined).actor_name == "player"
+
+
+def test_a_runs_report_is_for_its_players_and_trainers(app, auth, make_user):
+    run = drill_run()
+    make_user("operator", username="op")
+    auth.login("op")
+    _refused(auth.client.get(f"/api/drills/runs/{run['id']}/evaluation"), "join_first")
+    assert auth.client.get(f"/drills/runs/{run['id']}/report").status_code == 403
+    csrf = csrf_from(auth.client.get("/me").text)
+    auth.client.post(f"/drills/runs/{run['id']}/join", data={"csrf_token": csrf})
+    page = auth.client.get(f"/drills/runs/{run['id']}/report")
+    assert page.status_code == 200 and 'id="fig-players">1<' in page.text
+    assert client_for_trainer(app).get(f"/api/drills/runs/{run['id']}/evaluation").status_code \
+        == 200
+
+
+def client_for_trainer(app):
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = _bearer("trainer")["Authorization"]
+    return client

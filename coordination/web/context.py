@@ -178,3 +178,13 @@ def leave(principal: Principal, context: str | None = None) -> None:
     if hasattr(request, _CACHE):
         delattr(request, _CACHE)
 
+
+
+def authorize_run(run_id: int) -> None:
+    """A run's report and evaluation show its event log: its players and trainers only."""
+    from ..drills import service as drills
+
+    principal = current_principal()
+    context = drills.get_run(run_id=run_id)["context"]  # 404 for no such run
+    authorize(principal, Permission.READ_EVENTS, where=where_for(principal, context),
+              write=False)

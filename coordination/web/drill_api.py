@@ -95,4 +95,5 @@ def api_leave(run_id: int) -> Response:
 @bp.route("/api/drills/runs/<int:run_id>/evaluation")
 @api(Permission.JOIN_DRILLS)
 def api_evaluation(run_id: int) -> Response:
+    ctx.authorize_run(run_id)
     return jsonify(reports.evaluate(run_id=run_id))

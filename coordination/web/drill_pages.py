@@ -251,12 +251,14 @@ def leave() -> Response:
 @bp.route("/drills/runs/<int:run_id>/report")
 @page(Permission.JOIN_DRILLS)
 def report(run_id: int) -> str:
+    ctx.authorize_run(run_id)
     return reports.render_html(run_id=run_id)
 
 
 @bp.route("/drills/runs/<int:run_id>/report.pdf")
 @page(Permission.JOIN_DRILLS)
 def report_pdf(run_id: int) -> Response:
+    ctx.authorize_run(run_id)
     pdf = reports.render_pdf(run_id=run_id, base_url=request.url_root)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="drill-{run_id}-after-action.pdf"'})
