@@ -96,7 +96,7 @@ REFUSALS = {
 }
 
 
-def _refuse(reason: str) -> Refusal:
+def refusal(reason: str) -> Refusal:
     status, message = REFUSALS[reason]
     return Refusal(reason=reason, status=status, message=message)
 
@@ -111,20 +111,20 @@ def permit(principal: Principal | None, permission: Permission, where: Where, *,
     context's data ignore the context.
     """
     if not allowed(principal, permission):
-        return _refuse("role")
+        return refusal("role")
     assert principal is not None
     if permission in CONTEXT_FREE:
         return None
     if not where.exists:
-        return _refuse("no_context")
+        return refusal("no_context")
     if where.kind != "drill":
         if write and not (principal.roles - LIVE_READ_ONLY) & GRANTS[permission]:
-            return _refuse("trainer_live")
+            return refusal("trainer_live")
         return None
     if not where.member and not principal.roles & DRILL_CONTROLLERS:
-        return _refuse("join_first")
+        return refusal("join_first")
     if write and where.ended:
-        return _refuse("ended")
+        return refusal("ended")
     return None
 
 

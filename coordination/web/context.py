@@ -25,7 +25,7 @@ from flask import request, session
 
 from ..auth.identity import current_principal
 from ..auth.principal import LIVE_WHERE, Principal, Refusal, Where, permit
-from ..auth.principal import _refuse as refusal_for
+from ..auth.principal import refusal as refusal_for
 from ..auth.roles import Permission
 from ..contexts import LIVE, ContextKind
 from ..errors import CoordinationError, PermissionDenied
