@@ -97,7 +97,10 @@ def create_user(name: str, roles: tuple[str, ...], display_name: str, password_s
 @main.command("create-token")
 @click.argument("name")
 @click.option("--role", "roles", multiple=True, required=True, help="Repeat for several roles.")
-def create_token(name: str, roles: tuple[str, ...]) -> None:
+@click.option("--drill", "drill_run", type=click.IntRange(1), default=None,
+              help="Bind the token to this drill run: it may then act in the run's context "
+                   "(header X-Coordination-Context).")
+def create_token(name: str, roles: tuple[str, ...], drill_run: int | None) -> None:
     """Create an API token for a device or integration; it is printed once."""
     app = _app()
     _migrate()
@@ -106,12 +109,44 @@ def create_token(name: str, roles: tuple[str, ...]) -> None:
 
     with app.app_context():
         try:
-            _token, secret = service.create_token(name=name, roles=list(roles),
-                                                  actor=Actor.system("cli"))
+            context = _bindable(drill_run) if drill_run is not None else None
+            token, secret = service.create_token(name=name, roles=list(roles),
+                                                 actor=Actor.system("cli"))
+            if drill_run is not None and context is not None:
+                _bind(token, drill_run, context)
         except CoordinationError as exc:
             _fail(str(exc.message), 1)
     click.echo(secret)
     click.echo("Keep it now: it is stored hashed and cannot be shown again.", err=True)
+
+
+def _bindable(run_id: int) -> str:
+    """The run's context; refused before a token exists if the run is missing or ended."""
+    from flask_babel import lazy_gettext as _l
+
+    from .drills import service as drills
+    from .errors import Conflict
+
+    run = drills.get_run(run_id=run_id)
+    if run["status"] == "ended":
+        raise Conflict(_l("This drill has ended."))
+    return str(run["context"])
+
+
+def _bind(token, run_id: int, context: str) -> None:  # type: ignore[no-untyped-def]
+    """Join the new token to the run; if that fails after all, revoke it again."""
+    from .auth import service
+    from .drills import participants
+    from .events import Actor
+
+    try:
+        participants.join(run_id=run_id, actor=Actor(kind="token", id=token.id, name=token.name),
+                          roles=list(token.roles))
+    except CoordinationError:
+        service.revoke_token(token_id=token.id, actor=Actor.system("cli"))
+        raise
+    click.echo(f"Bound to drill run {run_id}: send the header X-Coordination-Context: {context}",
+               err=True)
 
 
 @main.command("simulate-units")

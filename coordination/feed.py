@@ -65,6 +65,8 @@ DESCRIPTIONS = {
     "drill.speed_changed": _l("{actor} set the drill speed to {payload.speed}×"),
     "drill.jumped": _l("{actor} moved the drill clock ahead to the next inject"),
     "drill.ended": _l("{actor} ended the drill"),
+    "drill.joined": _l("{actor} joined the drill"),
+    "drill.left": _l("{actor} left the drill"),
     "drill.inject_fired": _l("Inject {payload.number} to {payload.to}: {payload.message}"),
     "drill.observation": _l("Observation on {payload.player}: {payload.text}"),
     "stock.depot_saved": _l("{actor} saved the depot {payload.code} ({payload.name_zh})"),

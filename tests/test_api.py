@@ -10,6 +10,7 @@ from coordination.dutylog.models import DutyLogEntry
 from coordination.events import Actor, Event
 from coordination.extensions import db
 from coordination.geo.service import AreaIn, upsert_areas
+from coordination.web.context import HEADER
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def test_bad_since_is_a_400_with_a_message(client, bearer, query):
 
 
 def test_unknown_context_is_404(client, bearer):
-    resp = client.get("/api/events?since=0&context=drill-x", headers=bearer)
+    resp = client.get("/api/events?since=0", headers={**bearer, HEADER: "drill-x"})
     assert resp.status_code == 404 and resp.get_json()["error"]
 
 

@@ -58,6 +58,32 @@ def test_create_token_prints_it_once(tmp_path):
     assert token.encode() not in db_bytes
 
 
+def test_create_token_bound_to_a_drill_run(tmp_path):
+    import sqlite3
+
+    assert run(tmp_path, "init-db").returncode == 0
+    db_file = tmp_path / "instance" / "coordination.db"
+    missing = run(tmp_path, "create-token", "drill-dev", "--role", "operator", "--drill", "1")
+    assert missing.returncode == 1 and missing.stderr.strip()
+    con = sqlite3.connect(db_file)
+    assert con.execute("SELECT count(*) FROM api_tokens").fetchone()[0] == 0  # nothing made
+    now = "2026-12-02 08:00:00.000000"
+    with con:
+        con.execute("INSERT INTO contexts (name, kind, title, last_seq, clock_speed, "
+                    "clock_paused, clock_anchor_real, clock_anchor_sim, created_at) "
+                    "VALUES ('drill-cli', 'drill', 't', 0, 1, 1, ?, ?, ?)", (now, now, now))
+        con.execute("INSERT INTO drill_runs (context, scenario_id, scenario_version, "
+                    "scenario_hash, scenario_file, scenario, title, status, speed, sim_start, "
+                    "created_by, created_at, seeded) VALUES ('drill-cli', 's', '1', 'h', "
+                    "'s.yaml', '{}', 't', 'running', 1, ?, 'cli', ?, '{}')", (now, now))
+    bound = run(tmp_path, "create-token", "drill-dev", "--role", "operator", "--drill", "1")
+    assert bound.returncode == 0, bound.stderr
+    assert "drill-cli" in bound.stderr
+    rows = con.execute("SELECT actor_kind, actor_name, left_at FROM drill_participants "
+                       "WHERE context = 'drill-cli'").fetchall()
+    assert rows == [("token", "drill-dev", None)]
+
+
 def test_demo_data_prints_one_account_per_role_and_is_idempotent(tmp_path):
     out = run(tmp_path, "demo-data")
     assert out.returncode == 0, out.stderr

@@ -36,6 +36,7 @@ from coordination.stock import service as stock
 from coordination.stock.schemas import TransferIn
 from coordination.units.models import Unit
 
+from .drill_factories import enrol
 from .support import ROOT_DIR
 from .test_drills import running_scheduler, wait_for  # noqa: F401  (fixture)
 
@@ -230,6 +231,10 @@ def test_shipped_scenario_runs_to_the_end_at_60x(
         "now": lambda: _now(run["id"]),
     }
     drills.start_run(run_id=run["id"], actor=TRAINER)
+    # The scripted players join, as people do from /drills: only they are credited.
+    for player, role in ((OPERATOR, "operator"), (LOGISTICS, "logistics"),
+                         (_liaison(ctx), "liaison")):
+        enrol(run, player, role)
     _run_to_the_end(run["id"], script, state)
     drills.end_run(run_id=run["id"], actor=TRAINER)
 

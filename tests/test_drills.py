@@ -37,6 +37,7 @@ from coordination.facilities.demo import load_map_demo
 from coordination.geo.service import upsert_areas
 from coordination.stock.demo import load_stock_demo
 
+from .drill_factories import enrol
 from .support import ROOT_DIR
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -182,6 +183,7 @@ def test_a_run_at_60x_fires_injects_on_time_and_times_the_players(
     assert run["seeded"]["stock_balances"] > 0
     context = run["context"]
     drills.start_run(run_id=run["id"], actor=TRAINER)
+    enrol(run, PLAYER, "operator")  # only players who joined are credited
     # Scripted player: the operator logs the breakdown as soon as inject 1 arrives.
     wait_for(lambda: inject(run["id"], "1")["status"] == "fired")
     dutylog.post_entry(data=NewEntry(category="info", text="乌120-01 故障，已调配替补车辆"),
@@ -356,6 +358,7 @@ def test_after_action_report_html_and_pdf(demo: None, client, auth, make_user) -
     run = drills.create_run(path=BASIC, root=ROOT_DIR, speed=60, actor=TRAINER)
     drills.start_run(run_id=run["id"], actor=TRAINER)
     drills.fire_now(run_id=run["id"], inject_id=inject(run["id"], "1")["id"], actor=TRAINER)
+    enrol(run, PLAYER, "operator")
     dutylog.post_entry(data=NewEntry(category="info", text="已记录"), actor=PLAYER,
                        context=run["context"])
     drills.rate_task(run_id=run["id"], task_id="ct-log", rating=drills.Rating.S,

@@ -28,6 +28,7 @@ from coordination.units import service as units
 from coordination.units.schemas import NewUnit
 
 from . import map_factories as mf
+from .drill_factories import bound_token
 
 ACTOR = mf.ACTOR
 CST = timezone(timedelta(hours=8))
@@ -186,11 +187,12 @@ def test_live_layer_shows_only_events_in_progress(drill, auth, make_user):
     every = c.get("/api/plans/venues.geojson?all=1").get_json()
     assert len(every["features"]) == 5
     # The drill's clock is on the event's first day (07:00 local, before any session).
-    on = c.get(f"/api/plans/venues.geojson?context={CTX}").get_json()
+    in_drill = bound_token(CTX, "operator")  # a token bound to the drill names it
+    on = c.get("/api/plans/venues.geojson", headers=in_drill).get_json()
     _check_rfc7946(on)
     assert len(on["features"]) == 5
     at(date(2024, 2, 19), "00:30")  # the day after the last standby period ends
-    assert c.get(f"/api/plans/venues.geojson?context={CTX}").get_json()["features"] == []
+    assert c.get("/api/plans/venues.geojson", headers=in_drill).get_json()["features"] == []
     one = c.get(f"/api/plans/events/{EVENT}.geojson")
     assert one.status_code == 200 and len(one.get_json()["features"]) == 5
     assert c.get("/api/plans/events/nope.geojson").status_code == 404
@@ -335,7 +337,8 @@ def test_sitrep_html_pdf_and_json(drill, auth, make_user):
     make_user("operator", username="op")
     auth.login("op")
     c = auth.client
-    api = c.get(f"/api/plans/events/{EVENT}/sitrep?date=2024-02-17&context={CTX}")
+    api = c.get(f"/api/plans/events/{EVENT}/sitrep?date=2024-02-17",
+                headers=bound_token(CTX, "operator"))
     assert api.status_code == 200 and api.get_json()["totals"]["calls"] == 4
     bad = c.get(f"/api/plans/events/{EVENT}/sitrep?date=17.2.2024")
     assert bad.status_code == 400 and bad.get_json()["error"]

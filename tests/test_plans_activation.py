@@ -20,6 +20,7 @@ from coordination.stock import service as stock
 from coordination.stock.demo import ITEMS
 from coordination.stock.schemas import DepotIn, IssueIn, ItemIn, ReceiptIn
 
+from .drill_factories import bound_token
 from .roster_factories import crew, drill_context, set_drill_time
 
 T0 = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)
@@ -227,7 +228,11 @@ def test_drill_activations_stay_out_of_live(drill, make_user, auth):
     make_user("trainer", username="tr")
     auth.login("tr")
     assert auth.client.get(f"/api/plans/activations/{body['id']}").status_code == 404
-    seen = auth.client.get(f"/api/plans/activations/{body['id']}?context={drill}")
+    # ?context= selects nothing (issue 16); a trainer's token names the drill it runs.
+    assert auth.client.get(f"/api/plans/activations/{body['id']}?context={drill}"
+                           ).status_code == 404
+    seen = auth.client.get(f"/api/plans/activations/{body['id']}",
+                           headers=bound_token(drill, "trainer"))
     assert seen.status_code == 200 and seen.get_json()["subject_ref"] == "FP-2026-001"
     # The same incident reference may be active in live and in a drill at once.
     _activate("live")

@@ -121,6 +121,21 @@ GRANTS: dict[Permission, frozenset[Role]] = {
 }
 
 
+# --- the context axis -------------------------------------------------------------------
+# A grant holds in a context kind (live, or a drill run). These permissions touch no
+# context's data (accounts, tokens, one's own settings, the audit log, the drill list and
+# console, the plan files), so the context a request names does not matter to them.
+CONTEXT_FREE: frozenset[Permission] = frozenset({
+    Permission.MANAGE_USERS, Permission.MANAGE_TOKENS, Permission.OWN_SETTINGS,
+    Permission.VIEW_AUDIT, Permission.VIEW_PLAN_ERRORS, Permission.RUN_DRILLS,
+    Permission.JOIN_DRILLS, Permission.VIEW_AREAS,
+})
+# Roles whose grants hold in live for reading only: trainers change data in drills.
+LIVE_READ_ONLY: frozenset[Role] = frozenset({Role.TRAINER})
+# Roles that act in any drill run without joining it: the controllers who run them.
+DRILL_CONTROLLERS: frozenset[Role] = GRANTS[Permission.RUN_DRILLS]
+
+
 def parse_roles(values: list[str]) -> frozenset[Role]:
     """Turn role names into roles, raising ValueError naming the first unknown one."""
     roles: set[Role] = set()

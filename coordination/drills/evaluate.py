@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..events import Event
 from ..extensions import db
 from ..feed import QUIET, describe
+from . import participants
 from .models import DrillEvaluation, DrillInject, DrillObservation, DrillRun, ImprovementItem
 
 _MISSING = object()
@@ -51,12 +52,23 @@ def matches(payload: dict[str, Any], where: dict[str, Any]) -> bool:
     return all(_get(payload, k) == v for k, v in where.items())
 
 
+Who = tuple[str, int | None, str]  # actor kind, id, name: how the event log names an actor
+
+
 def first_match(s: Session, context: str, action: dict[str, Any],
-                since: datetime) -> Event | None:
+                since: datetime, *, by: set[Who] | None = None) -> Event | None:
+    """The first event proving ``action``; with ``by``, people and tokens count only if listed.
+
+    The system's own events (an inject's consequence, an automatic zone) still count:
+    they are the scenario's design, not someone outside the run acting in it.
+    """
     where = action.get("where") or {}
     q = (select(Event).where(Event.context == context, Event.type == action["event"],
                              Event.occurred_at >= since).order_by(Event.seq))
     for ev in s.scalars(q):
+        if (by is not None and ev.actor_kind != "system"
+                and (ev.actor_kind, ev.actor_id, ev.actor_name) not in by):
+            continue
         if matches(ev.payload or {}, where):
             return ev
     return None
@@ -67,7 +79,7 @@ def _seconds(td: timedelta) -> float:
 
 
 def _measure(s: Session, run: DrillRun, inj: DrillInject, act: dict[str, Any],
-             target: float) -> dict[str, Any]:
+             target: float, *, by: Any) -> dict[str, Any]:
     """When the expected action happened, counted as the scenario says.
 
     ``counted_from: inject`` (the default) looks only after the inject fired.
@@ -79,7 +91,7 @@ def _measure(s: Session, run: DrillRun, inj: DrillInject, act: dict[str, Any],
     since = run.sim_start if early_allowed else inj.fired_sim
     if since is None:
         return {}
-    ev = first_match(s, run.context, act, since)
+    ev = first_match(s, run.context, act, since, by=by)
     if ev is None:
         return {}
     found = {"at": ev.occurred_at.isoformat(), "by": ev.actor_name}
@@ -104,6 +116,10 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
             raise NotFound(_l("No such drill run."))
         injects = list(s.scalars(select(DrillInject).where(DrillInject.run_id == run_id)
                                  .order_by(DrillInject.due_sim, DrillInject.id)))
+        # Only players who joined the run are credited with an expected action, not a
+        # user or token that acted there without joining (issue 16).
+        players = participants.players(s, run.context)
+        joined = {(p["kind"], p["id"], p["name"]) for p in players}
         actions = []
         for inj in injects:
             for act in inj.spec.get("expected") or []:
@@ -117,7 +133,7 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
                     "early": False, "ahead_s": None, "state": "missed",
                     "counted_from": act.get("counted_from", "inject"),
                 }
-                row.update(_measure(s, run, inj, act, target))
+                row.update(_measure(s, run, inj, act, target, by=joined))
                 actions.append(row)
         timeline = [
             {"seq": e.seq, "at": e.occurred_at.isoformat(), "type": e.type,
@@ -174,7 +190,9 @@ def evaluate(*, run_id: int) -> dict[str, Any]:
                     "early": sum(1 for a in actions if a["early"]),
                     "injects": len(inject_rows),
                     "fired": sum(1 for i in inject_rows if i["fired"]),
-                    "failed": sum(1 for i in inject_rows if i["error"])},
+                    "failed": sum(1 for i in inject_rows if i["error"]),
+                    "players": len(players)},
+        "players": players,
         "by_player": _by_player(actions),
         "ack": {agency: {"n": len(v), "median_s": round(statistics.median(v), 1),
                          "p90_s": round(_p90(v), 1)} for agency, v in sorted(ack.items()) if v},

@@ -120,3 +120,25 @@ class ImprovementItem(Base):
     owner: Mapped[str] = mapped_column(String(120))
     start: Mapped[date] = mapped_column(Date)
     end: Mapped[date] = mapped_column(Date)
+
+
+class DrillParticipant(Base):
+    """Someone who joined a run (or a token bound to it): who may act in its context.
+
+    Keyed by the context, so deleting a run's context rows removes them with it.
+    ``left_at`` is set when they leave; the row stays, so the after-action report
+    still names everyone who took part.
+    """
+
+    __tablename__ = "drill_participants"
+    __table_args__ = (Index("ix_drill_participants_who", "context", "actor_kind", "actor_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    context: Mapped[str] = mapped_column(ForeignKey("contexts.name"))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_name: Mapped[str] = mapped_column(String(120))
+    display: Mapped[str] = mapped_column(String(120), default="")
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -20,9 +20,9 @@ from ..auth import service as auth_service
 from ..auth.identity import current_principal
 from ..auth.principal import Principal, allowed, can_join, can_see
 from ..auth.roles import Permission
-from ..contexts import LIVE, Context
 from ..errors import CoordinationError, PermissionDenied, ValidationFailed
 from ..extensions import db, socketio
+from ..web.context import authorize, resolve, where_for
 from .connections import connections
 from .rooms import EVERYONE, everyone, scoped
 
@@ -58,6 +58,9 @@ def _caller() -> tuple[Principal, str]:
     principal = auth_service.load_principal(ident)
     if principal is None:
         raise PermissionDenied(_("Your access has ended; sign in again."))
+    # A player who left the drill (or a token unbound from it) stops here too.
+    authorize(principal, Permission.READ_EVENTS, where=where_for(principal, context),
+              write=False)
     return principal, context
 
 
@@ -88,15 +91,15 @@ def register() -> None:
         principal = current_principal(auth)
         if principal is None:
             raise ConnectionRefusedError("authentication required")
-        context = LIVE
+        wanted = None
         if isinstance(auth, dict) and isinstance(auth.get("context"), str):
-            context = auth["context"]
-        with db.reading() as s:
-            row = s.get(Context, context)
-            if row is None:
-                raise ConnectionRefusedError("unknown context")
-            if row.is_drill and not allowed(principal, Permission.JOIN_DRILLS):
-                raise ConnectionRefusedError("not a participant of this drill")
+            wanted = auth["context"]
+        try:  # the one resolver and check, as for pages and the API
+            where = resolve(principal, wanted)
+            authorize(principal, Permission.READ_EVENTS, where=where, write=False)
+        except CoordinationError as exc:
+            raise ConnectionRefusedError(str(exc.message)) from None
+        context = where.name
         sid = request.sid  # type: ignore[attr-defined]
         connections.put(sid, principal.get_id(), context)
         for room in principal.rooms():

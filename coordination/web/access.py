@@ -1,5 +1,9 @@
 """Decorators that put the one permission check in front of every route.
 
+The check is ``permit()`` over the role and the context the request works in
+(live, a drill joined, a drill not joined, an ended drill), through
+``context.authorize``.
+
 Each decorated view records what it requires, so the access test can walk the
 URL map and fail on any route that forgot to declare it.
 """
@@ -10,14 +14,15 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.identity import current_principal, via_token
-from ..auth.principal import Principal, allowed
+from ..auth.principal import Principal
 from ..auth.roles import Permission
-from ..errors import NotAuthenticated, PermissionDenied
+from ..errors import NotAuthenticated
 from ..extensions import csrf
+from .context import authorize
 
 F = TypeVar("F", bound=Callable[..., Any])
 PUBLIC = "public"
@@ -38,8 +43,7 @@ def page(permission: Permission) -> Callable[[F], F]:
             principal = current_principal()
             if principal is None or principal.kind != "user":
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-            if not allowed(principal, permission):
-                abort(403)
+            authorize(principal, permission)
             return view(*args, **kwargs)
 
         wrapper.required_permission = permission  # type: ignore[attr-defined]
@@ -59,8 +63,7 @@ def api(permission: Permission) -> Callable[[F], F]:
                 raise NotAuthenticated(_("Sign in or send a valid API token."))
             if not via_token() and request.method in UNSAFE:
                 csrf.protect()
-            if not allowed(principal, permission):
-                raise PermissionDenied(_("Your role does not allow this."))
+            authorize(principal, permission)
             return view(*args, **kwargs)
 
         wrapper.required_permission = permission  # type: ignore[attr-defined]

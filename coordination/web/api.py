@@ -84,7 +84,7 @@ def list_events() -> Any:
     since = _int_arg("since", None, lo=0, hi=2**62)
     settings = current_app.config["COORDINATION"]
     limit = _int_arg("limit", settings.replay_page_size, lo=1, hi=10000)
-    context = request.args.get("context") or current_context()
+    context = current_context()
     me = principal()
     with db.reading() as s:
         if s.get(Context, context) is None:

@@ -16,6 +16,7 @@ from ..drills import catalogue
 from ..drills import report as reports
 from ..drills import service as drills
 from ..errors import ValidationFailed
+from . import context as ctx
 from .access import api, principal
 
 bp = Blueprint("drills_api", __name__)
@@ -76,7 +77,23 @@ def api_speed(run_id: int) -> Response:
     return jsonify(drills.set_speed(run_id=run_id, speed=float(speed), actor=principal().actor))
 
 
+@bp.route("/api/drills/runs/<int:run_id>/join", methods=["POST"])
+@api(Permission.JOIN_DRILLS)
+def api_join(run_id: int) -> tuple[Response, int]:
+    """Join as a player; a token is then bound to the run and names it in the header."""
+    return jsonify(ctx.join(run_id, principal())), 201
+
+
+@bp.route("/api/drills/runs/<int:run_id>/leave", methods=["POST"])
+@api(Permission.JOIN_DRILLS)
+def api_leave(run_id: int) -> Response:
+    run = drills.get_run(run_id=run_id)
+    ctx.leave(principal(), run["context"])
+    return jsonify({"left": run["id"]})
+
+
 @bp.route("/api/drills/runs/<int:run_id>/evaluation")
 @api(Permission.JOIN_DRILLS)
 def api_evaluation(run_id: int) -> Response:
+    ctx.authorize_run(run_id)
     return jsonify(reports.evaluate(run_id=run_id))

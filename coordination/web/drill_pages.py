@@ -231,11 +231,11 @@ def improve(run_id: int) -> Response:
 @bp.route("/drills/runs/<int:run_id>/join", methods=["POST"])
 @page(Permission.JOIN_DRILLS)
 def join(run_id: int) -> Response:
-    run = drills.get_run(run_id=run_id)
-    if run["status"] == "ended":
-        flash(_("This drill has ended."), "error")
+    try:
+        ctx.join(run_id, principal())
+    except CoordinationError as exc:
+        _flash_error(exc)
         return redirect(url_for("drills.index"))
-    ctx.join(run["context"])
     flash(_("You are now in the drill. Every page shows the exercise banner until you leave."),
           "ok")
     return redirect(url_for("pages.home"))
@@ -244,7 +244,7 @@ def join(run_id: int) -> Response:
 @bp.route("/drills/leave", methods=["POST"])
 @page(Permission.JOIN_DRILLS)
 def leave() -> Response:
-    ctx.leave()
+    ctx.leave(principal())
     flash(_("You are back in live work."), "ok")
     return redirect(url_for("pages.home"))
 
@@ -252,12 +252,14 @@ def leave() -> Response:
 @bp.route("/drills/runs/<int:run_id>/report")
 @page(Permission.JOIN_DRILLS)
 def report(run_id: int) -> str:
+    ctx.authorize_run(run_id)
     return web_reports.drill_report_html(run_id=run_id)
 
 
 @bp.route("/drills/runs/<int:run_id>/report.pdf")
 @page(Permission.JOIN_DRILLS)
 def report_pdf(run_id: int) -> Response:
+    ctx.authorize_run(run_id)
     pdf = web_reports.drill_report_pdf(run_id=run_id, base_url=request.url_root)
     return Response(pdf, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="drill-{run_id}-after-action.pdf"'})

@@ -19,14 +19,11 @@ from ..plans import service as plans
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
 from .api import _body
-from .context import current_context
+from .context import current_context as _context  # the one resolver, never ?context=
 from .params import flag_arg
 
 bp = Blueprint("plan_api", __name__, url_prefix="/api/plans")
 
-
-def _context() -> str:
-    return request.args.get("context") or current_context()
 
 
 @bp.route("")

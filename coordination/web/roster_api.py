@@ -16,14 +16,11 @@ from ..roster import service as roster
 from ..roster.photos import path_of
 from .access import api, principal, public
 from .api import _int_arg
-from .context import current_context
+from .context import current_context as _context  # the one resolver, never ?context=
 from .params import flag_arg
 
 bp = Blueprint("roster_api", __name__)
 
-
-def _context() -> str:
-    return request.args.get("context") or current_context()
 
 
 def _json() -> dict[str, Any]:
