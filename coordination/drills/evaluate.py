@@ -79,7 +79,7 @@ def _seconds(td: timedelta) -> float:
 
 
 def _measure(s: Session, run: DrillRun, inj: DrillInject, act: dict[str, Any],
-             target: float, *, by: Any) -> dict[str, Any]:
+             target: float, *, by: set[Who] | None) -> dict[str, Any]:
     """When the expected action happened, counted as the scenario says.
 
     ``counted_from: inject`` (the default) looks only after the inject fired.
