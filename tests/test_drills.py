@@ -430,6 +430,7 @@ def test_an_action_before_its_inject_is_achieved_early_where_the_scenario_says_s
     scenario.write_text(text, "utf-8")
     run = drills.create_run(path=scenario, root=tmp_path, speed=60, actor=TRAINER)
     drills.start_run(run_id=run["id"], actor=TRAINER)
+    enrol(run, PLAYER)
     dutylog.post_entry(data=NewEntry(category="info", text="提前处置"), actor=PLAYER,
                        context=run["context"])
     drills.fire_now(run_id=run["id"], inject_id=inject(run["id"], "1")["id"], actor=TRAINER)
@@ -448,6 +449,7 @@ def test_an_action_before_its_inject_is_achieved_early_where_the_scenario_says_s
 def test_without_counted_from_an_action_before_its_inject_does_not_count(demo: None) -> None:
     run = drills.create_run(path=BASIC, root=ROOT_DIR, speed=60, actor=TRAINER)
     drills.start_run(run_id=run["id"], actor=TRAINER)
+    enrol(run, PLAYER)
     dutylog.post_entry(data=NewEntry(category="info", text="提前处置"), actor=PLAYER,
                        context=run["context"])
     drills.fire_now(run_id=run["id"], inject_id=inject(run["id"], "1")["id"], actor=TRAINER)
