@@ -22,7 +22,8 @@ from .units import models as unit_models
 
 metadata = Base.metadata
 
-__all__ = ["Context", "alert_models", "Event", "auth_models", "cap_models", "drill_models", "dutylog_models",
+__all__ = ["Context", "Event", "alert_models", "auth_models", "cap_models", "drill_models",
+           "dutylog_models",
            "facility_models", "geo_models", "incident_models", "metadata", "place_models",
            "plan_models", "road_models", "roster_models", "stock_models", "unit_models",
            "zone_models"]
