@@ -144,7 +144,14 @@ DESCRIPTIONS = {
                        "{payload.version}: {payload.cases} cases, population "
                        "{payload.zone_population}"),
     "zone.lifted": _l("{actor} lifted epidemic zone #{payload.id} ({payload.disease})"),
+    "alert.raised": _l("Alert: {payload.title}"),
+    "alert.acknowledged": _l("{actor} acknowledged the alert: {payload.title}"),
 }
+# Configuration, not operations (roster, accounts, catalogue, loaded layers): the
+# command room's feed hides these by default and has a switch to show them.
+CONFIG_TYPES = ["roster.", "user.", "token.", "auth.", "areas.loaded", "facilities.loaded",
+                "units.loaded", "places.loaded", "roads.imported", "stock.depot_saved",
+                "stock.item_saved", "stock.target_set", "stock.imported"]
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.
 QUIET = frozenset({"unit.moved"})
@@ -202,6 +209,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "events": seen,
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
+        "config": CONFIG_TYPES,
         "timezone": current_app.config["COORDINATION"].timezone,
         "labels": {
             "live": _("Live"),
