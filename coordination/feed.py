@@ -117,12 +117,15 @@ DESCRIPTIONS = {
         "{actor} changed {payload.title_zh} from level {payload.previous} to {payload.level}"),
     "plan.stood_down": _l("{actor} stood down {payload.title_zh} for {payload.subject_ref}"),
     "plan.notified": _l("Agencies notified of {payload.title_zh} (level {payload.level})"),
-    "incident.reported": _l("{actor} logged incident #{payload.id}: {payload.type}, "
-                            "{payload.patients} patients"),
+    # Operational sentences: where, what, which incident, then what happened.
+    "incident.reported": _l("{payload.address} {payload.type} #{payload.id}: logged by "
+                            "{actor}, {payload.patients} patients"),
     "incident.status_changed": _l(
-        "{actor}: incident #{payload.id} changed from {payload.previous} to {payload.status}"),
+        "{payload.address} {payload.type} #{payload.id}: {payload.previous} → "
+        "{payload.status} ({actor})"),
     "incident.unit_dispatched": _l(
-        "{actor} dispatched {payload.unit.call_sign} to incident #{payload.id}"),
+        "{payload.address} {payload.type} #{payload.id}: {payload.unit.call_sign} dispatched "
+        "({actor})"),
     "incident.unit_released": _l(
         "{actor} released {payload.unit.call_sign} from incident #{payload.id}"),
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
@@ -182,9 +185,24 @@ def describe(message: dict[str, Any]) -> str:
             from .i18n import pick
 
             return pick(cur)
-        return "" if cur is None else str(cur)
+        words = codes().get(m.group(1), {})
+        return "" if cur is None else words.get(str(cur), str(cur))
 
     return _PLACEHOLDER.sub(fill, template)
+
+
+def codes() -> dict[str, dict[str, str]]:
+    """Words for the codes a sentence names (statuses, incident types, diseases), by
+    placeholder: "{payload.status}" reads 已到达医院, not at_hospital."""
+    from .incidents import diseases
+    from .incidents.models import STATUS_LABELS, TYPE_LABELS
+    from .units.models import STATUS_LABELS as UNIT_STATUS_LABELS
+
+    status = {str(k.value): str(v) for k, v in UNIT_STATUS_LABELS.items()}
+    status |= {str(k.value): str(v) for k, v in STATUS_LABELS.items()}
+    return {"payload.status": status, "payload.previous": status,
+            "payload.type": {str(k.value): str(v) for k, v in TYPE_LABELS.items()},
+            "payload.disease": diseases.labels()}
 
 
 def descriptions() -> dict[str, str]:
@@ -210,6 +228,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
         "config": CONFIG_TYPES,
+        "codes": codes(),
         "timezone": current_app.config["COORDINATION"].timezone,
         "labels": {
             "live": _("Live"),

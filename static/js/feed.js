@@ -31,9 +31,11 @@
 
   function describe(ev) {
     var template = data.descriptions[ev.type] || data.descriptions["*"];
+    var codes = data.codes || {};
     return template.replace(/\{([a-z_.]+)\}/g, function (_m, key) {
       if (key === "actor") return ev.actor ? (ev.actor.display || ev.actor.name) : "";
-      return lookup(ev, key);
+      var value = lookup(ev, key);
+      return codes[key] && codes[key][value] ? codes[key][value] : value;
     });
   }
 
