@@ -90,10 +90,14 @@ def _to(incident_id: int, status: str, actor: Actor, note: str = "") -> None:
 
 
 def dispatch_best(incident_id: int, actor: Actor, count: int = 1) -> list[int]:
-    rec = recommend.recommend(context=LIVE, incident_id=incident_id, limit=count,
+    """The nearest units, keeping negative-pressure ones for the cases that need them."""
+    rec = recommend.recommend(context=LIVE, incident_id=incident_id, limit=count + 6,
                               use_network=False)
+    units = rec["units"]
+    if not rec["negative_pressure_required"]:
+        units = [u for u in units if not u.get("negative_pressure")] or units
     sent = []
-    for u in rec["units"][:count]:
+    for u in units[:count]:
         incidents.dispatch_unit(context=LIVE, incident_id=incident_id, actor=actor,
                                 data=DispatchIn(unit_id=u["unit_id"]))
         sent.append(u["unit_id"])

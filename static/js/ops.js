@@ -509,6 +509,7 @@
     if (!dialog) return;
     if (!dialog.open) dialog.show();
     if (mapRoot) mapRoot.classList.add("picking");
+    if (C.livemap) C.livemap.map.invalidateSize();
     var first = dialog.querySelector("select[name=type]");
     if (first) first.focus();
   }
@@ -518,8 +519,28 @@
     dialog.close();
   }
 
+  // While logging, a click anywhere on the map sets the location, on a marker too: the
+  // click is taken in the capture phase, before Leaflet hands it to a layer (canvas
+  // markers included), unless it was the end of a drag or hit a map control.
+  var downAt = null;
+  if (mapRoot) {
+    mapRoot.addEventListener("mousedown", function (e) { downAt = [e.clientX, e.clientY]; }, true);
+    mapRoot.addEventListener("click", function (e) {
+      if (!dialog || !dialog.open || !C.livemap || !C.incidents) return;
+      if (e.target.closest(".leaflet-control")) return;
+      if (downAt && Math.abs(e.clientX - downAt[0]) + Math.abs(e.clientY - downAt[1]) > 6) return;
+      e.stopPropagation();
+      e.preventDefault();
+      var ll = C.livemap.map.mouseEventToLatLng(e);
+      C.incidents.setLocation(ll.lng, ll.lat);
+    }, true);
+  }
+
   if (dialog) {
-    dialog.addEventListener("close", function () { if (mapRoot) mapRoot.classList.remove("picking"); });
+    dialog.addEventListener("close", function () {
+      if (mapRoot) mapRoot.classList.remove("picking");
+      if (C.livemap) C.livemap.map.invalidateSize();
+    });
     document.getElementById("incident-dialog-close").addEventListener("click", closeDialog);
     var logBtn = document.getElementById("log-incident-btn");
     if (logBtn) logBtn.addEventListener("click", openDialog);
