@@ -16,6 +16,7 @@ from ..auth.principal import Principal, allowed
 from ..auth.roles import Permission
 from ..facilities.models import KIND_LABELS as FACILITY_KIND_LABELS
 from ..feed import CONFIG_TYPES
+from ..incidents.models import CLOCK_LABELS, Clock
 from ..ops import panels
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .context import current_context
@@ -56,9 +57,7 @@ def ops_labels() -> dict[str, Any]:
         "no_hits": _("Nothing found."),
         "hit_kinds": {"incident": _("Incident"), "unit": _("Unit"), "facility": _("Facility"),
                       "area": _("Area"), "place": _("Place"), "person": _("Person")},
-        "clocks": {"found": _("Found"), "reported": _("Reported up"),
-                   "dispatched": _("Dispatched"), "isolated": _("Isolated"),
-                   "closed": _("Closed")},
+        "clocks": {c.name.lower(): str(CLOCK_LABELS[c]) for c in Clock},  # the five clocks
         "loading": _("Loading…"),
     }
 
