@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..contexts import LIVE, Context
+from ..errors import NotFound
 from ..events import Actor
 from ..extensions import db
 from ..facilities import service as facilities
@@ -198,7 +199,10 @@ def load_situation() -> bool:
     watch.scan(LIVE)  # the alert watcher reads from here on: the scene raises its alerts
     actor = operator_actor()
     plague = plague_case(actor)
-    plague_plan(plague, actor)
+    try:
+        plague_plan(plague, actor)
+    except NotFound:  # a plans folder without the plague plan (COORDINATION_PLANS_PATH)
+        pass
     food_poisoning(actor)
     venue_call(actor)
     near_full_clinic(actor)
