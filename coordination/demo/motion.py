@@ -27,12 +27,12 @@ from ..events import Actor
 from ..extensions import socketio
 from ..facilities.models import Facility
 from ..incidents import service as incidents
-from ..incidents.schemas import CaseIn, IncidentIn, IsolateIn, StatusChangeIn
+from ..incidents.schemas import CaseIn, IsolateIn, StatusChangeIn
 from ..roster import service as roster
 from ..units.schemas import PositionIn
 from ..units.service import list_units, record_positions
 from ..units.simulate import Simulator
-from .situation import PLAGUE, dispatch_best, liaison_actor, operator_actor
+from .situation import PLAGUE, dispatch_best, liaison_actor, log_call, operator_actor
 
 log = logging.getLogger(__name__)
 TRACKER = Actor.system("demo-tracker")
@@ -195,9 +195,7 @@ class Motion:
     def _new_call(self) -> str | None:
         data = dict(CALLS[self.calls % len(CALLS)])
         self.calls += 1
-        i = incidents.create_incident(context=LIVE, data=IncidentIn.model_validate(data),
-                                      actor=operator_actor(),
-                                      region=current_app.config["COORDINATION"].region)
+        i = log_call(data, operator_actor())
         return f"new call: incident {i['id']}"
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..contexts import LIVE, Context
-from ..errors import NotFound
+from ..errors import NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from ..facilities import service as facilities
@@ -79,10 +79,18 @@ def liaison_actor() -> Actor | None:
                                         display=u.display_name)
 
 
-def _log(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+def log_call(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
+    """Log a call; one at an event the configured plans do not know is logged without it."""
     region = current_app.config["COORDINATION"].region
-    return incidents.create_incident(context=LIVE, data=IncidentIn.model_validate(data),
-                                     actor=actor, region=region)
+    try:
+        return incidents.create_incident(context=LIVE, data=IncidentIn.model_validate(data),
+                                         actor=actor, region=region)
+    except ValidationFailed:
+        if "event_ref" not in data:
+            raise
+        plain = {k: v for k, v in data.items() if k not in ("event_ref", "venue_ref")}
+        return incidents.create_incident(context=LIVE, data=IncidentIn.model_validate(plain),
+                                         actor=actor, region=region)
 
 
 def _to(incident_id: int, status: str, actor: Actor, note: str = "") -> None:
@@ -119,7 +127,7 @@ def _now() -> Any:
 
 
 def plague_case(actor: Actor) -> int:
-    i = _log(PLAGUE, actor)
+    i = log_call(PLAGUE, actor)
     _to(i["id"], "verified", actor, "经县疾控电话核实 (verified by phone with the banner CDC)")
     dispatch_best(i["id"], actor)
     exposure = _now() - timedelta(hours=20)
@@ -158,7 +166,7 @@ def plague_plan(incident_id: int, actor: Actor) -> None:
 
 
 def food_poisoning(actor: Actor) -> int:
-    i = _log(FOOD, actor)
+    i = log_call(FOOD, actor)
     _to(i["id"], "verified", actor)
     dispatch_best(i["id"], actor, count=2)
     _to(i["id"], "on_scene", actor)
@@ -172,7 +180,7 @@ def food_poisoning(actor: Actor) -> int:
 
 
 def venue_call(actor: Actor) -> int:
-    i = _log(VENUE_CALL, actor)
+    i = log_call(VENUE_CALL, actor)
     return int(i["id"])
 
 
