@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from coordination.alerts import service, watch
-from coordination.alerts.models import Alert, AlertKind
+from coordination.alerts.models import Alert, AlertCursor, AlertKind
 from coordination.alerts.service import AlertIn
 from coordination.errors import Conflict, NotFound
 from coordination.events import Actor, Event
@@ -104,3 +104,38 @@ def test_alert_api_lists_and_acknowledges_with_csrf_and_role(app, make_user, aut
     again = auth.post_json(f"/api/alerts/{raised['id']}/ack", {})
     assert again.status_code == 409 and "王芳" in again.get_json()["error"]
     assert auth.post_json("/api/alerts/424242/ack", {}).status_code == 404
+
+
+def test_time_rules_raise_a_missed_deadline_once(app):
+    from datetime import UTC, datetime, timedelta
+
+    watch.scan()
+    found = datetime.now(UTC) - timedelta(hours=30)
+    i = incidents.create_incident(context="live", actor=mf.ACTOR, region=mf.REGION,
+                                  data=incident_in(disease="plague", found_at=found))
+    watch.scan()
+    late = [a for a in service.list_alerts() if a["key"] == f"deadline:{i['id']}"]
+    assert len(late) == 1 and late[0]["kind"] == "deadline_missed"
+    service.acknowledge(alert_id=late[0]["id"], actor=mf.ACTOR)
+    with db.unit_of_work() as s:  # the next sweep is due at once
+        s.execute(update(AlertCursor).values(swept_at=None))
+    watch.scan()
+    assert [a for a in service.list_alerts() if a["key"] == f"deadline:{i['id']}"] == []
+
+
+def test_a_critical_item_running_out_at_a_depot_raises_a_stock_out(app):
+    from coordination.demo import load_demo
+    from coordination.stock import service as stock
+    from coordination.stock.gaps import gap_report
+    from coordination.stock.schemas import IssueIn
+
+    load_demo()
+    watch.scan()
+    row = next(r for r in gap_report()["rows"]
+               if r["critical"] and r["target"] and r["available"] > 0 and r["depot"] == "SD")
+    stock.issue_stock(data=IssueIn(depot=row["depot"], item=row["item"],
+                                   quantity=row["available"], destination_kind="team",
+                                   destination_ref="商都县疾控"), actor=mf.ACTOR)
+    watch.scan()
+    keys = {a["key"] for a in service.list_alerts()}
+    assert f"stock-out:{row['depot']}:{row['item']}" in keys
