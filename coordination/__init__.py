@@ -106,6 +106,7 @@ def start_background_work(app: Flask) -> None:
     """What each serving process runs beside requests: fan-out, head ticker, drill injects,
     the escalation sweep and outbound notification delivery (all persisted, so any number
     of processes may run them)."""
+    from .alerts.watch import watcher
     from .drills import scheduler as drill_scheduler
     from .realtime.handlers import head_ticker
     from .realtime.publisher import fanout
@@ -116,6 +117,7 @@ def start_background_work(app: Flask) -> None:
     socketio.start_background_task(drill_scheduler.run, app)
     socketio.start_background_task(sweeper)
     socketio.start_background_task(deliverer)
+    socketio.start_background_task(watcher, app)
 
 
 def _check_redis(url: str) -> None:

@@ -44,14 +44,17 @@ def demo_data() -> None:
     from .demo import load_demo
 
     with app.app_context():
-        _print_accounts(load_demo())
+        _print_accounts(load_demo(situation=True))
 
 
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--demo", is_flag=True, help="Load the demo set first.")
-def serve(host: str, port: int, demo: bool) -> None:
+@click.option("--demo", is_flag=True, help="Load the demo set first; it keeps moving.")
+@click.option("--still", is_flag=True, help="With --demo: a frozen copy (nothing moves).")
+@click.option("--demo-step", default=180.0, show_default=True, type=click.FloatRange(5, 3600),
+              help="With --demo: seconds between steps of the demo's story.")
+def serve(host: str, port: int, demo: bool, still: bool, demo_step: float) -> None:
     """Migrate, then serve HTTP and Socket.IO (development server; see README for production)."""
     app = _app()
     _migrate()
@@ -62,8 +65,12 @@ def serve(host: str, port: int, demo: bool) -> None:
         from .demo import load_demo
 
         with app.app_context():
-            _print_accounts(load_demo())
+            _print_accounts(load_demo(situation=True))
     start_background_work(app)
+    if demo and not still:
+        from .demo import motion
+
+        socketio.start_background_task(motion.run, app, step_seconds=demo_step)
     click.echo(f"Serving on http://{host}:{port}/ (Ctrl-C to stop)")
     socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, use_reloader=False,
                  log_output=False)

@@ -118,12 +118,15 @@ DESCRIPTIONS = {
         "{actor} changed {payload.title_zh} from level {payload.previous} to {payload.level}"),
     "plan.stood_down": _l("{actor} stood down {payload.title_zh} for {payload.subject_ref}"),
     "plan.notified": _l("Agencies notified of {payload.title_zh} (level {payload.level})"),
-    "incident.reported": _l("{actor} logged incident #{payload.id}: {payload.type}, "
-                            "{payload.patients} patients"),
+    # Operational sentences: where, what, which incident, then what happened.
+    "incident.reported": _l("{payload.address} {payload.type} #{payload.id}: logged by "
+                            "{actor}, {payload.patients} patients"),
     "incident.status_changed": _l(
-        "{actor}: incident #{payload.id} changed from {payload.previous} to {payload.status}"),
+        "{payload.address} {payload.type} #{payload.id}: {payload.previous} → "
+        "{payload.status} ({actor})"),
     "incident.unit_dispatched": _l(
-        "{actor} dispatched {payload.unit.call_sign} to incident #{payload.id}"),
+        "{payload.address} {payload.type} #{payload.id}: {payload.unit.call_sign} dispatched "
+        "({actor})"),
     "incident.unit_released": _l(
         "{actor} released {payload.unit.call_sign} from incident #{payload.id}"),
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
@@ -153,7 +156,14 @@ DESCRIPTIONS = {
                        "{payload.version}: {payload.cases} cases, population "
                        "{payload.zone_population}"),
     "zone.lifted": _l("{actor} lifted epidemic zone #{payload.id} ({payload.disease})"),
+    "alert.raised": _l("Alert: {payload.title}"),
+    "alert.acknowledged": _l("{actor} acknowledged the alert: {payload.title}"),
 }
+# Configuration, not operations (roster, accounts, catalogue, loaded layers): the
+# command room's feed hides these by default and has a switch to show them.
+CONFIG_TYPES = ["roster.", "user.", "token.", "auth.", "areas.loaded", "facilities.loaded",
+                "units.loaded", "places.loaded", "roads.imported", "stock.depot_saved",
+                "stock.item_saved", "stock.target_set", "stock.imported"]
 # Position reports arrive every few seconds per ambulance: the map shows them,
 # the feed (a list for people to read) leaves them out.
 QUIET = frozenset({"unit.moved"})
@@ -220,6 +230,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "events": seen,
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
+        "config": CONFIG_TYPES,
         "codes": feed_codes.bootstrap(),
         "timezone": _timezone(),
         "labels": {

@@ -21,7 +21,9 @@ from .units.models import STATUS_LABELS as UNIT_STATUS
 # event type -> placeholder -> vocabulary name
 CODED: dict[str, dict[str, str]] = {
     "incident.status_changed": {"payload.previous": "incident_status",
-                                "payload.status": "incident_status"},
+                                "payload.status": "incident_status",
+                                "payload.type": "incident_type"},
+    "incident.unit_dispatched": {"payload.type": "incident_type"},
     "incident.reported": {"payload.type": "incident_type"},
     "incident.clock_set": {"payload.clock": "clock"},
     "incident.case_confirmed": {"payload.disease": "disease"},

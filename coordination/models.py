@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .alerts import models as alert_models
 from .auth import models as auth_models
 from .contexts import Context
 from .db import Base
@@ -21,7 +22,8 @@ from .units import models as unit_models
 
 metadata = Base.metadata
 
-__all__ = ["Context", "Event", "auth_models", "cap_models", "drill_models", "dutylog_models",
+__all__ = ["Context", "Event", "alert_models", "auth_models", "cap_models", "drill_models",
+           "dutylog_models",
            "facility_models", "geo_models", "incident_models", "metadata", "place_models",
            "plan_models", "road_models", "roster_models", "stock_models", "unit_models",
            "zone_models"]

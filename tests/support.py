@@ -104,7 +104,10 @@ def start_server(
     demo: bool = False,
     extra_env: dict[str, str] | None = None,
     port: int | None = None,
+    moving: bool = False,
 ) -> ServerProcess:
+    """A real server process; a demo one is ``--still`` unless ``moving`` (tests that
+    check positions or statuses must not race the demo's own ambulances)."""
     port = port or free_port()
     env = dict(os.environ)
     env.update({
@@ -122,7 +125,7 @@ def start_server(
     instance.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "coordination.cli", "serve", "--port", str(port)]
     if demo:
-        cmd.append("--demo")
+        cmd += ["--demo"] if moving else ["--demo", "--still"]
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(url=f"http://127.0.0.1:{port}", port=port, proc=proc,

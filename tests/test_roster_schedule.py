@@ -178,7 +178,7 @@ def test_on_duty_api_and_page(app, client, auth, make_user):
 def test_demo_seeds_every_agency_with_rosters_and_a_gap(app):
     from coordination.demo import load_demo
     from coordination.roster import queries
-    from coordination.roster.demo import AGENCIES
+    from coordination.roster.demo import AGENCIES, GAP_AGENCY
 
     load_demo()
     load_demo()  # idempotent
@@ -188,7 +188,7 @@ def test_demo_seeds_every_agency_with_rosters_and_a_gap(app):
     cdc = board["agencies"][0]
     assert [o["name"] for o in cdc["primary"]] == ["李强"] and cdc["primary"][0]["user_id"]
     gaps = queries.upcoming_gaps(context="live", days=3)
-    assert [g["agency_code"] for g in gaps] == ["railway"] and gaps[0]["hours"] == 3.0
+    assert [g["agency_code"] for g in gaps] == [GAP_AGENCY] and gaps[0]["hours"] == 3.0
 
 
 def test_officer_subscribes_to_own_shifts_as_icalendar(app, client):

@@ -63,6 +63,7 @@ class Permission(StrEnum):
     MANAGE_INCIDENTS = "incidents.manage"
     VIEW_CONTACTS = "contacts.view"
     MANAGE_CONTACTS = "contacts.manage"
+    ACK_ALERTS = "alerts.ack"
 
 
 _ALL = frozenset(Role)
@@ -118,6 +119,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     # A close contact's own record (full ID number) is personal data: operators only.
     Permission.VIEW_CONTACTS: frozenset({Role.OPERATOR}),
     Permission.MANAGE_CONTACTS: frozenset({Role.OPERATOR}),
+    Permission.ACK_ALERTS: frozenset({Role.OPERATOR, Role.TRAINER}),
 }
 
 

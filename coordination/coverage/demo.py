@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..demo.areas import AREAS
 from ..events import Actor
 from ..geo.demo_places import offset
 from ..geo.places import PlaceIn, PlaceKind, upsert_places
@@ -42,8 +43,6 @@ def remote_places(seats: dict[str, tuple[float, float]]) -> list[PlaceIn]:
 
 def load_coverage_demo(actor: Actor) -> None:
     """Add the remote settlements (idempotent: places are upserted by code)."""
-    from ..demo import AREAS
-
     seats = {a.code: (a.lon, a.lat) for a in AREAS}
     upsert_places(places=remote_places(seats), actor=actor,
                   region=current_app.config["COORDINATION"].region)

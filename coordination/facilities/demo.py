@@ -14,6 +14,7 @@ from datetime import timedelta
 from flask import current_app
 
 from ..clock import wall_now
+from ..demo.areas import AREAS
 from ..events import Actor
 from ..geo.demo_places import demo_places, offset, township_positions
 from ..geo.places import upsert_places
@@ -138,8 +139,6 @@ def demo_units() -> list[NewUnit]:
 
 def load_map_demo(actor: Actor) -> None:
     """Load facilities, ambulances and places; a second run adds only what is missing."""
-    from ..demo import AREAS
-
     region = current_app.config["COORDINATION"].region
     seats = {a.code: (a.lon, a.lat) for a in AREAS}
     items = demo_facilities(seats)

@@ -2,7 +2,7 @@
 
 The demo ``liaison`` account is the CDC's primary liaison officer, always on
 duty, so a task sent to 疾控 from /tasks shows up on that account's "My tasks".
-One railway officer is on leave tomorrow evening without cover, so the duty
+The blood centre's primary officers are on leave tomorrow evening without cover, so the duty
 board and the command room show a roster gap.
 """
 
@@ -34,7 +34,26 @@ AGENCIES = [
     ("customs", "海关", "Customs", "0474-8222118"),
     ("army", "驻地部队", "Local army garrison", "0474-8222119"),
     ("public_security", "市公安局", "Municipal public security bureau", "110"),
+    # Every agency the shipped plans and drill scenarios name (plans/*.yaml), so the
+    # readiness table shows the real picture rather than "unknown agency".
+    ("health_commission", "市卫生健康委员会应急办", "Health commission emergency office",
+     "0474-8222120"),
+    ("hospital", "乌兰察布市中心医院", "Ulanqab Central Hospital", "0474-8222121"),
+    ("fever_clinic", "市中心医院发热门诊", "Central Hospital fever clinic", "0474-8222122"),
+    ("cadre_healthcare", "市干部保健办公室", "Cadre healthcare office", "0474-8222123"),
+    ("market_regulation", "市市场监督管理局", "Market regulation bureau", "0474-8222124"),
+    ("blood_centre", "市中心血站", "Municipal blood centre", "0474-8222125"),
+    ("township_health_centre", "乡镇卫生院（联络）", "Township health centres (liaison)",
+     "0474-8222126"),
+    ("fire_rescue", "市消防救援支队", "Fire and rescue detachment", "119"),
+    ("event_organiser", "十四冬乌兰察布赛区组委会", "Winter Games Ulanqab organising committee",
+     "0474-8222127"),
+    ("community", "集宁区社区卫生服务中心", "Jining community health service centre",
+     "0474-8222128"),
 ]
+# The deliberate roster gap: an agency no plague task is owned by, so the plague plan
+# stays ready at level III while the duty board still shows a gap tomorrow evening.
+GAP_AGENCY = "blood_centre"
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳", "勇", "军", "杰", "娟", "涛", "明"]
 
@@ -73,7 +92,7 @@ def load_roster_demo(actor: Actor) -> int:
             "agency_code": code, "name": f"{zh} 备班", "layer": "backup",
             "kind": "weekly", "handover": "08:00", "start_date": start.isoformat(),
             "officer_ids": backups})
-        if code == "railway":
+        if code == GAP_AGENCY:
             evening = datetime.combine(today + timedelta(days=1), time(20, 0), tzinfo=TZ)
             for pid in primaries:
                 manage.add_override(context=LIVE, actor=actor, data={

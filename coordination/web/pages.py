@@ -15,6 +15,7 @@ from ..feed import feed_bootstrap
 from ..geo import service as geo
 from .access import page, principal
 from .context import current_context
+from .ops_page import ops_view
 
 bp = Blueprint("pages", __name__)
 
@@ -37,7 +38,8 @@ def ops() -> str:
     me = principal()
     return render_template(
         "ops.html",
-        feed=feed_bootstrap(me, context=current_context()),
+        view=ops_view(me),
+        feed=feed_bootstrap(me, context=current_context(), limit=80),
         entries=dutylog.recent_entries(limit=30, context=current_context()),
         areas=geo.list_areas(),
         categories={k.value: str(v) for k, v in CATEGORY_LABELS.items()},

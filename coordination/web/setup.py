@@ -96,6 +96,10 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(roster_pages.bp)
     app.register_blueprint(roster_api.bp)
     csrf.exempt(roster_api.bp)
+    from . import ops_api  # the command room's panels, search and alerts
+
+    app.register_blueprint(ops_api.bp)
+    csrf.exempt(ops_api.bp)
 
     @app.errorhandler(CoordinationError)
     def _domain(exc: CoordinationError) -> Any:

@@ -48,6 +48,20 @@
   var quiet = data.quiet || [];
   global.Coordination = global.Coordination || {};
   global.Coordination.describeEvent = describe;
+  // Configuration events (roster, accounts, catalogue): hidden where the page offers
+  // the switch (the command room), shown everywhere else.
+  var configTypes = data.config || [];
+  var showConfig = document.getElementById("feed-show-config");
+  function isConfig(type) {
+    return configTypes.some(function (c) {
+      return c.charAt(c.length - 1) === "." ? type.indexOf(c) === 0 : type === c;
+    });
+  }
+  function applyFilter() {
+    list.classList.toggle("hide-config", !!showConfig && !showConfig.checked);
+  }
+  if (showConfig) showConfig.addEventListener("change", applyFilter);
+  applyFilter();
 
   function render(ev, fresh) {
     if (quiet.indexOf(ev.type) >= 0) return;
@@ -55,6 +69,7 @@
     item.dataset.seq = ev.seq;
     item.dataset.type = ev.type;
     if (fresh) item.className = "fresh";
+    if (isConfig(ev.type)) item.classList.add("config");
     var time = document.createElement("time");
     time.dateTime = ev.at;
     time.textContent = timeFormat.format(new Date(ev.at));
@@ -82,4 +97,5 @@
   }
   global.Coordination.live = live;
   global.Coordination.timeFormat = timeFormat;
+  global.Coordination.describe = describe;
 })(window);

@@ -219,6 +219,8 @@
 
   function setLocation(lon, lat) {
     if (!form) return;
+    var box = form.closest("dialog");  // the command room's logging dialog: only while open
+    if (box && !box.open) return;
     form.elements.lon.value = lon.toFixed(5);
     form.elements.lat.value = lat.toFixed(5);
     if (layer && L) {

@@ -65,7 +65,10 @@ def test_log_on_the_map_dispatch_and_watch_it_on_another_operators_screen(
     ctx3, board = _open(browser, server.url, "operator2", "operator2-demo", requests_seen,
                         path="/incidents")
 
-    # Click the map (a real mouse click) to place the incident.
+    # Open the logging dialog (key N), then click the map (a real mouse click) to place
+    # the incident.
+    one.keyboard.press("n")
+    one.wait_for_selector("#incident-dialog[open]")
     box = one.locator("#livemap .folium-map").bounding_box()
     target = one.evaluate(
         "() => { const m = Coordination.livemap.map; const c = m.getSize();"
@@ -82,7 +85,8 @@ def test_log_on_the_map_dispatch_and_watch_it_on_another_operators_screen(
     one.fill("#incident-form input[name=reporter]", "<b>张</b>伟")
     one.fill("#incident-form input[name=phone]", "13800000000")
     one.click("#incident-form button[type=submit]")
-    one.wait_for_selector("#incident-form-ok:not([hidden])", timeout=10000)
+    # Logged: the dialog closes and the incident opens in the drawer beside the map.
+    one.wait_for_selector("#ops-drawer:not([hidden])", timeout=10000)
     button = one.locator("#incident-recommend .dispatch-btn").first
     button.wait_for(timeout=10000)
     unit_id = int(button.get_attribute("data-unit"))

@@ -96,28 +96,29 @@ def test_map_renders_every_layer_and_asks_no_other_host(browser, map_server, req
 
 def test_a_position_posted_over_the_api_moves_the_marker(browser, map_server, requests_seen):
     context, page = _open_map(browser, map_server.url, requests_seen)
+    # 乌120-05: a unit the demo's running situation leaves alone (03 is on a call).
     tracker = login_session(map_server.url, "operator", "operator-demo")
-    before = page.evaluate("Coordination.livemap.unit(3)")
+    before = page.evaluate("Coordination.livemap.unit(5)")
     resp = tracker.post(map_server.url + "/api/positions", json={
-        "positions": [{"unit": 3, "lon": 113.4321, "lat": 41.2345, "at": _now()}]})
+        "positions": [{"unit": 5, "lon": 113.4321, "lat": 41.2345, "at": _now()}]})
     assert resp.status_code == 201, resp.text
     page.wait_for_function(
-        "() => { const u = Coordination.livemap.unit(3);"
+        "() => { const u = Coordination.livemap.unit(5);"
         " return Math.abs(u.lng - 113.4321) < 1e-6 && Math.abs(u.lat - 41.2345) < 1e-6; }",
         timeout=5000)
     assert before["lng"] != 113.4321
     # A status change recolours it in place.
-    resp = tracker.post(map_server.url + "/api/units/3/status", json={"status": "en_route"})
+    resp = tracker.post(map_server.url + "/api/units/5/status", json={"status": "en_route"})
     assert resp.ok, resp.text
-    page.wait_for_function("() => Coordination.livemap.unit(3).className.includes('unit-en_route')",
+    page.wait_for_function("() => Coordination.livemap.unit(5).className.includes('unit-en_route')",
                            timeout=5000)
     # Clicking a unit shows call sign, crew, status history and its track.
-    page.evaluate("Coordination.livemap.openUnit(3)")
+    page.evaluate("Coordination.livemap.openUnit(5)")
     popup = page.locator(".leaflet-popup-content .popup-unit")
     popup.locator(".popup-history li").first.wait_for(timeout=5000)
     text = popup.inner_text()
-    crew = page.evaluate("Coordination.livemap.unit(3).props.crew")
-    assert "乌120-03" in text and crew[0] in text
+    crew = page.evaluate("Coordination.livemap.unit(5).props.crew")
+    assert "乌120-05" in text and crew[0] in text
     assert popup.locator(".popup-history li").count() == 2
     context.close()
     assert requests_seen.foreign() == []

@@ -79,6 +79,7 @@ def open_ops(new_context: Any, base: str) -> tuple[Any, Any]:
     sign_in(page, base, "operator", "operator-demo")
     expect(page).to_have_url(base + "/ops")
     expect(page.locator("#conn-state")).to_have_attribute("data-state", "live", timeout=LIVE_MS)
+    page.locator("#dutylog-box > summary").click()  # the duty log folds under the feed
     return context, page
 
 

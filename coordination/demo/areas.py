@@ -1,27 +1,17 @@
-"""The demo set: Ulanqab (乌兰察布), its banners and counties, one account per role.
+"""The demo's fixed data that every demo module shares: areas, accounts, duty-log lines.
 
-Kept in one place so later domains extend it here. Loading is idempotent: a
-second run adds what is missing and changes nothing else.
+A leaf module (it imports no other demo module), so the per-domain demo
+modules (facilities, coverage, roster, stock) read it without an import cycle.
+Every area name is given in zh-CN and English.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from .auth import service as auth_service
-from .auth.models import User
-from .coverage.demo import load_coverage_demo
-from .dutylog import service as dutylog
-from .dutylog.models import Category
-from .dutylog.schemas import NewEntry
-from .events import Actor
-from .extensions import db
-from .facilities.demo import load_map_demo
-from .geo.service import AreaIn, upsert_areas
-from .roster.demo import load_roster_demo
-from .stock.demo import load_stock_demo
+from ..dutylog.models import Category
+from ..events import Actor
+from ..geo.service import AreaIn
 
 ACTOR = Actor.system("demo")
 
@@ -76,30 +66,3 @@ LOG = [
     (Category.INSTRUCTION, "150981", "丰镇市卫健委：火车站预检分诊点今日起24小时值守。"),
     (Category.INFO, "150925", "凉城县负压救护车完成年检，恢复备勤。"),
 ]
-
-
-def load_demo() -> list[DemoAccount]:
-    """Load the demo set; return the accounts created by this run."""
-    with db.reading() as s:
-        existing = set(s.scalars(select(User.username)))
-    upsert_areas(areas=AREAS, actor=ACTOR)
-    load_map_demo(ACTOR)
-    load_stock_demo(ACTOR)
-    load_coverage_demo(ACTOR)
-    created = []
-    for acct in ACCOUNTS:
-        if acct.username in existing:
-            continue
-        auth_service.create_user(
-            username=acct.username, display_name=acct.display_name,
-            password=acct.password, roles=list(acct.roles), actor=ACTOR,
-        )
-        created.append(acct)
-    if not existing:  # the first load also starts the duty log
-        for category, area, text in LOG:
-            dutylog.post_entry(
-                data=NewEntry(text=text, category=category, area=area),
-                actor=ACTOR,
-            )
-    load_roster_demo(ACTOR)  # roster: after the accounts (links the liaison account)
-    return created

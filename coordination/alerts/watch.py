@@ -1,0 +1,190 @@
+"""The rules that raise alerts, run by a ticker in each serving process.
+
+Event rules read the event log after a cursor (new incident, escalation to the
+command room, facility full, critical item out of stock); the cursor moves by
+compare-and-set, so with several processes each event is judged exactly once.
+Time rules (a missed reporting deadline, a roster gap in the next 12 hours)
+look at the current state every sweep; their alert keys make them idempotent.
+Nothing here changes another domain's rows: it reads, then calls the alerts
+service.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import Flask
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from ..contexts import LIVE, Context
+from ..events import Actor, Event
+from ..extensions import db, socketio
+from ..incidents import diseases
+from ..incidents.models import TERMINAL, TYPE_LABELS, Incident
+from .models import AlertCursor, AlertKind, Severity
+from .service import AlertIn, raise_in
+
+log = logging.getLogger(__name__)
+ACTOR = Actor.system("alerts")
+BATCH = 500
+GAP_HOURS = 12
+TIME_RULES_EVERY = timedelta(seconds=30)
+WATCHED = ("incident.reported", "task.escalated", "facility.capacity_reported", "stock.")
+
+
+@contextmanager
+def _both() -> Iterator[Callable[[Callable[[], str]], tuple[str, str]]]:
+    """Render a title in zh-CN and in English (alerts are stored in both)."""
+    def render(make: Callable[[], str]) -> tuple[str, str]:
+        with force_locale("zh_CN"):
+            zh = make()
+        with force_locale("en"):
+            en = make()
+        return zh, en
+    yield render
+
+
+def _incident_words(p: dict[str, Any]) -> str:
+    kind = str(TYPE_LABELS.get(p.get("type"), p.get("type") or ""))  # type: ignore[call-overload]
+    disease = p.get("disease")
+    if disease and disease in diseases.DISEASES:
+        kind = f"{kind} · {diseases.DISEASES[disease].label}"
+    place = p.get("address") or ""
+    return f"#{p.get('id')} {kind} {place}".strip()
+
+
+def rule_for(ev: Event) -> AlertIn | None:
+    """The alert one event calls for, if any (the event rules)."""
+    p = ev.payload or {}
+    with _both() as both:
+        if ev.type == "incident.reported":
+            zh, en = both(lambda: _("New incident %(what)s", what=_incident_words(p)))
+            critical = p.get("priority") in ("critical", "high") or p.get("negative_pressure")
+            return AlertIn(kind=AlertKind.NEW_INCIDENT, key=f"incident:{p.get('id')}",
+                           title_zh=zh, title_en=en, subject=("incident", p.get("id")),
+                           severity=Severity.CRITICAL if critical else Severity.HIGH,
+                           lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq, once=True)
+        if ev.type == "task.escalated" and (p.get("step") or {}).get("target") == "command_room":
+            name = p.get("agency_name_zh") or p.get("agency_code") or ""
+            zh, en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
+                                    agency=name, title=p.get("title", "")))
+            return AlertIn(kind=AlertKind.ESCALATION, key=f"escalation:{p.get('id')}",
+                           title_zh=zh, title_en=en, subject=("task", p.get("id")),
+                           source_seq=ev.seq)
+        if ev.type == "facility.capacity_reported":
+            if p.get("status") != "full":
+                return None
+            zh, en = both(lambda: _("Facility full: %(name)s", name=p.get("name", "")))
+            return AlertIn(kind=AlertKind.FACILITY_FULL, key=f"facility-full:{p.get('id')}",
+                           title_zh=zh, title_en=en, subject=("facility", p.get("id")),
+                           lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq)
+    return None
+
+
+def stock_outs(context: str) -> list[AlertIn]:
+    """Critical items with nothing available at a depot that holds a target for them."""
+    from ..stock.gaps import gap_report
+
+    out = []
+    with _both() as both:
+        for r in gap_report(context=context)["rows"]:
+            if not r["critical"] or r["available"] > 0 or not r["target"]:
+                continue
+            zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",
+                                        item=r["item_name_zh"], depot=r["depot_name_zh"]))
+            out.append(AlertIn(kind=AlertKind.STOCK_OUT, key=f"stock-out:{r['depot']}:{r['item']}",
+                               title_zh=zh, title_en=en, severity=Severity.CRITICAL,
+                               subject=("depot", r["depot"])))
+    return out
+
+
+def time_rules(context: str, now: datetime) -> list[AlertIn]:
+    """Missed reporting deadlines of open incidents; roster gaps starting within 12 h."""
+    from ..roster.queries import gaps
+
+    out = []
+    closed = [t.value for t in TERMINAL]
+    with db.reading() as s:
+        late = list(s.scalars(select(Incident).where(
+            Incident.context == context, Incident.report_deadline.is_not(None),
+            Incident.reported_up_at.is_(None), Incident.report_deadline < now,
+            Incident.status.not_in(closed))))
+    with _both() as both:
+        for i in late:
+            zh, en = both(lambda i=i: _("Reporting deadline missed for incident #%(id)s",
+                                        id=i.id))
+            out.append(AlertIn(kind=AlertKind.DEADLINE_MISSED, key=f"deadline:{i.id}",
+                               title_zh=zh, title_en=en, severity=Severity.CRITICAL,
+                               subject=("incident", i.id), lon=i.lon, lat=i.lat, once=True))
+        for g in gaps(context=context, start=now, end=now + timedelta(hours=GAP_HOURS)):
+            zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",
+                                        agency=g["name_zh"], start=g["start"][:16],
+                                        hours=g["hours"]))
+            out.append(AlertIn(kind=AlertKind.ROSTER_GAP,
+                               key=f"gap:{g['agency_code']}:{g['start']}", title_zh=zh,
+                               title_en=en, severity=Severity.NORMAL,
+                               subject=("agency", g["agency_code"]), once=True))
+    return out
+
+
+def _claim(context: str) -> tuple[int, int, list[Event], bool, datetime] | None:
+    """Events after the cursor; ``None`` when there is nothing new to read."""
+    with db.unit_of_work() as s:
+        ctx = s.get(Context, context)
+        if ctx is None:
+            return None
+        cur = s.get(AlertCursor, context)
+        if cur is None:
+            # A new log: start from its head, so old history raises nothing.
+            s.add(AlertCursor(context=context, last_seq=ctx.last_seq))
+            return None
+        now = ctx.clock().now()
+        timed = cur.swept_at is None or now - cur.swept_at >= TIME_RULES_EVERY
+        rows = list(s.scalars(select(Event).where(
+            Event.context == context, Event.seq > cur.last_seq).order_by(Event.seq).limit(BATCH)))
+        s.expunge_all()
+        return cur.last_seq, (rows[-1].seq if rows else cur.last_seq), rows, timed, now
+
+
+def scan(context: str = LIVE) -> int:
+    """One pass over a context: returns the number of alerts raised."""
+    claimed = _claim(context)
+    if claimed is None:
+        return 0
+    old, new, rows, timed, now = claimed
+    wanted = [r for r in (rule_for(e) for e in rows) if r is not None]
+    if any(e.type.startswith("stock.") for e in rows):
+        wanted += stock_outs(context)
+    if timed:
+        wanted += time_rules(context, now)
+    raised = 0
+    with db.unit_of_work() as s:
+        values: dict[str, Any] = {"last_seq": new}
+        if timed:
+            values["swept_at"] = now
+        won = s.execute(update(AlertCursor).where(
+            AlertCursor.context == context, AlertCursor.last_seq == old).values(**values)
+            .execution_options(synchronize_session=False)).rowcount
+        if not won:  # another process judged these events
+            return 0
+        for data in wanted:
+            if raise_in(s, context=context, data=data, actor=ACTOR) is not None:
+                raised += 1
+    return raised
+
+
+def watcher(app: Flask, interval: float = 1.0) -> None:
+    """Background loop of a serving process (live context only: drills have their own)."""
+    while True:
+        try:
+            with app.app_context():
+                scan(LIVE)
+        except Exception:  # a database hiccup must not kill the loop
+            log.exception("alert scan failed; retrying")
+        socketio.sleep(interval)

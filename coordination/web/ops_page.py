@@ -1,0 +1,92 @@
+"""What /ops renders: the map, the logging dialog's choices, the panels and their words.
+
+Built by the route (not by template globals), so a panel's failure is caught in
+coordination/ops/panels.py and shown in that panel alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from ..alerts.models import KIND_LABELS as ALERT_KIND_LABELS
+from ..auth.principal import Principal, allowed
+from ..auth.roles import Permission
+from ..facilities.models import KIND_LABELS as FACILITY_KIND_LABELS
+from ..feed import CONFIG_TYPES
+from ..incidents.models import CLOCK_LABELS, Clock
+from ..ops import panels
+from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
+from .context import current_context
+from .incident_pages import _str, incident_panel
+from .map_pages import live_map
+from .plan_pages import event_venues_map
+
+
+def ops_labels() -> dict[str, Any]:
+    """Every word static/js/ops.js shows (inserted as text)."""
+    return {
+        "unit_status": _str(UNIT_STATUS_LABELS),
+        "facility_kinds": _str(FACILITY_KIND_LABELS),
+        "alert_kinds": _str(ALERT_KIND_LABELS),
+        "acknowledge": _("Acknowledge"),
+        "acked_by": _("Acknowledged by %(who)s at %(at)s", who="{who}", at="{at}"),
+        "no_alerts": _("Nothing needs you right now."),
+        "no_incidents": _("No open incidents."),
+        "no_units": _("No units."),
+        "no_beds": _("No facilities report beds."),
+        "no_tasks": _("No open tasks."),
+        "no_stock": _("No critical item below target."),
+        "free_of": _("%(free)s free of %(cap)s", free="{free}", cap="{cap}"),
+        "full": _("Full"),
+        "near_full": _("Nearly full"),
+        "stale": _("No recent report"),
+        "np": _("NP (负压)"),
+        "open_tasks": _("Open"),
+        "overdue": _("Unacknowledged past ack time"),
+        "escalated": _("Escalated to the command room"),
+        "per_agency": _("Open tasks per agency"),
+        "short": _("%(available)s of %(target)s (short %(short)s)", available="{available}",
+                   target="{target}", short="{short}"),
+        "since_change": _("changed %(t)s ago", t="{t}"),
+        "age": _("age"),
+        "deadline": _("report"),
+        "panel_failed": _("This panel could not be loaded; the others still work."),
+        "no_hits": _("Nothing found."),
+        "hit_kinds": {"incident": _("Incident"), "unit": _("Unit"), "facility": _("Facility"),
+                      "area": _("Area"), "place": _("Place"), "person": _("Person")},
+        "clocks": {c.name.lower(): str(CLOCK_LABELS[c]) for c in Clock},  # the five clocks
+        "loading": _("Loading…"),
+    }
+
+
+def ops_view(me: Principal) -> dict[str, Any]:
+    context = current_context()
+    show_map = allowed(me, Permission.VIEW_MAP)
+    show_incidents = allowed(me, Permission.VIEW_INCIDENTS)
+    incident = incident_panel() if show_incidents else None
+    return {
+        "map": live_map() if show_map else None,
+        "venues": event_venues_map() if show_map else None,
+        "incident": incident,
+        "can_log": bool(incident and incident["config"]["can_manage"] and show_map),
+        "ops": {
+            "panels": panels.build(me, context),
+            "labels": ops_labels(),
+            "config_types": CONFIG_TYPES,
+            "can_ack": allowed(me, Permission.ACK_ALERTS),
+            "urls": {
+                "panels": url_for("ops_api.ops_panels"),
+                "search": url_for("ops_api.ops_search"),
+                "ack": url_for("ops_api.acknowledge", alert_id=0).replace("/0/", "/{id}/"),
+                "incident": url_for("incident_api.incident", incident_id=0).replace(
+                    "/0", "/{id}"),
+                "timeline": url_for("incident_api.timeline", incident_id=0).replace(
+                    "/0/", "/{id}/"),
+                "page": url_for("incident_pages.incident", incident_id=0).replace(
+                    "/0", "/{id}"),
+            },
+        },
+    }
