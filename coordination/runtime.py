@@ -11,7 +11,8 @@ no configuration and callers fall back to their defaults.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from .config import Settings
@@ -41,3 +42,18 @@ def settings() -> Settings | None:
     """The current app's settings (``COORDINATION_*``), or None outside an app."""
     config = app_config()
     return config["COORDINATION"] if config is not None else None
+
+
+class AppLike(Protocol):
+    """What a background worker (drill scheduler, alert watcher, demo motion) needs of
+    the app: a context to run in, for the database and the settings."""
+
+    def app_context(self) -> AbstractContextManager[Any]: ...
+
+
+def current_settings() -> Settings:
+    """The settings of the app whose context is active; a worker outside one is a bug."""
+    found = settings()
+    if found is None:
+        raise RuntimeError("no app context: create_app installs the settings")
+    return found

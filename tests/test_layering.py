@@ -27,11 +27,6 @@ ADAPTERS = (
     "coordination.auth.identity",
 )
 ADAPTER_PACKAGES = ("coordination.web", "coordination.realtime")
-# Issue 13 (engineer ops13) is consolidating the demo data; these still read
-# current_app and import one another in a cycle until that lands.
-ISSUE_13_DEMO = frozenset({
-    "coordination.demo", "coordination.coverage.demo", "coordination.facilities.demo",
-})
 
 
 def _modules() -> dict[str, Path]:
@@ -82,7 +77,7 @@ def test_flask_stays_in_the_adapters() -> None:
     offenders = [
         f"{name} (line {line}) imports {module}"
         for name, path in MODULES.items()
-        if not _is_adapter(name) and name not in ISSUE_13_DEMO
+        if not _is_adapter(name)
         for module, _, line in _imports(name, path)
         if module == "flask" or module.startswith("flask.")
     ]
@@ -136,7 +131,7 @@ def test_no_import_cycle() -> None:
     for name, path in MODULES.items():
         for module, names, _ in _imports(name, path):
             graph[name] |= _targets(module, names) - {name}
-    cycles = [c for c in _cycles(graph) if not set(c) <= ISSUE_13_DEMO]
+    cycles = _cycles(graph)
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 

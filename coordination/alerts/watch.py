@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -27,6 +26,7 @@ from ..events import Actor, Event
 from ..extensions import db, socketio
 from ..incidents import diseases
 from ..incidents.models import TERMINAL, TYPE_LABELS, Incident
+from ..runtime import AppLike
 from .models import AlertCursor, AlertKind, Severity
 from .service import AlertIn, raise_in
 
@@ -179,7 +179,7 @@ def scan(context: str = LIVE) -> int:
     return raised
 
 
-def watcher(app: Flask, interval: float = 1.0) -> None:
+def watcher(app: AppLike, interval: float = 1.0) -> None:
     """Background loop of a serving process (live context only: drills have their own)."""
     while True:
         try:

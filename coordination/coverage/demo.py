@@ -10,8 +10,7 @@ the local style), like the rest of the demo geography.
 
 from __future__ import annotations
 
-from flask import current_app
-
+from .. import runtime
 from ..demo.areas import AREAS
 from ..events import Actor
 from ..geo.demo_places import offset
@@ -45,4 +44,4 @@ def load_coverage_demo(actor: Actor) -> None:
     """Add the remote settlements (idempotent: places are upserted by code)."""
     seats = {a.code: (a.lon, a.lat) for a in AREAS}
     upsert_places(places=remote_places(seats), actor=actor,
-                  region=current_app.config["COORDINATION"].region)
+                  region=runtime.current_settings().region)

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, current_app
 from pyproj import Transformer
 
+from .. import runtime
 from ..clock import wall_now
 from ..contexts import LIVE
 from ..events import Actor
@@ -29,6 +29,7 @@ from ..facilities.models import Facility
 from ..incidents import service as incidents
 from ..incidents.schemas import CaseIn, IsolateIn, StatusChangeIn
 from ..roster import service as roster
+from ..runtime import AppLike
 from ..units.schemas import PositionIn
 from ..units.service import list_units, record_positions
 from ..units.simulate import Simulator
@@ -67,7 +68,7 @@ class Motion:
 
     def _setup(self) -> None:
         if self.sim is None:
-            self.sim = Simulator(region=current_app.config["COORDINATION"].region, seed=13)
+            self.sim = Simulator(region=runtime.current_settings().region, seed=13)
             self._to_m = Transformer.from_crs("EPSG:4326", self.sim.crs, always_xy=True)
             self._to_deg = Transformer.from_crs(self.sim.crs, "EPSG:4326", always_xy=True)
 
@@ -117,7 +118,7 @@ class Motion:
                                 else "at_hospital"))
         if reports:
             record_positions(reports=reports, actor=TRACKER,
-                             region=current_app.config["COORDINATION"].region)
+                             region=runtime.current_settings().region)
         for incident_id, status in arrived:
             _try(lambda n=incident_id, st=status: incidents.change_status(
                 context=LIVE, incident_id=n, actor=operator_actor(),
@@ -178,7 +179,7 @@ class Motion:
         incidents.record_case(context=LIVE, incident_id=i["id"], actor=operator_actor(),
                               data=CaseIn(lon=i["lon"], lat=i["lat"], confirmed=True,
                                           label="实验室确诊 (laboratory confirmed)"),
-                              region=current_app.config["COORDINATION"].region)
+                              region=runtime.current_settings().region)
         return f"confirmed the plague case of incident {i['id']}"
 
     def _ack_task(self) -> str | None:
@@ -221,7 +222,7 @@ def _try(step: Callable[[], Any]) -> Any:
         return None
 
 
-def run(app: Flask, *, interval: float = 3.0, step_seconds: float = 180.0,
+def run(app: AppLike, *, interval: float = 3.0, step_seconds: float = 180.0,
         time_scale: float = 10.0) -> None:
     """Background loop of ``serve --demo``: move every ``interval`` s, advance every few min."""
     motion = Motion(time_scale=time_scale)

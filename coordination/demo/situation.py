@@ -14,9 +14,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
+from .. import runtime
 from ..auth.models import User
 from ..contexts import LIVE, Context
 from ..errors import NotFound, ValidationFailed
@@ -81,7 +81,7 @@ def liaison_actor() -> Actor | None:
 
 def log_call(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
     """Log a call; one at an event the configured plans do not know is logged without it."""
-    region = current_app.config["COORDINATION"].region
+    region = runtime.current_settings().region
     try:
         return incidents.create_incident(context=LIVE, data=IncidentIn.model_validate(data),
                                          actor=actor, region=region)

@@ -17,10 +17,9 @@ from __future__ import annotations
 import gc
 import logging
 import threading
-from contextlib import AbstractContextManager
-from typing import Any, Protocol
 
 from ..clock import wall_now
+from ..runtime import AppLike
 from . import service
 
 log = logging.getLogger(__name__)
@@ -28,13 +27,7 @@ BEAT = 0.5  # seconds: the longest a process sleeps without looking
 LEAD = 0.02  # seconds: how long before an inject is due its firing is prepared
 
 
-class _App(Protocol):
-    """What the scheduler needs of the app: its context, for the database and settings."""
-
-    def app_context(self) -> AbstractContextManager[Any]: ...
-
-
-def run(app: _App, stop: threading.Event | None = None) -> None:
+def run(app: AppLike, stop: threading.Event | None = None) -> None:
     # At 60x a second of scenario time is 17 ms of real time: a full garbage
     # collection over the app's long-lived objects (models, metadata, caches) can
     # take that long. Freezing what is loaded by now keeps them out of every scan.

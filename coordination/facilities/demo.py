@@ -11,8 +11,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from flask import current_app
-
+from .. import runtime
 from ..clock import wall_now
 from ..demo.areas import AREAS
 from ..events import Actor
@@ -139,7 +138,7 @@ def demo_units() -> list[NewUnit]:
 
 def load_map_demo(actor: Actor) -> None:
     """Load facilities, ambulances and places; a second run adds only what is missing."""
-    region = current_app.config["COORDINATION"].region
+    region = runtime.current_settings().region
     seats = {a.code: (a.lon, a.lat) for a in AREAS}
     items = demo_facilities(seats)
     stale_at = wall_now() - timedelta(hours=8)

@@ -14,9 +14,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import current_app
 from flask_babel import gettext as _
 
+from .. import runtime
 from ..alerts import service as alerts
 from ..auth.principal import Principal, allowed
 from ..auth.roles import Permission
@@ -69,7 +69,7 @@ def _free(figures: dict[str, Any]) -> tuple[int, int]:
 
 
 def beds_panel(context: str) -> dict[str, Any]:
-    stale_after = current_app.config["COORDINATION"].facility_stale_after
+    stale_after = runtime.current_settings().facility_stale_after
     layer = facilities.facilities_geojson(stale_after=stale_after, context=context)
     out = []
     for f in layer["features"]:
