@@ -67,7 +67,7 @@ def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Pa
             for li, level in enumerate(task.levels or []):
                 if level not in defined:
                     problems.append(((*at, "levels", li),
-                                     f"level {level.value} is not defined by the plan"))
+                                     f"level {level} is not defined by the plan"))
             if task.levels is not None and not task.levels:
                 problems.append(((*at, "levels"), "a task must apply to at least one level"))
             for si, step in enumerate(task.checklist):
@@ -77,18 +77,18 @@ def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Pa
                                          f"unknown stock item {eq.item!r}"))
     for level, res in plan.resources.items():
         if level not in defined:
-            problems.append((("resources", level.value),
-                             f"level {level.value} is not defined by the plan"))
+            problems.append((("resources", str(level)),
+                             f"level {level} is not defined by the plan"))
         for ii, need in enumerate(res.items):
             if catalogue is not None and need.item not in catalogue:
-                problems.append((("resources", level.value, "items", ii, "item"),
+                problems.append((("resources", str(level), "items", ii, "item"),
                                  f"unknown stock item {need.item!r}"))
     for ni, role_id in enumerate(plan.notify):
         if role_id not in role_ids:
             problems.append((("notify", ni), f"unknown role {role_id!r}"))
     for level in defined:
         if not plan.tasks_for(level):
-            problems.append((("levels", level.value), f"level {level.value} has no tasks"))
+            problems.append((("levels", str(level)), f"level {level} has no tasks"))
     return problems
 
 
