@@ -21,6 +21,7 @@ from .extensions import db
 from .facilities.demo import load_map_demo
 from .geo.service import AreaIn, upsert_areas
 from .roster.demo import load_roster_demo
+from .roster.demo_positions import load_position_demo
 from .stock.demo import load_stock_demo
 
 ACTOR = Actor.system("demo")
@@ -102,4 +103,5 @@ def load_demo() -> list[DemoAccount]:
                 actor=ACTOR,
             )
     load_roster_demo(ACTOR)  # roster: after the accounts (links the liaison account)
+    load_position_demo(ACTOR)  # named people in the plague plan's positions (issue 14)
     return created

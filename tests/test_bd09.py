@@ -13,8 +13,6 @@ from coordination.facilities.models import Facility
 from coordination.geo import bd09
 from coordination.incidents.models import Incident
 
-from . import map_factories as mf
-
 
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))

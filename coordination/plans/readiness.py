@@ -1,7 +1,8 @@
 """Readiness before anything happens: could each plan be run at each level right now?
 
 One row per plan and level: does every agency that owns a task at that level
-have a primary on duty now and through the next 72 hours, is every required
+have a primary on duty now and through the next 72 hours, is every position its
+checklist steps name held by someone on shift now, is every required
 item at or above its quantity, are enough units and isolation rooms free.
 """
 
@@ -12,7 +13,7 @@ from typing import Any
 from ..contexts import LIVE, Context
 from ..errors import NotFound
 from ..extensions import db
-from . import registry, resources, roster_link
+from . import registry, resources, responsible, roster_link
 from .schema import LEVEL_ORDER
 
 HORIZON_HOURS = 72
@@ -46,6 +47,7 @@ def readiness(*, context: str = LIVE, hours: int = HORIZON_HOURS) -> dict[str, A
                                   "on_duty": d["now"], "gap": d["gap"],
                                   "ok": d["known"] and bool(d["now"]) and d["gap"] is None})
                 res = resources.check(s, context, plan.resources_for(level))
+                vacant = responsible.vacant(s, context=context, plan=plan, level=level, at=now)
                 rows.append({
                     "plan_id": pid, "title": plan.title.model_dump(), "level": level.value,
                     "roles": roles, "roles_ok": all(r["ok"] for r in roles),
@@ -53,7 +55,9 @@ def readiness(*, context: str = LIVE, hours: int = HORIZON_HOURS) -> dict[str, A
                     "units": res["units"], "units_ok": not any(u["short"] for u in res["units"]),
                     "isolation_rooms": res["isolation_rooms"],
                     "rooms_ok": res["isolation_rooms"]["short"] == 0,
+                    "vacant_positions": vacant, "positions_ok": not vacant,
                 })
     for r in rows:
-        r["ready"] = r["roles_ok"] and r["items_ok"] and r["units_ok"] and r["rooms_ok"]
+        r["ready"] = (r["roles_ok"] and r["items_ok"] and r["units_ok"] and r["rooms_ok"]
+                      and r["positions_ok"])
     return {"now": now.isoformat(), "hours": hours, "rows": rows}

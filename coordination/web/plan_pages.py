@@ -24,7 +24,7 @@ from ..plans import cover, sitrep_report
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.models import SUBJECT_LABELS, SubjectKind
-from ..plans.schema import LEVEL_NAMES, PPE
+from ..plans.schema import LEVEL_NAMES
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from ..plans.sitrep import parse_day
 from ..roster.models import STATUS_LABELS as TASK_LABELS
@@ -33,8 +33,6 @@ from .context import current_context
 
 bp = Blueprint("plan_pages", __name__, url_prefix="/plans")
 
-PPE_LABELS = {PPE.NONE: "—", PPE.STANDARD: "标准预防 standard", PPE.LEVEL1: "一级防护 level 1",
-              PPE.LEVEL2: "二级防护 level 2", PPE.LEVEL3: "三级防护 level 3"}
 
 
 def _lang() -> str:
@@ -54,7 +52,6 @@ def _form(model: Any, **fields: Any) -> Any:
 def _common() -> dict[str, Any]:
     return {"lang": _lang(), "level_names": {k.value: v for k, v in LEVEL_NAMES.items()},
             "subject_labels": {k.value: str(v) for k, v in SUBJECT_LABELS.items()},
-            "ppe_labels": {k.value: v for k, v in PPE_LABELS.items()},
             "states": {k.value: str(v) for k, v in TASK_LABELS.items()}
             | {"unassigned": _("Unassigned (agency not on the roster)")}}
 
