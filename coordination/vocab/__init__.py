@@ -27,9 +27,9 @@ from ..i18n import current_code
 NAMES_FILE = Path(__file__).with_name("names.yaml")
 
 PPE_LABELS = {
-    "none": _l("No special protection"), "standard": _l("Standard precautions (标准预防)"),
-    "level1": _l("Level 1 protection (一级防护)"), "level2": _l("Level 2 protection (二级防护)"),
-    "level3": _l("Level 3 protection (三级防护)"),
+    "none": _l("No special protection"), "standard": _l("Standard precautions"),
+    "level1": _l("Level 1 protection"), "level2": _l("Level 2 protection"),
+    "level3": _l("Level 3 protection"),
 }
 UNIT_TYPE_LABELS = {
     "ambulance": _l("Ambulances"),
