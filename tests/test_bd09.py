@@ -13,6 +13,8 @@ from coordination.facilities.models import Facility
 from coordination.geo import bd09
 from coordination.incidents.models import Incident
 
+from . import map_factories as mf
+
 
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     lon1, lat1, lon2, lat2 = map(math.radians, (*a, *b))
@@ -116,3 +118,19 @@ def test_incident_api_takes_bd09(make_user, auth):
         "type": "suspected_case", "disease": "plague", "lon": bd_lon, "lat": bd_lat,
         "crs": "baidu"})
     assert refused.status_code in (400, 422)
+
+
+def test_gdal_warnings_stay_out_of_the_import_report(app):
+    """A ring that does not close: GDAL's English warning is not passed on (pytest turns
+    any warning into an error); the row is reported in the report's own words."""
+    from coordination.geo import layers
+
+    ring = [[113.1, 41.0], [113.2, 41.0], [113.2, 41.1], [113.1, 41.1]]  # not closed
+    body = ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+            '{"code": "P1", "name": "x", "kind": "village", "population": 10}, "geometry": '
+            '{"type": "Polygon", "coordinates": [' + str(ring) + ']}}]}').encode()
+    with pytest.raises(layers.CoordinationError) as caught:
+        layers.import_layer(content=body, filename="open-ring.geojson", kind="places",
+                            actor=mf.ACTOR, region=mf.REGION)
+    text = " ".join(d["message"] for d in caught.value.details or [])
+    assert "Non closed ring" not in text and caught.value.details

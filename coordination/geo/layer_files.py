@@ -23,6 +23,7 @@ import io
 import math
 import re
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,7 +267,12 @@ def _read_with_gdal(content: bytes, fmt: str) -> RawLayer:
             spatial = [str(name) for name, geom in layers if geom is not None]
             if not spatial:
                 raise ValidationFailed(str(_l("The file holds no layer with geometries.")))
-            frame = pyogrio.read_dataframe(path, layer=spatial[0], on_invalid="ignore")
+            # GDAL's own warnings ("Non closed ring detected", in English whatever the
+            # reader's language) are dropped: the rows they concern come back without a
+            # geometry, and the row check reports those in the report's own words.
+            with warnings.catch_warnings(record=True):
+                warnings.simplefilter("always")
+                frame = pyogrio.read_dataframe(path, layer=spatial[0], on_invalid="ignore")
         except CoordinationError:
             raise
         except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds for a damaged file
