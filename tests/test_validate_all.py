@@ -55,3 +55,14 @@ def test_drill_scenario_reports_field_and_reference_errors_together():
     assert "injects.0.expected.1.critical_task" in fields, loaded.errors
     for e in loaded.errors:
         assert str(e).startswith(f"covid.yaml:{e.line}: {e.field}: ")
+
+
+def test_a_step_naming_an_unknown_position_is_refused(tmp_path: Path):
+    text = PLAGUE.read_text("utf-8").replace("responsible: crew_leader", "responsible: crewleader",
+                                              1)
+    bad = tmp_path / "plague.yaml"
+    bad.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(main, ["plans", "validate", "--no-catalogue", str(bad)])
+    assert result.exit_code == 1
+    assert re.search(rf":{_line(text, 'responsible: crewleader')}: phases\.\d+\.tasks\.\d+\."
+                     r"checklist\.\d+\.responsible: unknown position 'crewleader'", result.output)

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..vocab import positions
 from ..yamlsource import FieldPath as Path_
 from ..yamlsource import SourceError as PlanError
 from ..yamlsource import load_model
@@ -43,6 +44,7 @@ class LoadResult:
 def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Path_, str]]:
     """References inside the plan (and to the stock catalogue when one is given)."""
     problems: list[tuple[Path_, str]] = []
+    known_positions = positions()
     role_ids: set[str] = set()
     for i, role in enumerate(plan.roles):
         if role.id in role_ids:
@@ -71,6 +73,10 @@ def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Pa
             if task.levels is not None and not task.levels:
                 problems.append(((*at, "levels"), "a task must apply to at least one level"))
             for si, step in enumerate(task.checklist):
+                if step.responsible not in known_positions:
+                    problems.append(((*at, "checklist", si, "responsible"),
+                                     f"unknown position {step.responsible!r}; positions are "
+                                     "named in coordination/vocab/names.yaml"))
                 for ei, eq in enumerate(step.equipment):
                     if eq.item and catalogue is not None and eq.item not in catalogue:
                         problems.append(((*at, "checklist", si, "equipment", ei, "item"),
