@@ -123,3 +123,28 @@ def test_holders_follow_the_shift_and_refuse_bad_input(drill):
     with pytest.raises(NotFound):
         positions.remove_holder(context=drill, agency_code="ems", position="crew_leader",
                                 officer_id=999999, actor=ADMIN)
+
+
+def test_admin_sets_holders_on_the_roster_page_and_the_api(app, make_user, auth):
+    c = crew("live", "ems", users=False, primaries=2, backups=0)
+    make_user("admin", username="adm")
+    auth.login("adm")
+    page = auth.client.get("/roster/admin")
+    assert page.status_code == 200 and "车组组长" in page.text
+    ids = [str(o["id"]) for o in c.primaries]
+    resp = auth.client.post("/roster/admin/positions", data={
+        "csrf_token": auth.csrf, "agency_code": "ems", "position": "crew_leader",
+        "kind": "daily", "handover": "08:00", "start_date": "2026-11-01", "officer_ids": ids})
+    assert resp.status_code == 302
+    listed = auth.client.get("/api/roster/positions").get_json()["positions"]
+    assert [(p["agency_code"], p["position"], p["officer_ids"]) for p in listed] == [
+        ("ems", "crew_leader", [int(i) for i in ids])]
+    assert "P1-ems" in auth.client.get("/roster/admin").text
+    bad = auth.post_json("/api/roster/positions", {
+        "agency_code": "ems", "position": "crew_leader", "start_date": "2026-11-01",
+        "officer_ids": [999999]})
+    assert bad.status_code == 400
+    gone = auth.post_json("/api/roster/positions/remove", {
+        "agency_code": "ems", "position": "crew_leader", "officer_id": int(ids[0])})
+    assert gone.status_code == 200 and gone.get_json()["shift"]["officer_ids"] == [int(ids[1])]
+    assert auth.post_json("/api/roster/positions/remove", {"position": "x"}).status_code == 400

@@ -34,18 +34,19 @@ def steps_by_task(s: Session, *, context: str, plan: Plan, at: datetime
         agency = plan.role(task.owner).agency
         out[task.id] = [{"text": st.text.model_dump(), "ppe": st.ppe.value,
                          "responsible": st.responsible, "agency": agency,
-                         "people": people.get((agency, st.responsible), [])}
+                         "people": people.get((agency, st.responsible)) or []}
                         for st in task.checklist]
     return out
 
 
 def vacant(s: Session, *, context: str, plan: Plan, level: Level, at: datetime
            ) -> list[dict[str, str]]:
-    """The positions the plan's tasks at ``level`` name that nobody holds at ``at``."""
+    """The positions the plan's tasks at ``level`` name that nobody holds at ``at``, at the
+    agencies the roster keeps (one it does not keep is already short of an officer)."""
     tasks = [t for _p, t in plan.tasks_for(level)]
     people = positions.resolve(s, context=context, wanted=wanted(plan, tasks), at=at)
     return [{"agency": agency, "position": position}
-            for (agency, position), holders in people.items() if not holders]
+            for (agency, position), holders in people.items() if holders == []]
 
 
 def person_text(people: list[dict[str, Any]]) -> str:

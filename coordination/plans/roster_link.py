@@ -64,7 +64,7 @@ def create_task(s: Session, *, context: str, agency: str, role: str, task: Task,
         return None
     found = positions.resolve(s, context=context, at=ack_deadline - task.ack,
                               wanted=[(agency, st.responsible) for st in task.checklist])
-    people = {pos: holders for (_a, pos), holders in found.items()}
+    people = {pos: holders or [] for (_a, pos), holders in found.items()}
     created = roster.create_task_in(
         s, context=context, agency_code=agency, role=None,
         title=f"{task.title.zh} / {task.title.en}"[:200], details=details_text(task, people),

@@ -147,8 +147,9 @@ def holders_in(s: Session, agency: Agency, position: str, at: datetime) -> list[
 
 
 def resolve(s: Session, *, context: str, wanted: Iterable[tuple[str, str]],
-            at: datetime) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """(agency code, position) -> the people on duty in it at ``at`` ([] for nobody)."""
+            at: datetime) -> dict[tuple[str, str], list[dict[str, Any]] | None]:
+    """(agency code, position) -> the people on duty in it at ``at`` ([] for nobody;
+    None when the roster does not keep the agency at all)."""
     out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     agencies: dict[str, Agency | None] = {}
     for code, position in dict.fromkeys(wanted):
@@ -156,7 +157,7 @@ def resolve(s: Session, *, context: str, wanted: Iterable[tuple[str, str]],
             agencies[code] = s.scalar(select(Agency).where(Agency.context == context,
                                                            Agency.code == code))
         agency = agencies[code]
-        out[(code, position)] = holders_in(s, agency, position, at) if agency else []
+        out[(code, position)] = holders_in(s, agency, position, at) if agency else None
     return out
 
 

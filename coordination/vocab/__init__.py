@@ -11,6 +11,7 @@ everywhere: the stock overview and the gap report can no longer disagree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
@@ -86,10 +87,23 @@ def _static() -> dict[str, Callable[[str], str | None]]:
         by_value = {str(getattr(k, "value", k)): v for k, v in labels.items()}
         return lambda code: str(by_value[code]) if code in by_value else None
 
-    return {"ppe": table(PPE_LABELS), "unit_type": table(UNIT_TYPE_LABELS),
+    return {"event_type": _event_name, "ppe": table(PPE_LABELS),
+            "unit_type": table(UNIT_TYPE_LABELS),
             "unit_status": table(UNIT_STATES), "facility_kind": table(KIND_LABELS),
             "incident_type": table(TYPE_LABELS), "incident_status": table(INCIDENT_STATES),
             "position": lambda code: _pair(positions().get(code))}
+
+
+def _event_name(code: str) -> str | None:
+    """An event type's name: its feed sentence (translated once, in feed.py) with the
+    actor left out and each detail as "…", so the type filter and the feed agree."""
+    from ..feed import DESCRIPTIONS
+
+    sentence = DESCRIPTIONS.get(code)
+    if sentence is None:
+        return None
+    text = re.sub(r"\{payload\.[\w.]+\}", "…", str(sentence).replace("{actor}", ""))
+    return re.sub(r"\s+", " ", text).strip(" :：") or None
 
 
 def label(kind: str, code: str | None, *, context: str = LIVE) -> str:
