@@ -28,6 +28,7 @@ from ..plans.schema import LEVEL_NAMES
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from ..plans.sitrep import parse_day
 from ..roster.models import STATUS_LABELS as TASK_LABELS
+from ..vocab import messages
 from .access import page, principal
 from .context import current_context
 
@@ -43,10 +44,7 @@ def _form(model: Any, **fields: Any) -> Any:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(_("Invalid %(field)s: %(msg)s", field=field,
-                                 msg=first["msg"])) from None
+        raise ValidationFailed(messages.problem(exc.errors()[0])) from None
 
 
 def _common() -> dict[str, Any]:
