@@ -1,6 +1,7 @@
 """Walk every page a demo role reaches from its menu, as a new user would, and collect
 what a person should never see: an error status, a console error, a page wider than
-the window, or a snake_case code in the visible text.
+the window (1280 and 1920 px; 390 px for the phone pages), or a snake_case code in the
+visible text.
 
 Used by ``test_crawl_browser.py``; ``python -m tests.e2e.crawl BASE_URL [SHOT_DIR]`` runs
 it against a running server and prints the problems (with screenshots if asked).
@@ -19,6 +20,7 @@ from urllib.parse import urldefrag, urlsplit
 ROLES = ("operator", "liaison", "logistics", "trainer", "admin")
 LOCALES = {"zh_CN": "中文", "en": "English"}
 DESKTOP = {"width": 1280, "height": 900}
+WIDE = {"width": 1920, "height": 1080}
 PHONE = {"width": 390, "height": 844}
 # Pages made for a phone (the liaison's tasks): checked at 390 px as well.
 PHONE_PAGES = ("/my/tasks",)
@@ -163,6 +165,10 @@ def crawl_role(browser: Any, base: str, role: str, *, depth: int = 1,
             if shots is not None:
                 name = re.sub(r"[^\w]+", "_", path).strip("_") or "home"
                 page.screenshot(path=str(shots / f"{role}-{locale}-{name}.png"), full_page=True)
+            page.set_viewport_size(WIDE)  # the same page on a wall screen: no reload needed
+            for o in page.evaluate(OVERFLOW_JS):
+                crawl.problems.append(Problem(role, locale, path + " @1920px", o))
+            page.set_viewport_size(DESKTOP)
             if any(path.startswith(p) for p in PHONE_PAGES):
                 page.set_viewport_size(PHONE)
                 page.wait_for_timeout(100)

@@ -1,6 +1,6 @@
 """Every page each demo role reaches from its menu (and one click further), in zh-CN and
 English, as a new user sees it: no error status, no console error, nothing wider than
-the window (1280 px; the phone pages at 390 px), no snake_case code in the visible text
+the window (1280 and 1920 px; the phone pages at 390 px), no snake_case code in the visible text
 (codes an administrator types are shown in <code>, beside their names)."""
 
 from __future__ import annotations
