@@ -1,6 +1,6 @@
 """Demo position holders: a named person on shift for every checklist step of the demo
-plague plan (and every position of the other demo plans at the agencies the demo roster
-keeps), so activations and printed plans show people, not posts.
+plague plan, so its activation and printed plan show people, not posts (the other
+plans' positions stay open: readiness shows them as shortfalls to fill).
 
 Kept apart from the demo roster (``roster/demo.py``) so the demo set's owner can call
 ``load_position_demo`` wherever it loads the rosters; it adds the two agencies the plague
@@ -30,15 +30,10 @@ EXTRA_AGENCIES = [
 
 
 def _wanted() -> list[tuple[str, str]]:
-    """The plague plan's positions first, then every other demo plan's."""
     from ..plans import registry, responsible
 
-    plans = registry.plan_set(context=LIVE).plans
-    if PLAN_ID not in plans:
-        return []
-    ordered = [plans[PLAN_ID], *(lr for pid, lr in sorted(plans.items()) if pid != PLAN_ID)]
-    return list(dict.fromkeys(pair for lr in ordered if lr.plan
-                              for pair in responsible.wanted(lr.plan)))
+    loaded = registry.plan_set(context=LIVE).plans.get(PLAN_ID)
+    return responsible.wanted(loaded.plan) if loaded and loaded.plan else []
 
 
 def load_position_demo(actor: Actor) -> int:
