@@ -246,10 +246,12 @@ def drills_validate(paths: tuple[Path, ...]) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, readable=True))
 @click.option("--kind", required=True,
               help="A facility kind (fever_clinic, isolation_point, ...) or 'places'.")
-@click.option("--gcj02", is_flag=True,
-              help="The coordinates come from a Chinese web map (GCJ-02): convert to WGS-84.")
+@click.option("--crs", "crs", type=click.Choice(["wgs84", "gcj02", "bd09"]), default=None,
+              help="The coordinates' datum: wgs84 (default, or the file's own CRS), gcj02 "
+                   "(AMap/Gaode, Tencent) or bd09 (Baidu Maps); converted to WGS-84.")
+@click.option("--gcj02", is_flag=True, help="Same as --crs gcj02.")
 @click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
-def import_layer(path: str, kind: str, gcj02: bool, dry_run: bool) -> None:
+def import_layer(path: str, kind: str, crs: str | None, gcj02: bool, dry_run: bool) -> None:
     """Import a GeoJSON, GeoPackage, zipped Shapefile or CSV layer; any bad row imports nothing."""
     from pathlib import Path
 
@@ -264,7 +266,7 @@ def import_layer(path: str, kind: str, gcj02: bool, dry_run: bool) -> None:
             result = layers.import_layer(
                 content=file.read_bytes(), filename=file.name, kind=kind,
                 actor=Actor.system("cli"), region=app.config["COORDINATION"].region,
-                source=layers.Source.GCJ02 if gcj02 else layers.Source.WGS84, dry_run=dry_run)
+                source=layers.Source(crs or ("gcj02" if gcj02 else "wgs84")), dry_run=dry_run)
         except CoordinationError as exc:
             for problem in exc.details or []:
                 click.echo(f"{file.name}: row {problem['row']}, {problem['field']}: "

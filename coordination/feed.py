@@ -49,6 +49,8 @@ DESCRIPTIONS = {
     "roster.agency_saved": _l("{actor} saved the agency {payload.name_zh}"),
     "roster.officer_saved": _l("{actor} saved the liaison officer {payload.name}"),
     "roster.rotation_saved": _l("{actor} saved the rotation {payload.name}"),
+    "roster.position_saved": _l("{actor} set who holds a position and its shifts"),
+    "roster.position_holder_removed": _l("{actor} took an officer off a position"),
     "roster.rotation_deleted": _l("{actor} deleted the rotation {payload.name}"),
     "roster.override_added": _l("{actor} added a roster override ({payload.kind})"),
     "roster.override_deleted": _l("{actor} removed a roster override"),

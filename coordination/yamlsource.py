@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Generic, TypeVar, Union, get_args, get_origin
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 FieldPath = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -140,19 +141,67 @@ def load_model(text: str, *, name: str, model: type[M], what: str,
     if not isinstance(data, dict):
         return Loaded(name, digest, None,
                       (SourceError(name, 1, "", f"a {what} file must be a mapping"),))
+    errors: list[SourceError] = []
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
-        errors = []
         for e in exc.errors():
             loc = tuple(p for p in e["loc"] if p != "[key]")
             message = e["msg"].removeprefix("Value error, ")
             errors.append(SourceError(name, lines.line_of(loc), dotted(loc), message))
-        errors.sort(key=lambda e: e.line)
-        return Loaded(name, digest, None, tuple(errors))
-    problems = checks(parsed) if checks else []
-    if problems:
-        errors = sorted((SourceError(name, lines.line_of(p), dotted(p), m) for p, m in problems),
-                        key=lambda e: e.line)
-        return Loaded(name, digest, None, tuple(errors))
+        # Cross-references are checked on what did validate, so a reviewer sees a
+        # duplicate id beside a bad offset in one run rather than after fixing it.
+        parsed = loose(model, data)
+    problems = _run_checks(checks, parsed) if checks else []
+    seen = {(e.field, e.message) for e in errors}
+    errors += [SourceError(name, lines.line_of(p), dotted(p), m) for p, m in problems
+               if (dotted(p), m) not in seen]
+    if errors:
+        return Loaded(name, digest, None, tuple(sorted(errors, key=lambda e: e.line)))
     return Loaded(name, digest, parsed, ())
+
+
+def _run_checks(checks: CrossCheck[M], parsed: M) -> list[tuple[FieldPath, str]]:
+    """The checks of a whole model; on a partly valid one they may trip over a raw value,
+    and then the field errors already name what is wrong."""
+    try:
+        return checks(parsed)
+    except (AttributeError, TypeError, ValueError, KeyError):
+        return []
+
+
+def loose(model: type[M], data: Any) -> M:
+    """``model`` built without failing: each field validated on its own, nested models
+    built the same way, a field that does not validate kept as its raw value (a missing
+    one as its default, or None). Only for cross-checks after a failed validation."""
+    values: dict[str, Any] = {}
+    raw = data if isinstance(data, dict) else {}
+    for fname, info in model.model_fields.items():
+        if fname in raw:
+            values[fname] = _loose_value(info.annotation, raw[fname])
+        elif not info.is_required():
+            values[fname] = info.get_default(call_default_factory=True)
+        else:
+            values[fname] = None
+    return model.model_construct(**values)
+
+
+def _loose_value(annotation: Any, value: Any) -> Any:
+    try:
+        return TypeAdapter(annotation).validate_python(value)
+    except (ValidationError, TypeError, ValueError):
+        pass
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    origin, args = get_origin(annotation), get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return loose(annotation, value)
+    if origin is list and isinstance(value, list) and args:
+        return [_loose_value(args[0], v) for v in value]
+    if origin is dict and isinstance(value, dict) and len(args) == 2:
+        return {_loose_value(args[0], k): _loose_value(args[1], v) for k, v in value.items()}
+    if origin in (Union, UnionType):
+        for arg in args:
+            if isinstance(arg, type) and issubclass(arg, BaseModel) and isinstance(value, dict):
+                return loose(arg, value)
+    return value

@@ -309,9 +309,10 @@ def test_dashboard_lists_below_target_expiring_pending_and_recent(logistics):
     stock.create_request(data=stock_request(), actor=logistics_actor())
     html = logistics.client.get("/stock").text
     below = table(html, "below-table")
-    assert [r[0] for r in below[1:]] == ["D2"]   # N95: 120 at D1 (target 100), none at D2
+    # Depots by name, as the page names them (the code is for files and the API).
+    assert [r[0] for r in below[1:]] == ["D2 depot"]  # N95: 120 at D1 (target 100), none at D2
     warnings = table(html, "warn-table")
-    assert any(r[1] == "D1" and r[3] == "L1" for r in warnings[1:])
+    assert any(r[1] == "D1 depot" and r[3] == "L1" for r in warnings[1:])
     assert len(table(html, "request-table")) == 2
     moves = table(html, "moves-table")
     assert len(moves) == 1 + 4 and moves[1][5] == "-30"  # newest first

@@ -17,6 +17,7 @@ from ..extensions import db
 from ..facilities.demo import load_map_demo
 from ..geo.service import upsert_areas
 from ..roster.demo import load_roster_demo
+from ..roster.demo_positions import load_position_demo
 from ..stock.demo import load_stock_demo
 from .areas import ACCOUNTS, ACTOR, AREAS, LOG, DemoAccount
 
@@ -51,6 +52,7 @@ def load_demo(*, situation: bool = False) -> list[DemoAccount]:
                 actor=ACTOR,
             )
     load_roster_demo(ACTOR)  # roster: after the accounts (links the liaison account)
+    load_position_demo(ACTOR)  # named people in the plans' positions (issue 14)
     if situation:
         from .situation import load_situation
 

@@ -56,7 +56,7 @@ def _checks(sc: Scenario, plan_ids: set[str] | None = None) -> list[tuple[FieldP
             problems.append(((*at, "objective"), f"unknown objective {inj.objective!r}"))
         if inj.to not in players:
             problems.append(((*at, "to"), f"{inj.to!r} is neither a participant nor a role"))
-        problems += _payload_problems(at, inj.type.value, inj.payload)
+        problems += _payload_problems(at, str(inj.type), inj.payload)
         local: set[str] = set()
         for ai, act in enumerate(inj.expected):
             where: FieldPath = (*at, "expected", ai)
@@ -83,7 +83,7 @@ def _checks(sc: Scenario, plan_ids: set[str] | None = None) -> list[tuple[FieldP
             if cont.to not in players:
                 problems.append(((*where, "to"), f"{cont.to!r} is neither a participant nor "
                                                  "a role"))
-            problems += _payload_problems(where, cont.type.value, cont.payload)
+            problems += _payload_problems(where, str(cont.type), cont.payload)
     return problems
 
 

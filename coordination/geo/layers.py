@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +30,7 @@ from ..facilities import service as facilities
 from ..facilities.models import BedKind, Facility, FacilityKind
 from ..facilities.schemas import Beds, CapacityReportIn, NewFacility
 from . import layer_columns, rfc7946
+from .datums import Datum
 from .layer_files import COLUMNS, RawLayer, RawRow, read_layer
 from .models import AdminArea
 from .places import PlaceIn, PlaceKind, PopulatedPlace, upsert_places
@@ -62,11 +62,9 @@ class LayerRejected(CoordinationError):
     code = "invalid_rows"
 
 
-class Source(StrEnum):
-    """Whose coordinates the file holds: true WGS-84, or GCJ-02 copied from a Chinese web map."""
-
-    WGS84 = "wgs84"
-    GCJ02 = "gcj02"
+# Whose coordinates the file holds: true WGS-84, GCJ-02 copied from a Chinese web map
+# (AMap/Gaode, Tencent), or Baidu's BD-09.
+Source = Datum
 
 
 def importable_kinds() -> list[str]:
@@ -275,14 +273,17 @@ class Checked:
     preview: list[dict[str, Any]]
 
 
-def _convert_gcj02(layer: RawLayer) -> None:
+def _convert(layer: RawLayer, source: Source) -> None:
+    """Shift GCJ-02 or BD-09 geometries to WGS-84 in place (both by iterative inverse)."""
     import shapely
 
+    from .bd09 import bd09_to_wgs84_coords
     from .gcj02 import gcj02_to_wgs84_coords
 
+    convert = bd09_to_wgs84_coords if source is Source.BD09 else gcj02_to_wgs84_coords
     for row in layer.rows:
         if row.geometry is not None and not row.geometry.is_empty:
-            row.geometry = shapely.transform(row.geometry, gcj02_to_wgs84_coords)
+            row.geometry = shapely.transform(row.geometry, convert)
 
 
 def check_layer(layer: RawLayer, kind: str, *, region: BBox | None, areas: set[str],
@@ -385,8 +386,8 @@ def import_layer(*, content: bytes, filename: str, kind: str, actor: Actor,
     parse_kind(kind)
     layer = read_layer(content, filename)
     layer_columns.complete_truncated(layer)
-    if source is Source.GCJ02:
-        _convert_gcj02(layer)
+    if source is not Source.WGS84:
+        _convert(layer, source)
     areas, existing = _existing(kind, context)
     checked = check_layer(layer, kind, region=region, areas=areas, existing=existing)
     if checked.errors:

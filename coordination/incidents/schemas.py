@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from ..geo.datums import Datum, to_wgs84
 from . import diseases
 from .models import DISEASE_TYPES, Clock, IncidentStatus, IncidentType, Priority
 
@@ -28,6 +29,8 @@ class IncidentIn(BaseModel):
     disease_name: str = Field(default="", max_length=120)
     lon: float
     lat: float
+    # The datum lon/lat were read in (a Baidu or AMap screen); stored converted to WGS-84.
+    crs: Datum = Datum.WGS84
     address: str = Field(default="", max_length=300)
     patients: int = Field(default=1, ge=0, le=10_000)
     reporter: str = Field(default="", max_length=120)
@@ -40,6 +43,13 @@ class IncidentIn(BaseModel):
     # Left out: set from the position when it is at a venue of an event in progress.
     event_ref: str | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
     venue_ref: str | None = Field(default=None, max_length=80, pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+    @model_validator(mode="after")
+    def _datum(self) -> IncidentIn:
+        if self.crs is not Datum.WGS84:
+            self.lon, self.lat = to_wgs84(self.lon, self.lat, self.crs)
+            self.crs = Datum.WGS84
+        return self
 
     @model_validator(mode="after")
     def _disease_known(self) -> IncidentIn:

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..vocab import positions
 from ..yamlsource import FieldPath as Path_
 from ..yamlsource import SourceError as PlanError
 from ..yamlsource import load_model
@@ -43,6 +44,7 @@ class LoadResult:
 def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Path_, str]]:
     """References inside the plan (and to the stock catalogue when one is given)."""
     problems: list[tuple[Path_, str]] = []
+    known_positions = positions()
     role_ids: set[str] = set()
     for i, role in enumerate(plan.roles):
         if role.id in role_ids:
@@ -67,28 +69,32 @@ def _cross_checks(plan: Plan, catalogue: frozenset[str] | None) -> list[tuple[Pa
             for li, level in enumerate(task.levels or []):
                 if level not in defined:
                     problems.append(((*at, "levels", li),
-                                     f"level {level.value} is not defined by the plan"))
+                                     f"level {level} is not defined by the plan"))
             if task.levels is not None and not task.levels:
                 problems.append(((*at, "levels"), "a task must apply to at least one level"))
             for si, step in enumerate(task.checklist):
+                if step.responsible not in known_positions:
+                    problems.append(((*at, "checklist", si, "responsible"),
+                                     f"unknown position {step.responsible!r}; positions are "
+                                     "named in coordination/vocab/names.yaml"))
                 for ei, eq in enumerate(step.equipment):
                     if eq.item and catalogue is not None and eq.item not in catalogue:
                         problems.append(((*at, "checklist", si, "equipment", ei, "item"),
                                          f"unknown stock item {eq.item!r}"))
     for level, res in plan.resources.items():
         if level not in defined:
-            problems.append((("resources", level.value),
-                             f"level {level.value} is not defined by the plan"))
+            problems.append((("resources", str(level)),
+                             f"level {level} is not defined by the plan"))
         for ii, need in enumerate(res.items):
             if catalogue is not None and need.item not in catalogue:
-                problems.append((("resources", level.value, "items", ii, "item"),
+                problems.append((("resources", str(level), "items", ii, "item"),
                                  f"unknown stock item {need.item!r}"))
     for ni, role_id in enumerate(plan.notify):
         if role_id not in role_ids:
             problems.append((("notify", ni), f"unknown role {role_id!r}"))
     for level in defined:
         if not plan.tasks_for(level):
-            problems.append((("levels", level.value), f"level {level.value} has no tasks"))
+            problems.append((("levels", str(level)), f"level {level} has no tasks"))
     return problems
 
 

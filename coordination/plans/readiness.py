@@ -1,7 +1,8 @@
 """Readiness before anything happens: could each plan be run at each level right now?
 
 One row per plan and level: does every agency that owns a task at that level
-have a primary on duty now and through the next 72 hours, is every required
+have a primary on duty now and through the next 72 hours, is every position its
+checklist steps name held by someone on shift now, is every required
 item at or above its quantity, are enough units and isolation rooms free.
 
 Everything the table reads from the database (stock, units, isolation rooms,
@@ -22,7 +23,7 @@ from typing import Any
 from .. import events
 from ..contexts import LIVE, context_row
 from ..extensions import db
-from . import duty_cover, registry, resources
+from . import duty_cover, registry, resources, responsible
 from .schema import LEVEL_ORDER
 
 HORIZON_HOURS = 72
@@ -69,29 +70,33 @@ def readiness(*, context: str = LIVE, hours: int = HORIZON_HOURS) -> dict[str, A
     now, (have, roster) = _inputs(context, agencies, hashes)
     duty = duty_cover.coverage(roster, start=now, hours=hours)
     rows = []
-    for pid, lr in sorted(found.plans.items()):
-        plan = lr.plan
-        assert plan is not None
-        for level in sorted(plan.levels, key=lambda lv: -LEVEL_ORDER[lv]):
-            owners = {t.owner for _p, t in plan.tasks_for(level)}
-            roles = []
-            for role in plan.roles:
-                if role.id not in owners:
-                    continue
-                d = duty[role.agency]
-                roles.append({"role": role.id, "agency": role.agency,
-                              "title": role.title.model_dump(), "known": d["known"],
-                              "on_duty": d["now"], "gap": d["gap"],
-                              "ok": d["known"] and bool(d["now"]) and d["gap"] is None})
-            res = resources.compare(plan.resources_for(level), have)
-            rows.append({
-                "plan_id": pid, "title": plan.title.model_dump(), "level": level.value,
-                "roles": roles, "roles_ok": all(r["ok"] for r in roles),
-                "items": res["items"], "items_ok": not any(i["short"] for i in res["items"]),
-                "units": res["units"], "units_ok": not any(u["short"] for u in res["units"]),
-                "isolation_rooms": res["isolation_rooms"],
-                "rooms_ok": res["isolation_rooms"]["short"] == 0,
-            })
+    with db.reading() as s:
+        for pid, lr in sorted(found.plans.items()):
+            plan = lr.plan
+            assert plan is not None
+            for level in sorted(plan.levels, key=lambda lv: -LEVEL_ORDER[lv]):
+                owners = {t.owner for _p, t in plan.tasks_for(level)}
+                roles = []
+                for role in plan.roles:
+                    if role.id not in owners:
+                        continue
+                    d = duty[role.agency]
+                    roles.append({"role": role.id, "agency": role.agency,
+                                  "title": role.title.model_dump(), "known": d["known"],
+                                  "on_duty": d["now"], "gap": d["gap"],
+                                  "ok": d["known"] and bool(d["now"]) and d["gap"] is None})
+                res = resources.compare(plan.resources_for(level), have)
+                vacant = responsible.vacant(s, context=context, plan=plan, level=level, at=now)
+                rows.append({
+                    "plan_id": pid, "title": plan.title.model_dump(), "level": level.value,
+                    "roles": roles, "roles_ok": all(r["ok"] for r in roles),
+                    "items": res["items"], "items_ok": not any(i["short"] for i in res["items"]),
+                    "units": res["units"], "units_ok": not any(u["short"] for u in res["units"]),
+                    "isolation_rooms": res["isolation_rooms"],
+                    "rooms_ok": res["isolation_rooms"]["short"] == 0,
+                    "vacant_positions": vacant, "positions_ok": not vacant,
+                })
     for r in rows:
-        r["ready"] = r["roles_ok"] and r["items_ok"] and r["units_ok"] and r["rooms_ok"]
+        r["ready"] = (r["roles_ok"] and r["items_ok"] and r["units_ok"] and r["rooms_ok"]
+                      and r["positions_ok"])
     return {"now": now.isoformat(), "hours": hours, "rows": rows}

@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import events
+from .. import events, vocab
 from ..errors import Conflict
 from ..events import Actor
+from ..roster import positions
 from ..roster import service as roster
 from ..roster.models import Agency, Assignee, Officer
 from ..roster.models import Task as RosterTask
+from . import responsible
 from .models import PlanActivation
 from .schema import Plan, Task
 
@@ -32,15 +34,20 @@ def _agency(s: Session, context: str, code: str) -> Agency | None:
     return s.scalar(select(Agency).where(Agency.context == context, Agency.code == code))
 
 
-def details_text(task: Task) -> str:
-    """The checklist as the officer's phone shows it: step, protection, equipment, person."""
+def details_text(task: Task, people: dict[str, list[dict[str, Any]]] | None = None) -> str:
+    """The checklist as the officer's phone shows it: step, protection, equipment, and the
+    person by name: the position's holder on duty (``people``: position -> holders)."""
     lines = []
     if task.details:
         lines.append(f"{task.details.zh} / {task.details.en}")
     for n, step in enumerate(task.checklist, start=1):
-        line = f"{n}. {step.text.zh} / {step.text.en} [{step.responsible}]"
+        pos = vocab.positions().get(step.responsible, {})
+        who = (responsible.person_text((people or {}).get(step.responsible, []))
+               or "无人在岗 / nobody on duty")
+        line = (f"{n}. {step.text.zh} / {step.text.en} "
+                f"[{pos.get('zh', step.responsible)} / {pos.get('en', step.responsible)}: {who}]")
         if PPE_TEXT.get(step.ppe.value):
-            line += f" {PPE_TEXT[step.ppe.value]} ({step.ppe.value})"
+            line += f" {PPE_TEXT[step.ppe.value]}"
         if step.equipment:
             line += " — " + ", ".join(
                 f"{e.name.zh}×{e.quantity}" + (f" ({e.item})" if e.item else "")
@@ -55,9 +62,12 @@ def create_task(s: Session, *, context: str, agency: str, role: str, task: Task,
     """Create the roster task in the caller's transaction; None when the agency is not kept."""
     if _agency(s, context, agency) is None:
         return None
+    found = positions.resolve(s, context=context, at=ack_deadline - task.ack,
+                              wanted=[(agency, st.responsible) for st in task.checklist])
+    people = {pos: holders or [] for (_a, pos), holders in found.items()}
     created = roster.create_task_in(
         s, context=context, agency_code=agency, role=None,
-        title=f"{task.title.zh} / {task.title.en}"[:200], details=details_text(task),
+        title=f"{task.title.zh} / {task.title.en}"[:200], details=details_text(task, people),
         due_at=due_at, ack_deadline=ack_deadline, source="plan", source_ref=source_ref[:120],
         incident_ref=incident_ref[:120], actor=actor)
     return int(created["id"])

@@ -24,7 +24,7 @@ from ..contexts import context_row as _context
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
-from . import registry, resources, roster_link
+from . import registry, resources, responsible, roster_link
 from .models import ActivationStatus, ActivationTask, PlanActivation
 from .schema import LEVEL_ORDER, Level, Phase, Plan, Task, format_offset
 from .schemas import ActivationIn, LevelChangeIn, StandDownIn
@@ -203,6 +203,7 @@ def _task_rows(s: Session, a: PlanActivation, now: datetime) -> list[dict[str, A
     plan = Plan.model_validate(a.snapshot)
     plan_levels = {t.id: [lv.value for lv in plan.task_levels(t)] for _p, t in plan.tasks()}
     titles = {r.id: r.title.model_dump() for r in plan.roles}
+    steps = responsible.steps_by_task(s, context=a.context, plan=plan, at=now)
     out = []
     for r in rows:
         st = states.get(r.roster_task_id or -1, {})
@@ -222,6 +223,7 @@ def _task_rows(s: Session, a: PlanActivation, now: datetime) -> list[dict[str, A
             "ack_late": bool(acked_at and acked_at > r.ack_due_at) or (
                 acked_at is None and now > r.ack_due_at),
             "in_level": a.level in plan_levels.get(r.plan_task_id, []),
+            "steps": steps.get(r.plan_task_id, []),
         })
     return out
 
@@ -292,8 +294,13 @@ def plan_detail(*, plan_id: str, context: str = LIVE) -> dict[str, Any]:
     plan = loaded.plan
     body = plan.model_dump(mode="json")
     body["file"], body["file_hash"] = loaded.path, loaded.file_hash
+    with db.reading() as s:
+        steps = responsible.steps_by_task(s, context=context, plan=plan,
+                                          at=_context(s, context).clock().now())
     for phase, (_p, task) in zip([t for p in body["phases"] for t in p["tasks"]],
                                  plan.tasks(), strict=True):
         phase["levels"] = [lv.value for lv in plan.task_levels(task)]
         phase["due"], phase["ack"] = format_offset(task.due), format_offset(task.ack)
+        phase["owner_title"] = plan.role(task.owner).title.model_dump()
+        phase["steps"] = steps[task.id]
     return body

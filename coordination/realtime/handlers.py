@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_socketio import ConnectionRefusedError, join_room, leave_room
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from .. import events
 from ..auth import service as auth_service
@@ -22,6 +22,7 @@ from ..auth.principal import Principal, allowed, can_join, can_see
 from ..auth.roles import Permission
 from ..errors import CoordinationError, PermissionDenied, ValidationFailed
 from ..extensions import db, socketio
+from ..vocab import messages
 from ..web.context import authorize, resolve, where_for
 from .connections import connections
 from .rooms import EVERYONE, everyone, scoped
@@ -67,14 +68,7 @@ def _caller() -> tuple[Principal, str]:
 def _parse(model: type[BaseModel], data: Any) -> Any:
     if not isinstance(data, dict):
         raise ValidationFailed(_("The message must be a JSON object."))
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "message"
-        raise ValidationFailed(
-            _("Invalid %(field)s: %(msg)s", field=field, msg=first["msg"])
-        ) from None
+    return messages.validated(model, data)
 
 
 def _require(principal: Principal, event: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from .. import events
 from ..auth.principal import can_see
@@ -17,6 +17,7 @@ from ..dutylog.schemas import NewEntry
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..geo import service as geo
+from ..vocab import messages
 from .access import api, principal, public
 from .context import current_context
 from .params import flag_arg
@@ -47,16 +48,7 @@ def _body(model: type[BaseModel]) -> Any:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise ValidationFailed(_("The body must be a JSON object."))
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        raise ValidationFailed(
-            _("Invalid %(field)s: %(msg)s", field=details[0]["field"], msg=details[0]["message"]),
-            details=details,
-        ) from None
+    return messages.validated(model, data)
 
 
 @bp.route("/health")

@@ -44,9 +44,21 @@ def _upload() -> tuple[bytes, str]:
     return content, upload.filename
 
 
+def _source() -> service.Source:
+    """``crs`` (wgs84, gcj02, bd09), or the older ``gcj02`` flag; anything else is a 400."""
+    crs = request.form.get("crs", "").strip().lower()
+    if not crs:
+        return service.Source.GCJ02 if flag_arg("gcj02", form=True) else service.Source.WGS84
+    try:
+        return service.Source(crs)
+    except ValueError:
+        raise ValidationFailed(_("Unknown coordinate system %(crs)s: use wgs84, gcj02 or bd09.",
+                                 crs=crs)) from None
+
+
 def _run(kind: str, *, dry_run: bool) -> dict[str, Any]:
     content, filename = _upload()
-    source = service.Source.GCJ02 if flag_arg("gcj02", form=True) else service.Source.WGS84
+    source = _source()
     return service.import_layer(
         content=content, filename=filename, kind=kind, actor=principal().actor,
         region=current_app.config["COORDINATION"].region, source=source, dry_run=dry_run)
@@ -75,7 +87,8 @@ def upload() -> tuple[str, int]:
     return render_template(
         "layers/import.html", importable=service.importable_kinds(),
         exportable=service.exportable_kinds(), labels=_kind_labels(), chosen=chosen,
-        gcj02=flag_arg("gcj02", form=True), result=result, problems=problems, error=error,
+        crs=(request.form.get("crs") or ("gcj02" if flag_arg("gcj02", form=True) else "wgs84")),
+        result=result, problems=problems, error=error,
         max_mb=MAX_LAYER_BYTES // (1024 * 1024),
     ), status
 
@@ -83,7 +96,8 @@ def upload() -> tuple[str, int]:
 @api_bp.route("/<kind>", methods=["POST"])
 @api(Permission.IMPORT_LAYERS)
 def import_file(kind: str) -> Any:
-    """Multipart: ``file``; optional ``gcj02`` and ``dry_run`` (1/true). 201, or 422 + details."""
+    """Multipart: ``file``; optional ``crs`` (wgs84, gcj02, bd09; or the flag ``gcj02``)
+    and ``dry_run`` (1/true). 201, or 422 + details."""
     result = _run(kind, dry_run=flag_arg("dry_run", form=True))
     return jsonify(result), 200 if result["dry_run"] else 201
 

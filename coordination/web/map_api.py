@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
-from pydantic import ValidationError
 
 from ..auth.roles import Permission
 from ..config import Settings
@@ -22,6 +21,7 @@ from ..geo import places
 from ..geo.places import PlaceKind
 from ..units import service as units
 from ..units.schemas import PositionBatch, PositionIn, StatusIn
+from ..vocab import messages
 from .access import api, principal
 from .api import _body, _int_arg
 from .compress import gzip_json
@@ -52,15 +52,7 @@ def _enum_arg(name: str, enum: Any) -> Any:
 
 
 def _validated(model: Any, data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                   for e in exc.errors()]
-        raise ValidationFailed(
-            _("Invalid %(field)s: %(msg)s", field=details[0]["field"], msg=details[0]["message"]),
-            details=details,
-        ) from None
+    return messages.validated(model, data)
 
 
 @bp.route("/map/facilities")

@@ -25,17 +25,16 @@ from ..major_events.sitrep import parse_day
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.models import SUBJECT_LABELS, SubjectKind
-from ..plans.schema import LEVEL_NAMES, PPE
+from ..plans.schema import LEVEL_NAMES
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from ..roster.models import STATUS_LABELS as TASK_LABELS
+from ..vocab import messages
 from . import reports
 from .access import page, principal
 from .context import current_context
 
 bp = Blueprint("plan_pages", __name__, url_prefix="/plans")
 
-PPE_LABELS = {PPE.NONE: "—", PPE.STANDARD: "标准预防 standard", PPE.LEVEL1: "一级防护 level 1",
-              PPE.LEVEL2: "二级防护 level 2", PPE.LEVEL3: "三级防护 level 3"}
 
 
 def _lang() -> str:
@@ -46,16 +45,12 @@ def _form(model: Any, **fields: Any) -> Any:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        raise ValidationFailed(_("Invalid %(field)s: %(msg)s", field=field,
-                                 msg=first["msg"])) from None
+        raise ValidationFailed(messages.problem(exc.errors()[0])) from None
 
 
 def _common() -> dict[str, Any]:
     return {"lang": _lang(), "level_names": {k.value: v for k, v in LEVEL_NAMES.items()},
             "subject_labels": {k.value: str(v) for k, v in SUBJECT_LABELS.items()},
-            "ppe_labels": {k.value: v for k, v in PPE_LABELS.items()},
             "states": {k.value: str(v) for k, v in TASK_LABELS.items()}
             | {"unassigned": _("Unassigned (agency not on the roster)")}}
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from ..auth.roles import Permission
 from ..errors import ValidationFailed
-from ..roster import ical, manage, notify, queries
+from ..roster import ical, manage, notify, positions, queries
 from ..roster import service as roster
 from ..roster.photos import path_of
 from .access import api, principal, public
@@ -114,6 +114,35 @@ def save_rotation() -> Any:
 def delete_rotation(rotation_id: int) -> Any:
     manage.delete_rotation(context=_context(), rotation_id=rotation_id, actor=principal().actor)
     return jsonify({"ok": True})
+
+
+@bp.get("/api/roster/positions")
+@api(Permission.VIEW_ROSTER)
+def list_positions() -> Any:
+    return jsonify({"positions": positions.positions_overview(context=_context())})
+
+
+@bp.post("/api/roster/positions")
+@api(Permission.MANAGE_ROSTER)
+def save_position() -> Any:
+    """Who holds an agency's position in turn: a rotation's fields plus ``position``."""
+    return jsonify(positions.save_position_shift(context=_context(), data=_json(),
+                                                 actor=principal().actor)), 201
+
+
+@bp.post("/api/roster/positions/remove")
+@api(Permission.MANAGE_ROSTER)
+def remove_position_holder() -> Any:
+    """``{"agency_code", "position", "officer_id"}``: that officer no longer holds it."""
+    body = _json()
+    try:
+        officer_id = int(body.get("officer_id"))
+        agency, position = str(body["agency_code"]), str(body["position"])
+    except (KeyError, TypeError, ValueError):
+        raise ValidationFailed(_("Give agency_code, position and officer_id.")) from None
+    return jsonify({"shift": positions.remove_holder(
+        context=_context(), agency_code=agency, position=position, officer_id=officer_id,
+        actor=principal().actor)})
 
 
 @bp.post("/api/roster/overrides")

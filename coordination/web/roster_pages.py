@@ -14,12 +14,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from .. import vocab
 from ..auth.identity import current_principal
 from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError
 from ..feed import feed_bootstrap
-from ..roster import manage, queries
+from ..roster import manage, positions, queries
 from ..roster import service as roster
 from ..roster.models import (
     LAYER_LABELS,
@@ -78,6 +79,8 @@ def board() -> str:
 @page(Permission.MANAGE_ROSTER)
 def admin() -> str:
     return render_template("roster/admin.html", data=manage.overview(context=current_context()),
+                           positions=positions.positions_overview(context=current_context()),
+                           position_codes=sorted(vocab.positions()),
                            kinds=list(RotationKind), targets=list(StepTarget), **_labels())
 
 
@@ -116,6 +119,17 @@ def save_rotation() -> Response:
     return _act(lambda: manage.save_rotation(context=current_context(), data=data,
                                              actor=principal().actor),
                 _("Rotation saved."), url_for("roster_pages.admin"))
+
+
+@bp.post("/roster/admin/positions")
+@page(Permission.MANAGE_ROSTER)
+def save_position() -> Response:
+    """Who holds a position of an agency, in turn (roster/positions.py)."""
+    data = _form()
+    data["officer_ids"] = [int(x) for x in request.form.getlist("officer_ids") if x.isdigit()]
+    return _act(lambda: positions.save_position_shift(context=current_context(), data=data,
+                                                      actor=principal().actor),
+                _("Position holders saved."), url_for("roster_pages.admin"))
 
 
 @bp.post("/roster/admin/overrides")

@@ -13,13 +13,14 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .. import vocab
 from ..auth import service as auth_service
 from ..auth.identity import challenges, current_principal
 from ..auth.principal import Principal, allowed
 from ..auth.roles import ROLE_LABELS, Permission, Role
 from ..errors import CoordinationError
 from ..extensions import csrf, login_manager
-from .context import current_drill
+from .context import current_context, current_drill
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +148,19 @@ def register_web(app: Flask) -> None:
     def _local_datetime(value: str | datetime, fmt: str = "short") -> str:
         when = datetime.fromisoformat(value) if isinstance(value, str) else value
         return format_datetime(when, fmt)
+
+    def _label(kind: str, code: str | None) -> str:
+        return vocab.label(kind, code, context=current_context())
+
+    def _with_code(kind: str, code: str | None) -> str:
+        return vocab.with_code(kind, code, context=current_context())
+
+    def _names(kind: str) -> dict[str, str]:
+        return vocab.names(kind, context=current_context())
+
+    # Globals, not context: macros imported without context see them too.
+    app.jinja_env.globals.update(label=_label, with_code=_with_code, names=_names,
+                                 localized=vocab.localized)
 
     @app.before_request
     def _nonce() -> None:

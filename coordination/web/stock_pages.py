@@ -52,6 +52,7 @@ from ..stock.schemas import (
     TargetIn,
     TransferIn,
 )
+from ..vocab import messages
 from .access import page, principal
 from .context import current_context
 from .stock_api import MAX_UPLOAD, _download, _format, _gap_options, gap_filter
@@ -135,20 +136,6 @@ def _float(name: str) -> float:
                                  field=FIELDS.get(name, name))) from None
 
 
-ERROR_MESSAGES = {
-    "missing": _l("%(field)s is required."),
-    "string_too_short": _l("%(field)s is required."),
-    "too_short": _l("%(field)s is required."),
-    "string_too_long": _l("%(field)s is too long."),
-    "enum": _l("%(field)s has an unknown value."),
-    "greater_than": _l("%(field)s must be greater than zero."),
-    "greater_than_equal": _l("%(field)s cannot be negative."),
-    "less_than_equal": _l("%(field)s is too large."),
-    "date_from_datetime_parsing": _l("%(field)s is not a date (use YYYY-MM-DD)."),
-    "date_parsing": _l("%(field)s is not a date (use YYYY-MM-DD)."),
-}
-
-
 def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
     """The form's values as the service's input model, or one translated message."""
     try:
@@ -157,7 +144,7 @@ def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
         first = exc.errors()[0]
         loc = [str(p) for p in first["loc"] if not isinstance(p, int)]
         field = FIELDS.get(loc[-1] if loc else "", loc[-1] if loc else "")
-        message = ERROR_MESSAGES.get(first["type"])
+        message = messages.BY_TYPE.get(first["type"])
         if message is None:
             if first["type"] == "value_error" and "days" in first["msg"]:
                 raise ValidationFailed(_("A days-of-cover target needs the days, a quantity "

@@ -33,10 +33,7 @@
         tr.className = (t.overdue || t.ack_overdue ? "bad " : "") + (t.in_level ? "" : "beyond");
         cell(tr, ph.title[labels.lang]);
         cell(tr, t["title_" + labels.lang]);
-        var owner = cell(tr, t.role_title[labels.lang] + " ");
-        var code = document.createElement("code");
-        code.textContent = t.agency;
-        owner.appendChild(code);
+        cell(tr, t.role_title[labels.lang] + " · " + (labels.agencies[t.agency] || t.agency));
         cell(tr, labels.states[t.state] || t.state, "state");
         cell(tr, t.assignee || labels.none);
         cell(tr, fmt.format(new Date(t.ack_due_at)));

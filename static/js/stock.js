@@ -43,6 +43,9 @@
   }
 
   function itemName(r) { return zh ? r.item_name_zh : r.item_name_en; }
+  // Depots and items by code, as the page names them (coordination/vocab).
+  function depot(code) { return cfg.names.depots[code] || code; }
+  function item(code) { return cfg.names.items[code] || code; }
 
   function render(o) {
     Object.keys(o.totals).forEach(function (k) {
@@ -52,7 +55,7 @@
     fill("below-table", o.below_target, labels.all_at_target, 7, function (tr, r) {
       tr.dataset.key = r.depot + "/" + r.item;
       if (r.critical) tr.className = "critical";
-      [r.depot, itemName(r)].forEach(function (v) { tr.appendChild(td(v)); });
+      [depot(r.depot), itemName(r)].forEach(function (v) { tr.appendChild(td(v)); });
       [r.available, r.in_transit, r.target, r.shortfall,
         r.days_of_supply === null ? labels.none : r.days_of_supply].forEach(function (v) {
         tr.appendChild(td(v, "num"));
@@ -60,7 +63,7 @@
     });
     fill("warn-table", o.warnings, labels.no_warnings, 7, function (tr, w) {
       tr.className = "warn-" + w.kind;
-      [labels.warnings[w.kind] || w.kind, w.depot, w.item, w.lot || "", w.expiry || ""]
+      [labels.warnings[w.kind] || w.kind, depot(w.depot), item(w.item), w.lot || "", w.expiry || ""]
         .forEach(function (v) { tr.appendChild(td(v)); });
       tr.appendChild(td(w.quantity !== undefined ? w.quantity : w.available, "num"));
       tr.appendChild(td(w.days_left !== undefined ? w.days_left : w.days_of_supply, "num"));
@@ -74,7 +77,7 @@
       tr.appendChild(cell);
       tr.appendChild(td(labels.requests[r.status] || r.status));
       tr.appendChild(td(r.destination_ref));
-      tr.appendChild(td(r.lines.map(function (ln) { return ln.item + " " + ln.requested; })
+      tr.appendChild(td(r.lines.map(function (ln) { return item(ln.item) + " " + ln.requested; })
         .join("、")));
       tr.appendChild(td(r.requester));
     });
@@ -87,7 +90,7 @@
       time.textContent = timeFormat ? timeFormat.format(new Date(m.at)).slice(0, 5) : m.at;
       cell.appendChild(time);
       tr.appendChild(cell);
-      [labels.entries[m.kind] || m.kind, m.depot, itemName(m), m.lot].forEach(function (v) {
+      [labels.entries[m.kind] || m.kind, depot(m.depot), itemName(m), m.lot].forEach(function (v) {
         tr.appendChild(td(v));
       });
       tr.appendChild(td(m.quantity, "num"));

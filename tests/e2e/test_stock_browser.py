@@ -12,6 +12,7 @@ from ..support import login_session
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DEPOT = "WLCB-CDC"  # the demo's well-stocked depot: every target met, nothing expiring soon
+DEPOT_NAME = "乌兰察布市疾控中心物资库"  # as the zh-CN page names it (codes are for files)
 
 
 def _sign_in(new_context: Any, base: str, username: str) -> Any:
@@ -54,9 +55,9 @@ def test_dashboard_and_depot_marker_follow_another_clients_issue(demo_server, ne
     row = board.locator(f'#below-table tr[data-key="{DEPOT}/N95"]')
     row.wait_for(timeout=20000)
     cells = row.locator("td").all_text_contents()
-    assert cells[0] == DEPOT and cells[5] == "180"   # target 800 - 620 available
+    assert cells[0] == DEPOT_NAME and cells[5] == "180"   # target 800 - 620 available
     moves = board.locator("#moves-table tbody tr").first.locator("td").all_text_contents()
-    assert moves[2] == DEPOT and moves[5] == "-500" and moves[6] == "<b>集宁区发热门诊</b>"
+    assert moves[2] == DEPOT_NAME and moves[5] == "-500" and moves[6] == "<b>集宁区发热门诊</b>"
     assert board.locator("#moves-table b").count() == 0   # text, never markup
     assert board.locator("#feed-list li[data-type='stock.issued']").count() >= 1
 
