@@ -1,7 +1,7 @@
 """Alerts of the command room and the alert watcher's cursor (issue 13).
 
 Revision ID: 0014_ops13
-Revises: 0013
+Revises: 0014_auth16
 Create Date: 2026-12-02 15:10:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014_ops13'
-down_revision = '0013'
+down_revision = '0014_auth16'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Positions with people: the officers who hold an agency's position in turn (issue 14).
 
 Revision ID: 0014_vocab14
-Revises: 0013
+Revises: 0014_ops13
 Create Date: 2026-12-02 15:40:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0014_vocab14'
-down_revision = '0013'
+down_revision = '0014_ops13'
 branch_labels = None
 depends_on = None
 
