@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, current_app, has_app_context
+from flask import Flask, current_app, g, has_app_context
 
 from . import events, runtime
 from .config import ROOT, ConfigError, load_settings, redact
@@ -23,6 +23,14 @@ _handlers_registered = False
 def _current_config() -> Mapping[str, Any] | None:
     """The configuration of the app whose context is active: what ``runtime`` reads."""
     return current_app.config if has_app_context() else None
+
+
+def _context_scratch() -> dict[str, Any] | None:
+    """A dict on ``g``: lives as long as the active request or app context."""
+    if not has_app_context():
+        return None
+    found: dict[str, Any] = g.setdefault("_coordination_scratch", {})
+    return found
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -51,7 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    runtime.install(_current_config)
+    runtime.install(_current_config, _context_scratch)
     db.dispose()
     db.init(settings.database_url)  # type: ignore[arg-type]
     events.install(db.factory)

@@ -24,13 +24,27 @@ def _none() -> Mapping[str, Any] | None:
     return None
 
 
+def _none_scratch() -> dict[str, Any] | None:
+    return None
+
+
 _lookup: Lookup = _none
+_scratch: Callable[[], dict[str, Any] | None] = _none_scratch
 
 
-def install(lookup: Lookup) -> None:
-    """Set how the current app's configuration is found (the app factory calls this)."""
-    global _lookup
+def install(lookup: Lookup, scratch: Callable[[], dict[str, Any] | None] | None = None) -> None:
+    """Set how the current app's configuration is found (the app factory calls this), and
+    where a per-request scratch dict lives."""
+    global _lookup, _scratch
     _lookup = lookup
+    if scratch is not None:
+        _scratch = scratch
+
+
+def scratch() -> dict[str, Any] | None:
+    """A dict that lives as long as the current request or app context (None outside one):
+    for what a page reads many times and that cannot change while it renders."""
+    return _scratch()
 
 
 def app_config() -> Mapping[str, Any] | None:

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from flask import g, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from .. import runtime
 from ..contexts import LIVE
 from ..i18n import current_code
 
@@ -62,8 +62,10 @@ def _pair(pair: Mapping[str, str] | None) -> str | None:
 def _rows(kind: str, context: str) -> dict[str, tuple[str, str]]:
     """code -> (zh, en) of the agencies, depots or items of ``context``, read once a request."""
     key = f"vocab_{kind}_{context}"
-    if has_app_context() and key in g:
-        return g.get(key)
+    kept = runtime.scratch()
+    if kept is not None and key in kept:
+        hit: dict[str, tuple[str, str]] = kept[key]
+        return hit
     from ..extensions import db
     from ..roster.models import Agency
     from ..stock.models import Depot, Item
@@ -72,8 +74,8 @@ def _rows(kind: str, context: str) -> dict[str, tuple[str, str]]:
     with db.reading() as s:
         found = {code: (zh, en) for code, zh, en in s.execute(
             select(model.code, model.name_zh, model.name_en).where(model.context == context))}
-    if has_app_context():
-        setattr(g, key, found)
+    if kept is not None:
+        kept[key] = found
     return found
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import url_for
 from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from ..alerts.models import KIND_LABELS as ALERT_KIND_LABELS
 from ..auth.principal import Principal, allowed
@@ -44,7 +45,7 @@ def ops_labels() -> dict[str, Any]:
         "near_full": _("Nearly full"),
         "stale": _("No recent report"),
         "np": _("NP (负压)"),
-        "open_tasks": _("Open"),
+        "open_tasks": pgettext("task count", "Open"),
         "overdue": _("Unacknowledged past ack time"),
         "escalated": _("Escalated to the command room"),
         "per_agency": _("Open tasks per agency"),
