@@ -39,6 +39,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..facilities import service as facility_service
 from ..facilities.models import BED_LABELS, KIND_LABELS, BedKind, Facility, FacilityKind
+from ..limits import INT64_MAX
 from ..units.models import STATUS_LABELS, Unit
 from . import boundaries
 from .places import PLACE_LABELS, PopulatedPlace
@@ -133,6 +134,8 @@ def _int(args: dict[str, str], name: str, default: int, *, lo: int) -> int:
     if value < lo:
         raise ValidationFailed(_("The parameter %(name)s must be at least %(lo)d.",
                                  name=name, lo=lo))
+    if value > INT64_MAX:
+        raise ValidationFailed(_("The parameter %(name)s is too large.", name=name))
     return value
 
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
-from pydantic import BaseModel, ValidationError
 
 from .. import events
 from ..auth.principal import can_see
@@ -19,6 +18,7 @@ from ..extensions import db
 from ..geo import service as geo
 from .access import api, principal, public
 from .context import current_context
+from .jsonbody import body as _body
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -50,22 +50,6 @@ def _flag_arg(name: str) -> bool:
     if value in ("1", "true", "on"):
         return True
     raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
-
-
-def _body(model: type[BaseModel]) -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("The body must be a JSON object."))
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
-        ]
-        raise ValidationFailed(
-            _("Invalid %(field)s: %(msg)s", field=details[0]["field"], msg=details[0]["message"]),
-            details=details,
-        ) from None
 
 
 @bp.route("/health")

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
-from pydantic import ValidationError
 
 from ..auth.roles import Permission
 from ..config import Settings
@@ -26,6 +25,8 @@ from .access import api, principal
 from .api import _body, _int_arg
 from .compress import gzip_json
 from .context import current_context
+from .jsonbody import json_object as _json_object
+from .jsonbody import validated as _validated
 
 bp = Blueprint("map_api", __name__, url_prefix="/api")
 
@@ -48,18 +49,6 @@ def _enum_arg(name: str, enum: Any) -> Any:
         return enum(raw)
     except ValueError:
         raise ValidationFailed(_("Unknown %(name)s: %(value)s", name=name, value=raw)) from None
-
-
-def _validated(model: Any, data: Any) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                   for e in exc.errors()]
-        raise ValidationFailed(
-            _("Invalid %(field)s: %(msg)s", field=details[0]["field"], msg=details[0]["message"]),
-            details=details,
-        ) from None
 
 
 @bp.route("/map/facilities")
@@ -114,13 +103,6 @@ def unit(unit_id: int) -> Any:
 def unit_status(unit_id: int) -> Any:
     return jsonify(units.set_status(unit_id=unit_id, data=_body(StatusIn),
                                     actor=principal().actor, context=current_context()))
-
-
-def _json_object() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("The body must be a JSON object."))
-    return data
 
 
 @bp.route("/units/<int:unit_id>/positions", methods=["POST"])
