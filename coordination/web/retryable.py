@@ -14,14 +14,14 @@ import logging
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.exc import DBAPIError
 
 log = logging.getLogger(__name__)
 
 #: SQLite reports its passing conditions only in the message text.
-_SQLITE_PASSING = ("database is locked", "database table is locked", "disk is full",
-                   "disk i/o error")
+_SQLITE_PASSING = ("database is locked", "database table is locked")
 _DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
@@ -32,8 +32,9 @@ def retry_after(exc: BaseException) -> tuple[int, str] | None:
     if not isinstance(exc, DBAPIError):
         return None
     text = str(exc.orig).lower()
-    if "disk is full" in text or "no space left" in text:
-        return 30, _("The server's disk is full; nothing was saved. Try again in a minute.")
+    if "disk is full" in text or "no space left" in text or "disk i/o error" in text:
+        return 30, _("The server could not write to its disk; nothing was saved. "
+                     "Try again in a minute.")
     if exc.connection_invalidated or _driver_says_transient(exc):
         if "locked" in text:
             return 2, _("The database is busy; nothing was saved. Try again in a moment.")
@@ -57,7 +58,11 @@ def register(app: Flask, crash: Any) -> None:
     """503 for what passes; anything else of these types is still ``crash`` (a 500)."""
 
     def _answer(exc: Exception) -> Any:
-        found = retry_after(exc)
+        try:
+            found = retry_after(exc)
+        except DBAPIError:  # the user's locale is looked up in the database that failed
+            with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
+                found = retry_after(exc)
         if found is None:
             return crash(exc)
         seconds, message = found
@@ -66,8 +71,11 @@ def register(app: Flask, crash: Any) -> None:
             resp = jsonify({"error": message, "code": "retry", "status": 503,
                             "retry_after": seconds})
         else:
-            resp = app.make_response(
-                (render_template("errors/error.html", status=503, message=message), 503))
+            try:
+                page = render_template("errors/error.html", status=503, message=message)
+            except DBAPIError:  # the page's header needs the signed-in user: plain text
+                page = message
+            resp = app.make_response((page, 503))
         resp.status_code = 503
         resp.headers["Retry-After"] = str(seconds)
         return resp
