@@ -16,6 +16,7 @@ from .incidents import cap_models, zone_models
 from .incidents import models as incident_models
 from .plans import models as plan_models
 from .roster import models as roster_models
+from .stock import import_keys as stock_import_keys
 from .stock import models as stock_models
 from .units import models as unit_models
 
@@ -23,5 +24,5 @@ metadata = Base.metadata
 
 __all__ = ["Context", "Event", "auth_models", "cap_models", "drill_models", "dutylog_models",
            "facility_models", "geo_models", "incident_models", "metadata", "place_models",
-           "plan_models", "road_models", "roster_models", "stock_models", "unit_models",
-           "zone_models"]
+           "plan_models", "road_models", "roster_models", "stock_import_keys", "stock_models",
+           "unit_models", "zone_models"]

@@ -35,7 +35,7 @@ def test_concurrent_jumps_are_applied_or_409(app):
     for _round in range(6):
         gate = threading.Barrier(4)
 
-        def jump() -> None:
+        def jump(gate: threading.Barrier = gate) -> None:
             client = app.test_client()
             gate.wait()
             resp = client.post(f"/api/drills/runs/{run['id']}/jump", headers=headers)
