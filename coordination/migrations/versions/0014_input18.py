@@ -1,4 +1,4 @@
-"""Stock import keys: the same file imported twice is "already imported" (issue 18).
+"""Stock import keys (the same file twice is "already imported") and import progress.
 
 Revision ID: 0014_input18
 Revises: 0013
@@ -33,5 +33,20 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        'stock_import_progress',
+        sa.Column('job', sa.String(length=40), nullable=False),
+        sa.Column('context', sa.String(length=64), nullable=False),
+        sa.Column('phase', sa.String(length=16), nullable=False),
+        sa.Column('rows_total', sa.Integer(), nullable=False),
+        sa.Column('rows_done', sa.Integer(), nullable=False),
+        sa.Column('errors', sa.Integer(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['context'], ['contexts.name']),
+        sa.PrimaryKeyConstraint('job'),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table('stock_import_progress')
     op.drop_table('stock_imports')
