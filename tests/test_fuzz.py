@@ -60,8 +60,8 @@ NESTED_VALUES: list[Any] = [BIG, -1, 1.5, None, "", [], {}, "2026-13-45T99:99"]
 #: The fields a megabyte of text goes into (all of them at once would pass the body limit).
 TEXT_FIELDS = ("name", "title", "text")
 
-QUERY_VALUES = ["9223372036854775808", "-9223372036854775809", HUGE_DIGITS, "%00", "%ED%A0%80",
-                "NaN", "1e999", "-1", "abc", "1,2,3,4,5,6,7", "[]"]
+QUERY_VALUES = ["9223372036854775808", HUGE_DIGITS, "%00", "%ED%A0%80", "1e999", "-1",
+                "abc,1,2,3,4,5,6"]
 
 #: Path values for ``<int:...>``: a demo row, nothing, and beyond any id column.
 INT_PATHS = ["1", "999999", str(BIG), "9" * 40]
@@ -212,17 +212,25 @@ def test_a_new_route_is_fuzzed_too(app: Flask) -> None:
 
 
 def test_hostile_bodies_get_a_message(app: Flask) -> None:
+    from flask_babel import gettext
+
+    from coordination.limits import JSON_MAX_DEPTH
+
     client = app.test_client()
     headers = _all_roles_token()
-    for body, words in [(NESTED, "deeper"), ('{"a": NaN}', "NaN"), (HUGE_DIGITS, "too large"),
-                        ('{"unit_id": 9223372036854775808}', "too large"),
-                        ('{"a": "\\u0000"}', "NUL"), ('{"a": "\\ud800"}', "surrogate"),
-                        ('{"a": ', "not valid JSON")]:
+    too_large = gettext("The number %(value)s is too large.", value="9223372036854775808")
+    for body, message in [
+            (NESTED, gettext("The JSON nests deeper than %(n)d levels.", n=JSON_MAX_DEPTH)),
+            ('{"a": NaN}', gettext("%(value)s is not a number JSON allows.", value="NaN")),
+            (HUGE_DIGITS, gettext("The number %(value)s is too large.", value=HUGE_DIGITS[:24])),
+            ('{"unit_id": 9223372036854775808}', too_large),
+            ('{"a": "\\u0000"}', gettext("Text may not contain NUL characters.")),
+            ('{"a": "\\ud800"}', gettext("Text may not contain lone surrogate characters.")),
+            ('{"a": ', gettext("The body is not valid JSON: %(msg)s", msg="")),
+            ("x" * (5 * 1024 * 1024), gettext("The JSON body is larger than %(n)d MB.", n=4))]:
         resp = _post(client, "POST", "/api/duty-log", headers, body)
         assert resp.status_code == 400, body[:30]
-        assert words in resp.get_json()["error"], (body[:30], resp.get_json())
-    resp = _post(client, "POST", "/api/duty-log", headers, "x" * (5 * 1024 * 1024))
-    assert resp.status_code == 400 and "MB" in resp.get_json()["error"]
+        assert resp.get_json()["error"].startswith(message), (body[:30], resp.get_json())
 
 
 @pytest.mark.parametrize("url", ["/api/incidents/9223372036854775808", "/api/units/" + "9" * 30,
