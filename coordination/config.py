@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_window_seconds: int = Field(default=900, ge=10, le=86400)
     login_max_failures_per_ip: int = Field(default=30, ge=1, le=100000)
+    # Seconds added per failed sign-in from one address past a third of its allowance.
+    login_delay_step_seconds: float = Field(default=0.2, ge=0, le=5)
     proxy_count: int = Field(default=0, ge=0, le=5)
     replay_page_size: int = Field(default=500, ge=10, le=10000)
     head_interval_seconds: float = Field(default=5.0, gt=0, le=3600)

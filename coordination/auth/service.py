@@ -7,6 +7,7 @@ the limit holds across several server processes and across restarts.
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -118,27 +119,45 @@ def _failures(s: Session, column: object, value: str, window: timedelta) -> int:
     ) or 0
 
 
+def guess_delay(ip_failures: int, max_failures_per_ip: int, step_seconds: float) -> float:
+    """How long a sign-in from an address waits before its password is checked.
+
+    Nothing for the first third of the per-address allowance (a command room behind
+    one NAT mistypes too), then ``step_seconds`` more per failure, at most 3 s: a
+    guesser is slowed to a crawl, a colleague typing the right password waits a moment.
+    """
+    free = max_failures_per_ip // 3
+    return min(3.0, max(0, ip_failures - free) * step_seconds)
+
+
 def authenticate(
     *, username: str, password: str, ip: str, max_failures: int, max_failures_per_ip: int,
-    window_seconds: int,
+    window_seconds: int, delay_step_seconds: float = 0.0,
 ) -> Principal:
     """Check a login; count a failure; refuse early once the limit is reached.
 
+    The per-account limit locks that account. The per-address limit never refuses a
+    correct password of an account that is not itself locked (one address may be a
+    whole command room behind a NAT): the address is slowed (``guess_delay``) and, past
+    its limit, every wrong name or password is a "too many attempts" — so a blocked
+    address learns neither passwords nor which names exist.
     The message never says whether the username exists.
     """
     username = username.strip()[:64]
     window = timedelta(seconds=window_seconds)
+    with db.reading() as s:
+        ip_failures = _failures(s, LoginAttempt.ip, ip, window)
+    pause = guess_delay(ip_failures, max_failures_per_ip, delay_step_seconds)
+    if pause:
+        time.sleep(pause)  # outside any transaction: no lock is held while waiting
+    too_many = TooManyAttempts(
+        lazy_ngettext("Too many failed attempts. Try again in %(num)d minute.",
+                      "Too many failed attempts. Try again in %(num)d minutes.",
+                      max(1, window_seconds // 60))
+    )
     with db.unit_of_work() as s:
-        if (
-            _failures(s, LoginAttempt.username, username.lower(), window) >= max_failures
-            or _failures(s, LoginAttempt.ip, ip, window) >= max_failures_per_ip
-        ):
-            minutes = max(1, window_seconds // 60)
-            raise TooManyAttempts(
-                lazy_ngettext("Too many failed attempts. Try again in %(num)d minute.",
-                              "Too many failed attempts. Try again in %(num)d minutes.",
-                              minutes)
-            )
+        if _failures(s, LoginAttempt.username, username.lower(), window) >= max_failures:
+            raise too_many
         user = s.scalar(select(User).where(func.lower(User.username) == username.lower()))
         ok = verify_password(user.password_hash if user else None, password)
         ok = ok and user is not None and user.active
@@ -156,6 +175,8 @@ def authenticate(
                 audience=ADMIN_ONLY, subject=("user", user.id), payload={"ip": ip},
             )
             return _principal_of(user)
+    if ip_failures >= max_failures_per_ip:
+        raise too_many
     raise NotAuthenticated(_l("Invalid username or password."))
 
 

@@ -43,8 +43,24 @@ def scenarios(root: Path) -> list[dict[str, Any]]:
 def resolve(root: Path, name: str) -> Path:
     """A scenario file by its name in the drills folder; nothing outside it."""
     folder = drills_dir(root).resolve()
-    candidate = (folder / Path(name).name).resolve() if name else folder
-    if (not name or candidate.parent != folder or not candidate.is_file()
-            or candidate.suffix not in (".yaml", ".yml")):
+    if not _possible_file_name(name):
+        raise NotFound(_l("No such scenario file."))
+    candidate = (folder / Path(name).name).resolve()
+    try:
+        found = candidate.is_file()
+    except OSError:  # a name the file system refuses is no file it holds
+        found = False
+    if not found or candidate.parent != folder or candidate.suffix not in (".yaml", ".yml"):
         raise NotFound(_l("No such scenario file."))
     return candidate
+
+
+def _possible_file_name(name: str) -> bool:
+    """Could any file system hold ``name``? NUL, lone surrogates and names over 255
+    bytes fail in the OS calls with three different exceptions; they name nothing."""
+    if not name or "\x00" in name:
+        return False
+    try:
+        return len(name.encode("utf-8")) <= 255
+    except UnicodeEncodeError:
+        return False

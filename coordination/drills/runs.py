@@ -223,7 +223,11 @@ def jump_ahead(*, run_id: int, actor: Actor, to: datetime | None = None) -> dict
             to = max(now, due - timedelta(seconds=JUMP_LEAD_SECONDS))
         if to < now:
             raise ValidationFailed(_l("A drill clock only jumps forward."))
-        _set_clock(s, run, clock.jumped_to(to), RunStatus(run.status), actor,
+        try:
+            jumped = clock.jumped_to(to)
+        except ValueError:  # the clock ran past ``to`` meanwhile: a concurrent jump won
+            raise Conflict(_l("The drill clock is already at the next inject.")) from None
+        _set_clock(s, run, jumped, RunStatus(run.status), actor,
                    "drill.jumped", {"from": now.isoformat()})
     wake()
     return get_run(run_id=run_id)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from .. import events
 from ..contexts import LIVE
@@ -257,12 +257,21 @@ def upsert_facilities(
         existing = {f.code: f for f in s.scalars(select(Facility).where(
             Facility.context == context, Facility.code.in_([i.code for i in items])))}
         created: list[tuple[Facility, NewFacility]] = []
+        plain: list[dict[str, Any]] = []  # new and without a first report: one bulk INSERT
         for n, item in enumerate(items, start=1):
             f = existing.get(item.code)
             if f is not None and f.kind != item.kind.value:
                 raise Conflict(f"#{n} {item.code}: " + str(_l(
                     "The id %(code)s is already used by a facility of kind %(kind)s.",
                     code=item.code, kind=f.kind)))
+            if f is None and item.initial is None:
+                plain.append({
+                    "context": context, "code": item.code, "status": "open", "figures": {},
+                    "created_at": now, "name": item.name, "kind": item.kind.value,
+                    "area_code": item.area, "lon": item.lon, "lat": item.lat,
+                    "address": item.address, "contact_name": item.contact_name,
+                    "contact_phone": item.contact_phone})
+                continue
             if f is None:
                 f = Facility(context=context, code=item.code, status="open", figures={},
                              created_at=now)
@@ -271,11 +280,14 @@ def upsert_facilities(
             f.name, f.kind, f.area_code = item.name, item.kind.value, item.area
             f.lon, f.lat, f.address = item.lon, item.lat, item.address
             f.contact_name, f.contact_phone = item.contact_name, item.contact_phone
+        if plain:
+            s.execute(insert(Facility), plain)
         s.flush()
         for f, item in created:
             if item.initial is not None:
                 _record(s, f, item.initial, actor, now)
-        counts = {"created": len(created), "updated": len(items) - len(created)}
+        counts = {"created": len(created) + len(plain),
+                  "updated": len(items) - len(created) - len(plain)}
         if items:
             events.append(
                 s, context=context, type="facilities.loaded", actor=actor, audience=AUDIENCE,

@@ -50,6 +50,7 @@ from ..facilities.models import BED_LABELS, KIND_LABELS, BedKind, Facility, Faci
 from ..incidents import diseases
 from ..incidents.models import STATUS_LABELS as INCIDENT_STATUS_LABELS
 from ..incidents.models import TYPE_LABELS, Incident
+from ..limits import INT64_MAX
 from ..units.models import STATUS_LABELS, Unit
 from . import boundaries, ogc_time
 from .places import PLACE_LABELS, PopulatedPlace
@@ -149,6 +150,8 @@ def _int(args: dict[str, str], name: str, default: int, *, lo: int) -> int:
     if value < lo:
         raise ValidationFailed(_("The parameter %(name)s must be at least %(lo)d.",
                                  name=name, lo=lo))
+    if value > INT64_MAX:
+        raise ValidationFailed(_("The parameter %(name)s is too large.", name=name))
     return value
 
 

@@ -12,20 +12,24 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..contexts import LIVE
-from ..errors import RowError, ValidationFailed
+from ..errors import Conflict, CoordinationError, RowError, ValidationFailed
 from ..events import Actor
 from ..extensions import db
+from .bulk_import import apply_all
 from .common import emit, now_in
-from .ledger import apply_count, apply_receipt
+from .import_keys import StockImport, import_key
+from .import_progress import EVERY, Reporter
 from .models import Depot, Item, Lot
 from .schemas import MAX_QUANTITY, CountIn, ReceiptIn
 
@@ -149,7 +153,9 @@ def _text(value: Any) -> str:
 
 
 def _validate(s: Session, context: str, kind: ImportKind, rows: list[tuple[int, dict[str, Any]]],
-              default_depot: str | None, today: date) -> tuple[list[RowError], list[Any]]:
+              default_depot: str | None, today: date,
+              progress: Callable[[int, int], None] | None = None,
+              ) -> tuple[list[RowError], list[Any]]:
     errors: list[RowError] = []
     parsed: list[Any] = []
     columns = set(rows[0][1]) if rows else set()
@@ -164,7 +170,9 @@ def _validate(s: Session, context: str, kind: ImportKind, rows: list[tuple[int, 
     lots = {(item_id, n): e for item_id, n, e in s.execute(
         select(Lot.item_id, Lot.lot_number, Lot.expiry).where(Lot.context == context))}
     seen_expiry: dict[tuple[str, str], date | None] = {}
-    for number, row in rows:
+    for checked, (number, row) in enumerate(rows):
+        if progress is not None and checked and checked % EVERY == 0:
+            progress(checked, len(errors))
         bad = len(errors)
         depot = _text(row.get("depot")) or (default_depot or "")
         item_code, lot = _text(row.get("item")), _text(row.get("lot"))
@@ -223,34 +231,80 @@ def _validate(s: Session, context: str, kind: ImportKind, rows: list[tuple[int, 
             continue
         note = _text(row.get("note"))[:2000]
         if kind is ImportKind.COUNT:
-            parsed.append(CountIn(depot=depot, item=item_code, lot=lot, counted=qty, note=note))
+            parsed.append((number, CountIn(depot=depot, item=item_code, lot=lot, counted=qty,
+                                           note=note)))
         else:
-            parsed.append(ReceiptIn(depot=depot, item=item_code, lot=lot, expiry=expiry,
-                                    quantity=qty, note=note))
+            parsed.append((number, ReceiptIn(depot=depot, item=item_code, lot=lot,
+                                             expiry=expiry, quantity=qty, note=note)))
     return errors, parsed
 
 
 def import_stock(*, content: bytes, filename: str, kind: ImportKind, actor: Actor,
-                 default_depot: str | None = None, context: str = LIVE) -> dict[str, Any]:
-    """Apply a file of counts or receipts, or raise ``ImportRejected`` listing every bad row."""
+                 default_depot: str | None = None, context: str = LIVE,
+                 job: str | None = None) -> dict[str, Any]:
+    """Apply a file of counts or receipts, or raise ``ImportRejected`` listing every bad row.
+
+    Validation runs in a read session, so the write lock is held only for the bulk
+    posting (``bulk_import``); a file already imported is a ``Conflict`` saying so.
+    With ``job``, the progress is written as it goes (``import_progress``).
+    """
+    report = Reporter(job, context)
+    report("reading")
+    try:
+        body = _import(content, filename, kind, actor, default_depot, context, report)
+    except ImportRejected as exc:
+        report("rejected", errors=len(exc.details or []))
+        raise
+    except CoordinationError:
+        report("failed")
+        raise
+    report("done", done=body["rows"])
+    return body
+
+
+def _import(content: bytes, filename: str, kind: ImportKind, actor: Actor,
+            default_depot: str | None, context: str, report: Reporter) -> dict[str, Any]:
     rows = read_table(content, filename)
     if not rows:
         raise ValidationFailed(_l("The file has no rows to import."))
-    with db.unit_of_work() as s:
+    key = import_key(context=context, kind=kind.value, default_depot=default_depot,
+                     content=content)
+    report("checking", total=len(rows), done=0, errors=0)
+    with db.reading() as s:
+        _refuse_repeat(s, key)
         at = now_in(s, context)
-        errors, parsed = _validate(s, context, kind, rows, default_depot, at.date())
+        errors, parsed = _validate(s, context, kind, rows, default_depot, at.date(),
+                                   lambda done, bad: report("checking", done=done, errors=bad))
+    if errors:
+        raise _rejected(errors)
+    report("posting", done=len(rows), errors=0)
+    with db.unit_of_work() as s:
+        s.add(StockImport(context=context, key=key, kind=kind.value, filename=filename[:200],
+                          rows=len(parsed), actor_name=actor.name[:120]))
+        try:
+            s.flush()  # the unique key: of two concurrent imports of one file, one waits here
+        except IntegrityError:
+            raise _already() from None
+        errors, applied, count = apply_all(s, context, parsed, actor, at)
         if errors:
-            raise ImportRejected(
-                _l("%(n)d problems in the file; nothing was imported.", n=len(errors)),
-                details=[e.as_dict() for e in errors],
-            )
-        applied = []
-        for data in parsed:
-            if kind is ImportKind.COUNT:
-                applied.append(apply_count(s, context, data, actor, at))
-            else:
-                applied.append(apply_receipt(s, context, data, actor, at))
-        body = {"kind": kind.value, "filename": filename[:200], "rows": len(applied),
-                "entries": applied[:500]}
+            raise _rejected(errors)
+        body = {"kind": kind.value, "filename": filename[:200], "rows": count,
+                "entries": applied}
         emit(s, context=context, type="stock.imported", actor=actor, payload=body)
         return body
+
+
+def _rejected(errors: list[RowError]) -> ImportRejected:
+    return ImportRejected(
+        _l("%(n)d problems in the file; nothing was imported.", n=len(errors)),
+        details=[e.as_dict() for e in errors],
+    )
+
+
+def _already() -> Conflict:
+    return Conflict(_l("This file was already imported; nothing was imported again."))
+
+
+def _refuse_repeat(s: Session, key: str) -> None:
+    if s.scalar(select(StockImport.id).where(StockImport.key == key)) is not None:
+        raise _already()

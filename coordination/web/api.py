@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
-from pydantic import BaseModel
 
 from .. import events
 from ..auth.principal import can_see
@@ -17,9 +16,9 @@ from ..dutylog.schemas import NewEntry
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..geo import service as geo
-from ..vocab import messages
 from .access import api, principal, public
 from .context import current_context
+from .jsonbody import body as _body
 from .params import flag_arg
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -44,11 +43,6 @@ def _int_arg(name: str, default: int | None, *, lo: int, hi: int) -> int:
     return value
 
 
-def _body(model: type[BaseModel]) -> Any:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("The body must be a JSON object."))
-    return messages.validated(model, data)
 
 
 @bp.route("/health")

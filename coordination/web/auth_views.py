@@ -51,6 +51,7 @@ def login() -> str | Response | tuple[str, int]:
             max_failures=settings.login_max_failures,
             max_failures_per_ip=settings.login_max_failures_per_ip,
             window_seconds=settings.login_window_seconds,
+            delay_step_seconds=settings.login_delay_step_seconds,
         )
     except (NotAuthenticated, TooManyAttempts) as exc:
         flash(str(exc.message), "error")

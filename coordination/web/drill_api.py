@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 from flask_babel import gettext as _
 
 from ..auth.roles import Permission
@@ -18,6 +18,7 @@ from ..drills import service as drills
 from ..errors import ValidationFailed
 from . import context as ctx
 from .access import api, principal
+from .jsonbody import optional_object
 
 bp = Blueprint("drills_api", __name__)
 
@@ -41,9 +42,7 @@ def api_runs() -> Response:
 @bp.route("/api/drills/runs", methods=["POST"])
 @api(Permission.RUN_DRILLS)
 def api_create() -> tuple[Response, int]:
-    body = request.get_json(silent=True) or {}
-    if not isinstance(body, dict):
-        raise ValidationFailed(_("Send a JSON object."))
+    body = optional_object()
     speed = body.get("speed", 10)
     if not isinstance(speed, int | float) or isinstance(speed, bool):
         raise ValidationFailed(_("The speed must be between 1× and 60×."))
@@ -70,8 +69,7 @@ def api_control(run_id: int, action: str) -> Response:
 @bp.route("/api/drills/runs/<int:run_id>/speed", methods=["POST"])
 @api(Permission.RUN_DRILLS)
 def api_speed(run_id: int) -> Response:
-    body = request.get_json(silent=True) or {}
-    speed = body.get("speed") if isinstance(body, dict) else None
+    speed = optional_object().get("speed")
     if not isinstance(speed, int | float) or isinstance(speed, bool):
         raise ValidationFailed(_("The speed must be between 1× and 60×."))
     return jsonify(drills.set_speed(run_id=run_id, speed=float(speed), actor=principal().actor))

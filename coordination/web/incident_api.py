@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
 from ..auth.roles import Permission
 from ..incidents import recommend
@@ -26,6 +26,7 @@ from ..incidents.schemas import (
 from .access import api, principal
 from .api import _body, _int_arg
 from .context import current_context
+from .jsonbody import optional_object
 from .params import flag_arg
 
 bp = Blueprint("incident_api", __name__, url_prefix="/api")
@@ -102,8 +103,7 @@ def dispatch(incident_id: int) -> Any:
 @bp.route("/incidents/<int:incident_id>/units/<int:unit_id>/release", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def release_unit(incident_id: int, unit_id: int) -> Any:
-    data = request.get_json(silent=True)
-    note = str(data.get("note", ""))[:1000] if isinstance(data, dict) else ""
+    note = str(optional_object().get("note", ""))[:1000]
     return jsonify(incidents.release_unit(context=current_context(),
                                           incident_id=incident_id, unit_id=unit_id,
                                           actor=principal().actor, note=note))

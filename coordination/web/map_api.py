@@ -21,11 +21,12 @@ from ..geo import places
 from ..geo.places import PlaceKind
 from ..units import service as units
 from ..units.schemas import PositionBatch, PositionIn, StatusIn
-from ..vocab import messages
 from .access import api, principal
 from .api import _body, _int_arg
 from .compress import gzip_json
 from .context import current_context
+from .jsonbody import json_object as _json_object
+from .jsonbody import validated as _validated
 from .params import flag_arg
 
 bp = Blueprint("map_api", __name__, url_prefix="/api")
@@ -49,10 +50,6 @@ def _enum_arg(name: str, enum: Any) -> Any:
         return enum(raw)
     except ValueError:
         raise ValidationFailed(_("Unknown %(name)s: %(value)s", name=name, value=raw)) from None
-
-
-def _validated(model: Any, data: Any) -> Any:
-    return messages.validated(model, data)
 
 
 @bp.route("/map/facilities")
@@ -107,13 +104,6 @@ def unit(unit_id: int) -> Any:
 def unit_status(unit_id: int) -> Any:
     return jsonify(units.set_status(unit_id=unit_id, data=_body(StatusIn),
                                     actor=principal().actor, context=current_context()))
-
-
-def _json_object() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("The body must be a JSON object."))
-    return data
 
 
 @bp.route("/units/<int:unit_id>/positions", methods=["POST"])

@@ -17,23 +17,21 @@ from ..roster.photos import path_of
 from .access import api, principal, public
 from .api import _int_arg
 from .context import current_context as _context  # the one resolver, never ?context=
+from .jsonbody import json_object as _json
 from .params import flag_arg
 
 bp = Blueprint("roster_api", __name__)
 
 
 
-def _json() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("The body must be a JSON object."))
-    return data
-
-
-def parse_time(raw: str | None, *, tz: str | None = None) -> datetime | None:
-    """An ISO time from a query or form; without an offset it is the command room's zone."""
-    if not raw:
+def parse_time(raw: Any, *, tz: str | None = None) -> datetime | None:
+    """An ISO time from a query, form or JSON body; without an offset it is the command
+    room's zone. A JSON number or list is no time: a 400, not a ``TypeError``."""
+    if raw is None or raw == "":
         return None
+    if not isinstance(raw, str):
+        raise ValidationFailed(_("%(value)s is not a time (use 2026-11-03T10:00+08:00).",
+                                 value=str(raw)[:40]))
     from zoneinfo import ZoneInfo
 
     try:

@@ -20,7 +20,10 @@ from ..auth.principal import Principal, allowed
 from ..auth.roles import ROLE_LABELS, Permission, Role
 from ..errors import CoordinationError
 from ..extensions import csrf, login_manager
+from . import retryable
 from .context import current_context, current_drill
+from .converters import Int64Converter, refuse_nul
+from .jsonbody import BoundedRequest
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,10 @@ def _error(status: int, message: str) -> tuple[Any, int]:
 
 
 def register_web(app: Flask) -> None:
+    # Before any blueprint: rules pick their converter when they are added.
+    app.url_map.converters["int"] = Int64Converter
+    app.request_class = BoundedRequest
+    app.before_request(refuse_nul)
     from . import (
         admin,
         api,
@@ -137,6 +144,8 @@ def register_web(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _error(500, _("Internal error; the request changed nothing."))
 
+    retryable.register(app, _crash)
+
     @app.template_filter("local_time")
     def _local_time(value: str | datetime, fmt: str = "HH:mm") -> str:
         """Times are stored in UTC and shown in the command room's zone, on the 24-hour
@@ -201,4 +210,9 @@ def register_web(app: Flask) -> None:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         resp.headers.setdefault("X-Frame-Options", "DENY")
+        if request.endpoint != "static":
+            # Pages and JSON carry names, phone and ID numbers: no browser or proxy keeps
+            # them (a shared command-room PC, the back button after sign-out). Routes that
+            # choose their own caching (favicon, officer photos) keep it.
+            resp.headers.setdefault("Cache-Control", "no-store")
         return resp

@@ -16,6 +16,7 @@ from ..auth.roles import Permission
 from ..errors import ValidationFailed
 from ..stock import service as stock
 from ..stock.exports import gap_report_file, stock_card_file
+from ..stock.import_progress import job_progress
 from ..stock.models import Category, RequestStatus, ResponseLevel, TransferStatus
 from ..stock.schemas import (
     AdjustmentIn,
@@ -331,8 +332,15 @@ def import_file() -> Any:
     result = stock.import_stock(context=current_context(),
                                 content=content, filename=upload.filename, kind=kind,
                                 default_depot=(request.form.get("depot") or "").strip() or None,
-                                actor=principal().actor)
+                                actor=principal().actor, job=request.form.get("job") or None)
     return jsonify(result), 201
+
+
+@bp.route("/import-jobs/<job>")
+@api(Permission.MANAGE_STOCK)
+def import_job(job: str) -> Any:
+    """How far an import named ``job`` (its upload's form field) is: the page's bar."""
+    return jsonify(job_progress(job=job, context=current_context()))
 
 
 @bp.route("/overview")

@@ -580,7 +580,8 @@ def import_file() -> Any:
             raise ValidationFailed(_("The upload is too large."))
         result = stock.import_stock(context=current_context(),
                                     content=content, filename=upload.filename, kind=kind,
-                                    default_depot=_optional("depot"), actor=principal().actor)
+                                    default_depot=_optional("depot"), actor=principal().actor,
+                                    job=_optional("job"))
     except ImportRejected as exc:
         return _render("stock/import.html", exc.status, depots=depots, values=request.form,
                        error=str(exc.message), problems=exc.details)

@@ -20,6 +20,7 @@ from ..incidents import zones
 from .access import api, principal
 from .api import _int_arg
 from .context import current_context
+from .jsonbody import optional_object
 
 bp = Blueprint("zone_api", __name__, url_prefix="/api")
 
@@ -53,8 +54,7 @@ def zone_geojson(zone_id: int) -> Response:
 @bp.route("/zones/refresh", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def refresh() -> Any:
-    data = request.get_json(silent=True)
-    disease = data.get("disease") if isinstance(data, dict) else None
+    disease = optional_object().get("disease")
     if not isinstance(disease, str) or not disease.strip():
         raise ValidationFailed(_("Name the disease, e.g. {\"disease\": \"plague\"}."))
     return jsonify({"changed": zones.refresh_zones(context=current_context(),

@@ -42,13 +42,33 @@
   }
 
   /* JSON POST with the session's CSRF token; resolves to {ok, status, body}. */
-  function postJSON(url, body) {
+  /* The server's own "nothing was saved, try again" (503, code "retry"): the write
+     rolled back, so sending it again is safe. A few tries, Retry-After apart. */
+  var RETRIES = 3;
+  function retryDelay(resp, data) {
+    if (resp.status !== 503 || !data || data.code !== "retry") return null;
+    var seconds = parseInt(resp.headers.get("Retry-After") || "2", 10);
+    return Math.min(isNaN(seconds) ? 2 : seconds, 10) * 1000;
+  }
+
+  function postJSON(url, body, triesLeft) {
+    var left = triesLeft === undefined ? RETRIES : triesLeft;
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
       body: JSON.stringify(body),
-    }).then(answer);
+    }).then(function (resp) {
+      return resp.json().catch(function () { return {}; }).then(function (data) {
+        var wait = retryDelay(resp, data);
+        if (wait !== null && left > 0) {
+          return new Promise(function (done) { setTimeout(done, wait); })
+            .then(function () { return postJSON(url, body, left - 1); });
+        }
+        return { ok: resp.ok, status: resp.status, body: data,
+                 retryAfter: wait === null ? null : wait };
+      });
+    });
   }
 
   /* Multipart POST (a form with a file) with the CSRF token; resolves to {ok, status, body}. */

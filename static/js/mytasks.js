@@ -149,14 +149,17 @@
   }
 
   var flushing = false;
+  var notBefore = 0;  // the server's Retry-After: no flush before this time
   function flush() {
-    if (flushing) return;
+    if (flushing || Date.now() < notBefore) return;
     var q = readQueue();
     if (!q.length) return;
     flushing = true;
     var item = q[0];
-    global.Coordination.postJSON(url("ack", item.task_id), { key: item.key }).then(function (res) {
+    // No retries inside postJSON: this queue is the retry, and it survives a reload.
+    global.Coordination.postJSON(url("ack", item.task_id), { key: item.key }, 0).then(function (res) {
       flushing = false;
+      if (res.retryAfter) notBefore = Date.now() + res.retryAfter;
       if (res.status >= 500 || res.status === 0) return;  // keep it; retried later
       writeQueue(readQueue().filter(function (x) { return x.key !== item.key; }));
       if (res.ok) apply(res.body);
