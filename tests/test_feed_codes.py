@@ -21,7 +21,7 @@ def test_an_incident_status_change_reads_in_words(app: Flask) -> None:
         assert "reported" not in text and "verified" not in text
     with app.test_request_context(), force_locale("en"):
         text = feed.describe(ev)
-        assert "from Reported to Verified" in text
+        assert "Reported → Verified" in text
 
 
 def test_a_unit_status_change_reads_in_words(app: Flask) -> None:

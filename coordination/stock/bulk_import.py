@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ..db import UTCDateTime
 from ..errors import RowError
 from ..events import Actor
-from .common import _insert
+from .common import dialect_insert
 from .models import Balance, Depot, EntryKind, Item, LedgerEntry, Lot
 from .parts import touch
 from .schemas import CountIn, ReceiptIn
@@ -154,7 +154,7 @@ def _insert_missing(s: Session, table: Any, columns: list[str],
     """Insert the rows the table does not hold yet (its unique key decides)."""
     raw = _pg(s)
     if raw is None:
-        s.execute(_insert(s)(table).on_conflict_do_nothing(),
+        s.execute(dialect_insert(s)(table).on_conflict_do_nothing(),
                   [dict(zip(columns, r, strict=True)) for r in rows])
         return
     staged = _staging(raw, table.name, columns, rows)

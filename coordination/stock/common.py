@@ -64,7 +64,7 @@ def lot_by_number(s: Session, item: Item, number: str) -> Lot:
     return lot
 
 
-def _insert(s: Session) -> Any:
+def dialect_insert(s: Session) -> Any:
     return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
@@ -75,7 +75,7 @@ def ensure_lot(s: Session, context: str, item: Item, number: str, expiry: date |
     succeed instead of one failing on the unique constraint.
     """
     s.execute(
-        _insert(s)(Lot).values(context=context, item_id=item.id, lot_number=number,
+        dialect_insert(s)(Lot).values(context=context, item_id=item.id, lot_number=number,
                                expiry=expiry).on_conflict_do_nothing()
     )
     lot = s.scalar(select(Lot).where(Lot.item_id == item.id, Lot.lot_number == number))
@@ -109,7 +109,7 @@ def lock_balances(s: Session, context: str, depot_id: int, item_id: int) -> dict
 def lock_balance(s: Session, context: str, depot_id: int, item_id: int, lot_id: int) -> Balance:
     """One balance row, created at zero if missing, locked for this transaction."""
     s.execute(
-        _insert(s)(Balance).values(context=context, depot_id=depot_id, item_id=item_id,
+        dialect_insert(s)(Balance).values(context=context, depot_id=depot_id, item_id=item_id,
                                    lot_id=lot_id, quantity=0).on_conflict_do_nothing()
     )
     stmt = (
