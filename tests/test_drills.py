@@ -465,3 +465,20 @@ def test_counted_from_is_validated(tmp_path: Path) -> None:
         "        counted_from: yesterday\n", 1)
     result = load_text(text, name="bad.yaml")
     assert not result.ok and any("counted_from" in str(e) for e in result.errors)
+
+
+def test_jumping_to_an_inject_already_within_the_lead_never_jumps_behind_the_clock(
+        demo: None) -> None:
+    """The second jump finds the next inject due within JUMP_LEAD_SECONDS: it lands on
+    the clock's own now (the running clock moves on while the jump is worked out)."""
+    from datetime import datetime, timedelta
+
+    run = drills.create_run(path=BASIC, root=ROOT_DIR, speed=60, actor=TRAINER)
+    drills.start_run(run_id=run["id"], actor=TRAINER)
+    first = drills.jump_ahead(run_id=run["id"], actor=TRAINER)
+    start = datetime.fromisoformat(first["sim_start"])
+    assert datetime.fromisoformat(first["sim_now"]) >= start + timedelta(seconds=50)
+    again = drills.jump_ahead(run_id=run["id"], actor=TRAINER)
+    assert again["status"] == "running" and again["paused"] is False
+    assert again["sim_now"] >= first["sim_now"]
+    assert inject(run["id"], "1")["status"] == "pending"  # jumps never skip an inject

@@ -223,12 +223,12 @@ def jump_ahead(*, run_id: int, actor: Actor, to: datetime | None = None) -> dict
             to = max(now, due - timedelta(seconds=JUMP_LEAD_SECONDS))
         if to < now:
             raise ValidationFailed(_l("A drill clock only jumps forward."))
-        try:
-            jumped = clock.jumped_to(to)
-        except ValueError:  # the clock ran past ``to`` meanwhile: a concurrent jump won
-            raise Conflict(_l("The drill clock is already at the next inject.")) from None
-        _set_clock(s, run, jumped, RunStatus(run.status), actor,
-                   "drill.jumped", {"from": now.isoformat()})
+        # A running clock moves on while this is worked out (at 60x, a millisecond is
+        # 60 ms of scenario time): jump from a frozen reading, never behind the clock.
+        frozen = clock if clock.paused else clock.pause()
+        moved = frozen.jumped_to(max(to, frozen.now()))
+        _set_clock(s, run, moved if clock.paused else moved.resume(), RunStatus(run.status),
+                   actor, "drill.jumped", {"from": now.isoformat()})
     wake()
     return get_run(run_id=run_id)
 
