@@ -1,6 +1,6 @@
-"""Demo position holders: a named person on shift for every checklist step of the demo
-plague plan, so its activation and printed plan show people, not posts (the other
-plans' positions stay open: readiness shows them as shortfalls to fill).
+"""Demo position holders: a named person on shift for every checklist step of every
+shipped plan, so activations and printed plans show people, not posts, and the demo's
+readiness table shows only the gaps the demo means to show (the roster's own).
 
 Kept apart from the demo roster (``roster/demo.py``) so the demo set's owner can call
 ``load_position_demo`` wherever it loads the rosters; it adds the two agencies the plague
@@ -21,7 +21,6 @@ from . import manage, positions
 from .demo import GIVEN, SURNAMES, TZ
 from .models import Agency
 
-PLAN_ID = "plague-human-case"
 EXTRA_AGENCIES = [
     ("health_commission", "市卫生健康委员会应急办", "Municipal health commission emergency office",
      "0474-8222100"),
@@ -30,14 +29,18 @@ EXTRA_AGENCIES = [
 
 
 def _wanted() -> list[tuple[str, str]]:
+    """Every (agency, position) a shipped plan's steps name, each once, in plan order."""
     from ..plans import registry, responsible
 
-    loaded = registry.plan_set(context=LIVE).plans.get(PLAN_ID)
-    return responsible.wanted(loaded.plan) if loaded and loaded.plan else []
+    found: dict[tuple[str, str], None] = {}
+    for _pid, loaded in sorted(registry.plan_set(context=LIVE).plans.items()):
+        if loaded.plan is not None:
+            found.update(dict.fromkeys(responsible.wanted(loaded.plan)))
+    return list(found)
 
 
 def load_position_demo(actor: Actor) -> int:
-    """Fill every position of the demo plague plan; returns the positions filled (0 when
+    """Fill every position the shipped plans name; returns the positions filled (0 when
     the roster already keeps positions, or the plan or the roster is missing)."""
     wanted = _wanted()
     with db.reading() as s:
