@@ -87,6 +87,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     init_i18n(app, babel)
     register_web(app)
+    from .web.transport import SecureTransport
+
+    app.wsgi_app = SecureTransport(app.wsgi_app)  # type: ignore[method-assign]
     if settings.proxy_count:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
