@@ -82,6 +82,8 @@ class Run:
     complete_clients: int = 0
     live_duplicates: int = 0
     replayed: int = 0
+    heads: int = 0
+    delayed_heads: int = 0
     drops: int = 0
     dropped_clients: int = 0
     connected_at_end: int = 0
@@ -382,8 +384,8 @@ def run_one(mode: str, n: int, rate: float, args: argparse.Namespace, workdir: P
         run.write_p50_ms, run.write_p95_ms = out["p50"], out["p95"]
         run.write_p95_by_kind = out["by_kind"]
         for key in ("expected_per_client", "held_min", "complete_clients", "live_duplicates",
-                    "replayed", "drops", "dropped_clients", "connected_at_end",
-                    "delivery_p50_ms", "delivery_p95_ms"):
+                    "replayed", "heads", "delayed_heads", "drops", "dropped_clients",
+                    "connected_at_end", "delivery_p50_ms", "delivery_p95_ms"):
             setattr(run, key, result[key])
     except Exception as exc:  # noqa: BLE001 - one failed run must not hide the others
         run.error = f"{type(exc).__name__}: {exc}"
@@ -440,7 +442,8 @@ def table(runs: list[Run]) -> str:
         label = f"{r.mode} N={r.clients} @{r.rate:g}/s"
         if r.write_p95_by_kind:
             out.append(f"  {label}: write p95 by kind {r.write_p95_by_kind}; replayed "
-                       f"{r.replayed}; connected at end {r.connected_at_end}")
+                       f"{r.replayed}; heads {r.heads} ({r.delayed_heads} delayed); "
+                       f"connected at end {r.connected_at_end}")
         if r.failure_sample:
             out.append(f"! {label}: failures, e.g. {r.failure_sample}")
         if r.error:

@@ -40,6 +40,7 @@ class Screen:
         self.last = floor  # the cursor: every event up to here is held (live.js's lastSeq)
         self.held: set[int] = set()
         self.top = floor  # the highest sequence number held
+        self.by_replay: set[int] = set()  # replayed, not yet also seen live
         self.live_dupes = 0
         self.replayed = 0
         self.latencies: list[float] = []
@@ -48,6 +49,8 @@ class Screen:
         self.connected = False
         self.stopping = False
         self.replaying = False
+        self.heads = 0
+        self.delayed_heads = 0
         self.stuck_at = -1  # the cursor at the last tick, to spot a gap that stays
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self._acks: dict[int, asyncio.Future[Any]] = {}
@@ -110,6 +113,8 @@ class Screen:
                     elif name == "events" and args:
                         for one in args[0]:
                             self._live(one, t)
+                    elif name == "head" and args:
+                        self._head(args[0])
                 elif data.startswith("43"):
                     body = data[2:]
                     split = body.index("[")
@@ -129,12 +134,29 @@ class Screen:
                     fut.cancel()
             self._acks.clear()
 
+    def _head(self, msg: dict[str, Any]) -> None:
+        """As live.js: behind a newer head, replay after a random moment, unless delayed."""
+        self.heads += 1
+        self.delayed_heads += bool(msg.get("delayed"))
+        if not self.use_replay or msg.get("delayed") or msg.get("seq", 0) <= self.last:
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(random.uniform(0, 2.0))
+            if msg["seq"] > self.last:
+                await self.replay()
+
+        asyncio.create_task(later())
+
     def _live(self, ev: dict[str, Any], t: float) -> None:
         if ev.get("context") != "live":
             return
         seq = ev["seq"]
         if seq in self.held:
-            self.live_dupes += 1
+            if seq in self.by_replay:
+                self.by_replay.discard(seq)  # replayed first, now live: discarded, once
+            else:
+                self.live_dupes += 1  # the server sent it live twice
             return
         if seq <= self.last and self.use_replay:
             return  # already replayed: live.js discards it the same way
@@ -174,6 +196,7 @@ class Screen:
             for ev in res["events"]:
                 if ev["seq"] not in self.held:
                     self.held.add(ev["seq"])
+                    self.by_replay.add(ev["seq"])
                     self.top = max(self.top, ev["seq"])
                     self.replayed += 1
             self.last = max(self.last, res["head"])
@@ -252,6 +275,8 @@ async def _main(cfg: dict[str, Any]) -> None:
         "extra": sum(len(s.held - expected) for s in screens),
         "live_duplicates": sum(s.live_dupes for s in screens),
         "replayed": sum(s.replayed for s in screens),
+        "heads": sum(s.heads for s in screens),
+        "delayed_heads": sum(s.delayed_heads for s in screens),
         "drops": sum(s.drops for s in screens),
         "dropped_clients": sum(1 for s in screens if s.drops),
         "failed_connects": sum(s.failed_connects for s in screens),
