@@ -27,9 +27,11 @@
     var socket = global.io({
       transports: ["websocket"],
       auth: { context: context },
-      reconnectionDelay: 1000,
-      reconnectionDelayMax: 30000,
-      randomizationFactor: 0.5,
+      // Exponential back-off from 0.5 s to 10 s, each delay spread by ±90 %, so screens
+      // the server dropped together come back spread out, not in one burst.
+      reconnectionDelay: 500,
+      reconnectionDelayMax: 10000,
+      randomizationFactor: 0.9,
     });
     var REPLAY_PAGE = 5000;
     var HEAD_JITTER_MS = 2000;
