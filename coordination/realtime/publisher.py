@@ -68,11 +68,7 @@ class Fanout:
     def lag(self) -> float:
         """Seconds the oldest committed, not yet emitted event has waited (0 when none)."""
         since = self._waiting_since
-        if since is None:
-            if self._queue.empty():
-                return 0.0
-            since = time.monotonic()
-        return max(0.0, time.monotonic() - since)
+        return 0.0 if since is None else max(0.0, time.monotonic() - since)
 
     def _run(self) -> None:
         last = 0.0

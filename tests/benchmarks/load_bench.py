@@ -58,6 +58,7 @@ PG_ADMIN_URL = os.environ.get("COORDINATION_BENCH_PG",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # The mix of writes: (kind, share). Every one of them is an event operators' screens see.
 MIX = (("duty", 4), ("position", 3), ("incident", 1), ("stock", 2))
+UNITS = 20  # ambulances whose fixes come in turn (one unit would make its row the bottleneck)
 
 
 @dataclass
@@ -140,9 +141,9 @@ def prepare(database_url: str, instance: Path) -> dict[str, Any]:
                                                actor=actor)
         _, writer = auth_service.create_token(name="bench-writer",
                                               roles=["operator", "logistics"], actor=actor)
-        units.create_units(items=[NewUnit(call_sign="BENCH-1", lon=113.13, lat=41.03)],
-                           actor=actor, region=None)
-        unit_id = units.list_units()[0].id
+        units.create_units(items=[NewUnit(call_sign=f"BENCH-{k}", lon=113.13, lat=41.03)
+                                  for k in range(1, UNITS + 1)], actor=actor, region=None)
+        unit_ids = [u.id for u in units.list_units()]
         stock.save_depot(data=DepotIn(code="BD", name_zh="基准库", name_en="Bench depot",
                                       lon=113.12, lat=41.0), actor=actor)
         stock.save_item(data=ItemIn(code="BM", name_zh="口罩", name_en="Masks",
@@ -150,7 +151,7 @@ def prepare(database_url: str, instance: Path) -> dict[str, Any]:
     finally:
         db.dispose()
         logging.getLogger().setLevel(logging.WARNING)
-    return {"screens": screens, "writer": writer, "unit": unit_id}
+    return {"screens": screens, "writer": writer, "units": unit_ids}
 
 
 def expected_seqs(database_url: str, instance: Path, floor: int | None
@@ -188,13 +189,13 @@ def live_head(database_url: str, instance: Path) -> int:
 # --- the writer ----------------------------------------------------------------
 
 
-def _body(kind: str, i: int, unit: int) -> tuple[str, dict[str, Any]]:
+def _body(kind: str, i: int, units: list[int]) -> tuple[str, dict[str, Any]]:
     now = datetime.now(UTC)
     if kind == "duty":
         return "/api/duty-log", {"text": f"load {i}: a duty-log line of ordinary length, "
                                          "who called and what was agreed", "category": "info"}
     if kind == "position":
-        return f"/api/units/{unit}/positions", {
+        return f"/api/units/{units[i % len(units)]}/positions", {
             "lon": 113.13 + (i % 50) * 0.001, "lat": 41.03, "at": now.isoformat(),
             "speed_kmh": 40.0}
     if kind == "incident":
@@ -206,7 +207,7 @@ def _body(kind: str, i: int, unit: int) -> tuple[str, dict[str, Any]]:
                                    "expiry": (now + timedelta(days=400)).date().isoformat()}
 
 
-async def drive(urls: list[str], token: str | None, unit: int, rate: float,
+async def drive(urls: list[str], token: str | None, units: list[int], rate: float,
                 duration: float, concurrency: int, bare: bool) -> dict[str, Any]:
     """Open loop: write ``i`` is due at ``start + i / rate``; ``concurrency`` in flight."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -222,7 +223,7 @@ async def drive(urls: list[str], token: str | None, unit: int, rate: float,
 
     async def one(session: aiohttp.ClientSession, i: int) -> None:
         kind = kinds[i % len(kinds)]
-        path, body = ("/emit", {"text": f"load {i}"}) if bare else _body(kind, i, unit)
+        path, body = ("/emit", {"text": f"load {i}"}) if bare else _body(kind, i, units)
         async with slots:
             t = loop.time()
             if t > cutoff:
@@ -336,7 +337,7 @@ def run_one(mode: str, n: int, rate: float, args: argparse.Namespace, workdir: P
         if bare:
             token = uuid.uuid4().hex
             servers.append(BareServer(token, here, None, f"bench-load-{tag}"))
-            ids = {"screens": token, "writer": None, "unit": 0}
+            ids = {"screens": token, "writer": None, "units": []}
             db_url = ""
         else:
             if mode == "two-process":
@@ -364,7 +365,7 @@ def run_one(mode: str, n: int, rate: float, args: argparse.Namespace, workdir: P
         before = [sum(cpu_seconds(p)) for p in pids]
         cli_before = sum(cpu_seconds(screens.proc.pid))
         t0 = time.monotonic()
-        out = asyncio.run(drive(urls, ids["writer"], ids["unit"], rate, args.duration,
+        out = asyncio.run(drive(urls, ids["writer"], ids["units"], rate, args.duration,
                                 args.concurrency, bare))
         if bare:
             expected = list(range(1, out["done"] + 1))
