@@ -91,17 +91,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         logger=False,
         engineio_logger=False,
         serializer=JsonFirstPacket,  # one JSON pass per emit (realtime/packet.py)
+        ping_interval=25,
+        ping_timeout=settings.ping_timeout_seconds,
         **queue,
     )
     events.set_publisher(publisher.publish)
 
     from .i18n import init_i18n
-    from .web import register_web
+    from .web import register_web, shedding
 
+    shedding.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     init_i18n(app, babel)
     register_web(app)
+    from .web.transport import SecureTransport
+
+    app.wsgi_app = SecureTransport(app.wsgi_app)  # type: ignore[method-assign]
     if settings.proxy_count:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

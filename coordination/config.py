@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     proxy_count: int = Field(default=0, ge=0, le=5)
     replay_page_size: int = Field(default=500, ge=10, le=10000)
     head_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # Engine.IO heartbeat: a client whose pong is this late is dropped. Long enough to
+    # survive a busy minute; a dead connection is still noticed (TCP, the client's timer).
+    ping_timeout_seconds: float = Field(default=60.0, ge=5, le=600)
+    # Writes one process works on at once; more are refused with 503 + Retry-After.
+    max_writes_in_flight: int = Field(default=32, ge=1, le=10000)
     # Positions outside this box (min_lon,min_lat,max_lon,max_lat) are refused.
     region_bbox: str = "97.0,37.2,126.3,53.6"
     # A facility that has not reported for longer shows as "stale" on the map.

@@ -237,6 +237,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "timezone": _timezone(),
         "labels": {
             "live": _("Live"),
+            "delayed": _("Live, delayed: the server is busy"),
             "connecting": _("Connecting…"),
             "reconnecting": _("Connection lost, reconnecting…"),
             "offline": _("Connection lost"),

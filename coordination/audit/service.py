@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -12,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Select, func, or_, select
 
+from .. import tabular
 from ..events import Event
 from ..extensions import db
 
@@ -76,10 +75,8 @@ def event_types() -> list[str]:
 
 def export_csv(f: AuditFilter) -> Iterator[str]:
     """Stream every matching event, oldest first, in pages so memory stays flat."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
-    yield _drain(buf)
+    out = tabular.CsvStream()
+    yield out.write([CSV_COLUMNS])
     last_id = 0
     while True:
         with db.reading() as s:
@@ -88,24 +85,10 @@ def export_csv(f: AuditFilter) -> Iterator[str]:
             )
         if not rows:
             return
-        for e in rows:
-            writer.writerow([
-                e.context, e.seq, e.occurred_at.isoformat(), e.recorded_at.isoformat(), e.type,
-                e.actor_kind, e.actor_id if e.actor_id is not None else "", _safe(e.actor_name),
-                e.subject_type or "", e.subject_id or "",
-                _safe(json.dumps(e.payload, ensure_ascii=False, sort_keys=True)),
-            ])
+        yield out.write([
+            e.context, e.seq, e.occurred_at.isoformat(), e.recorded_at.isoformat(), e.type,
+            e.actor_kind, e.actor_id if e.actor_id is not None else "", e.actor_name,
+            e.subject_type or "", e.subject_id or "",
+            json.dumps(e.payload, ensure_ascii=False, sort_keys=True),
+        ] for e in rows)
         last_id = rows[-1].id
-        yield _drain(buf)
-
-
-def _safe(text: str) -> str:
-    """Defuse spreadsheet formula injection (a cell opened in Excel must not run)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def _drain(buf: io.StringIO) -> str:
-    value = buf.getvalue()
-    buf.seek(0)
-    buf.truncate()
-    return value

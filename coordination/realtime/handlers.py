@@ -24,6 +24,7 @@ from ..errors import CoordinationError, PermissionDenied, ValidationFailed
 from ..extensions import db, socketio
 from ..vocab import messages
 from ..web.context import authorize, resolve, where_for
+from . import pressure
 from .connections import connections
 from .rooms import EVERYONE, everyone, scoped
 
@@ -150,8 +151,13 @@ def head_ticker(interval: float) -> None:
     """Tell each context's clients the newest seq now and then (this process only).
 
     Redis pub/sub drops what is sent while a subscriber is cut off; a client that
-    sees a head beyond its cursor replays, so no gap stays silent for long.
+    sees a head beyond its cursor replays, so no gap stays silent for long. The
+    head announced is the one read a tick earlier: what committed that long ago
+    has been emitted unless the fan-out is behind, so under load 200 screens do
+    not all replay events that are still on their way. ``delayed`` says the
+    process is behind (``pressure``): screens show it and wait for the live events.
     """
+    announced: dict[str, int] = {}
     while True:
         socketio.sleep(interval)
         try:
@@ -160,10 +166,13 @@ def head_ticker(interval: float) -> None:
                 continue
             with db.reading() as s:
                 heads = {c: events.head(s, c) for c in contexts}
+            delayed = pressure.delayed()
             for context, seq in heads.items():
+                previous = announced.get(context, seq)
+                announced[context] = seq
                 socketio.server.emit(
-                    "head", {"context": context, "seq": seq}, to=everyone(context),
-                    ignore_queue=True,
+                    "head", {"context": context, "seq": previous, "delayed": delayed},
+                    to=everyone(context), ignore_queue=True,
                 )
         except Exception:
             log.exception("head ticker failed; retrying")

@@ -7,6 +7,10 @@ and emits runs of consecutive events with the same audience as one message.
 Under light load every event goes out alone at once; under heavy load each
 client gets one message per run instead of one per event, which is what lets
 a threaded server keep up (each delivery costs a thread wake-up per client).
+
+The fan-out also knows how far behind it is (``lag``: the age of the oldest
+event committed but not yet emitted); the head ticker tells screens they are
+delayed, and ``web/shedding.py`` refuses new writes, when it grows.
 """
 
 from __future__ import annotations
@@ -27,18 +31,20 @@ log = logging.getLogger(__name__)
 
 MAX_RUN = 200  # events per message at most, so one message stays small
 # Each message costs a thread wake-up per client, so the busier the process, the
-# longer a burst is gathered: 0.15 ms per connected client, at most 20 ms. Ten
-# screens get their events within a couple of milliseconds; a hundred get one
-# message per 15 ms however fast events come (measured in tests/benchmarks/fanout).
-GAP_PER_CLIENT = 0.00015
-MAX_GAP = 0.020
+# longer a burst is gathered: 0.25 ms per connected client, at most 50 ms. Ten
+# screens get their events within a few milliseconds; two hundred get one message
+# per 50 ms (20 a second) however fast events come, which keeps a 2-core server's
+# writer threads from taking the CPU the writes need (tests/benchmarks/load_bench).
+GAP_PER_CLIENT = 0.00025
+MAX_GAP = 0.050
 
 
 class Fanout:
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Published] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[float, Published]] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._started = False
+        self._waiting_since: float | None = None  # enqueue time of the oldest pending event
 
     @property
     def queued(self) -> bool:
@@ -55,13 +61,20 @@ class Fanout:
         if not self._started:
             emit_runs(sorted(batch, key=_order))
             return
+        now = time.monotonic()
         for item in batch:
-            self._queue.put(item)
+            self._queue.put((now, item))
+
+    def lag(self) -> float:
+        """Seconds the oldest committed, not yet emitted event has waited (0 when none)."""
+        since = self._waiting_since
+        return 0.0 if since is None else max(0.0, time.monotonic() - since)
 
     def _run(self) -> None:
         last = 0.0
         while True:
-            first = self._queue.get()
+            queued_at, first = self._queue.get()
+            self._waiting_since = queued_at
             # Under a burst, gather for the rest of the gap so each client wakes once
             # per gap, not once per event; an event after a quiet spell goes at once.
             gap = min(MAX_GAP, GAP_PER_CLIENT * connections.count())
@@ -71,7 +84,7 @@ class Fanout:
             pending = [first]
             while True:
                 try:
-                    pending.append(self._queue.get_nowait())
+                    pending.append(self._queue.get_nowait()[1])
                 except queue.Empty:
                     break
             last = time.monotonic()
@@ -79,6 +92,8 @@ class Fanout:
                 emit_runs(sorted(pending, key=_order))
             except Exception:  # clients recover anything lost here by replay
                 log.exception("fan-out of %d events failed", len(pending))
+            finally:
+                self._waiting_since = None
 
 
 def _order(item: Published) -> tuple[str, int]:

@@ -2,7 +2,7 @@
 
 The columns are the JSON's own fields in a fixed order, under translated
 titles, so a spreadsheet row is the same row the screen and the API show.
-CSV is written with a byte-order mark so Excel opens Chinese text correctly.
+Both go through ``coordination.tabular`` (byte-order mark, formula-safe cells).
 
 Cells are what a spreadsheet can compute with: times as date-time cells in the
 configured time zone (to the second; Excel and WPS have no zones), expiry
@@ -12,8 +12,6 @@ issue in the reader's language.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
@@ -22,7 +20,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
 
-from .. import runtime
+from .. import runtime, tabular
 from .models import ENTRY_LABELS, REASON_LABELS, TARGET_MODE_LABELS
 
 GAP_COLUMNS: list[tuple[str, Any]] = [
@@ -105,22 +103,12 @@ def _table(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -
 
 
 def to_csv(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]]) -> bytes:
-    out = io.StringIO()
-    csv.writer(out).writerows(_table(columns, rows))
-    return out.getvalue().encode("utf-8-sig")
+    return tabular.csv_bytes(_table(columns, rows))
 
 
 def to_xlsx(columns: Sequence[tuple[str, Any]], rows: Sequence[dict[str, Any]],
             sheet: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    ws = book.create_sheet(title=sheet[:31])
-    for line in _table(columns, rows):
-        ws.append(line)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
+    return tabular.xlsx_bytes(_table(columns, rows), sheet)
 
 
 def gap_report_file(report: dict[str, Any], fmt: str) -> bytes:
