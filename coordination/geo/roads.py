@@ -27,7 +27,9 @@ from .road_models import RoadNetworkRow, RoadSegmentRow
 from .routing import RoadDataError, RoadNetwork, Segment, read_road_file
 
 AUDIENCE = ["role:operator", "role:trainer"]
-_cache: dict[int, RoadNetwork] = {}
+# Keyed by database as well as network id: a process (a test run, a tool) may open several
+# databases whose networks share an id.
+_cache: dict[tuple[str, int], RoadNetwork] = {}
 _lock = threading.Lock()
 
 
@@ -75,7 +77,7 @@ def import_roads(*, path: Path, actor: Actor, context: str = LIVE, name: str | N
                       audience=AUDIENCE, payload=body)
     with _lock:
         _cache.clear()
-        _cache[body["id"]] = network
+        _cache[_key(body["id"])] = network
     return body
 
 
@@ -102,6 +104,11 @@ def _network_row(s: Any, context: str) -> RoadNetworkRow | None:
     return None
 
 
+def _key(network_id: int) -> tuple[str, int]:
+    assert db.engine is not None
+    return (db.engine.url.render_as_string(), network_id)
+
+
 def current_network(*, context: str = LIVE) -> RoadNetwork | None:
     """The graph the context routes on, or None when no road layer was imported."""
     with db.reading() as s:
@@ -109,7 +116,8 @@ def current_network(*, context: str = LIVE) -> RoadNetwork | None:
         if row is None:
             return None
         network_id = row.id
-        cached = _cache.get(network_id)
+        key = _key(network_id)
+        cached = _cache.get(key)
         if cached is not None:
             return cached
         segments = [
@@ -121,10 +129,10 @@ def current_network(*, context: str = LIVE) -> RoadNetwork | None:
         ]
     network = RoadNetwork.from_segments(segments)
     with _lock:
-        if network_id not in _cache:
+        if key not in _cache:
             _cache.clear()  # one network per process is plenty; an older one is stale
-            _cache[network_id] = network
-        return _cache[network_id]
+            _cache[key] = network
+        return _cache[key]
 
 
 def network_summary(*, context: str = LIVE) -> dict[str, Any] | None:

@@ -17,6 +17,7 @@ from ..facilities.models import Facility
 from ..geo.models import AdminArea
 from ..geo.places import PopulatedPlace
 from ..incidents.models import Incident
+from ..limits import INT64_MAX
 from ..roster.models import Agency, Officer
 from ..units.models import Unit
 
@@ -33,7 +34,7 @@ def search(*, q: str, context: str = LIVE) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     with db.reading() as s:
         cond = [Incident.address.ilike(like)]
-        if number.isdigit():
+        if number.isdigit() and int(number) <= INT64_MAX:  # a longer number is no id
             cond.append(Incident.id == int(number))
         for i in s.scalars(select(Incident).where(Incident.context == context, or_(*cond))
                            .order_by(Incident.id.desc()).limit(PER_KIND)):

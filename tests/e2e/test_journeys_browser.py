@@ -92,9 +92,10 @@ def _count(database_url: str, sql: str, **params: Any) -> int:
 
 
 def _log_incident(page: Any, base: str, disease: str = "plague") -> int:
-    """Log a suspected case on the live map's form; the new incident's number."""
+    """Log a suspected case in the command room's dialog; the new incident's number."""
     page.goto(base + "/ops")
     page.wait_for_selector("#livemap[data-state=ready]", state="attached", timeout=30_000)
+    page.click("#log-incident-btn")
     form = page.locator("#incident-form")
     form.locator("select[name=type]").select_option("suspected_case")
     form.locator("select[name=disease]").select_option(disease)
@@ -103,8 +104,8 @@ def _log_incident(page: Any, base: str, disease: str = "plague") -> int:
     form.locator("input[name=lat]").fill(JINING[1])
     form.locator("input[name=reporter]").fill("集宁区医院发热门诊")
     form.locator("button[type=submit]").click()
-    page.wait_for_selector("#incident-form-ok:not([hidden])", timeout=LIVE_MS)
-    box = page.locator("#incident-panel #incident-recommend")
+    page.wait_for_selector("#ops-drawer:not([hidden])", timeout=LIVE_MS)  # opens beside the map
+    box = page.locator("#ops-drawer #incident-recommend")
     box.locator(".dispatch-btn").first.wait_for(timeout=LIVE_MS)  # recommended units listed
     return int(box.get_attribute("data-incident"))
 
@@ -122,6 +123,7 @@ def test_log_dispatch_destination_lifecycle_release_back_in_service(
     page = _as(new_context, base, "operator", lang)
     incident = _log_incident(page, base)
     # The disease-name field shows only for a disease that needs a name.
+    page.click("#log-incident-btn")
     form = page.locator("#incident-form")
     form.locator("select[name=disease]").select_option("other")
     assert form.locator("#disease-name-label").is_visible()
@@ -169,6 +171,7 @@ def test_clicking_where_an_ambulance_stands_sets_the_incident_location(
     page.wait_for_selector("#livemap[data-state=ready]", state="attached", timeout=30_000)
     page.wait_for_function("() => document.querySelector('#livemap .unit-marker, "
                            "#livemap .leaflet-marker-icon') !== null", timeout=LIVE_MS)
+    page.click("#log-incident-btn")  # a map click sets the location while the dialog is open
     icon = page.locator("#livemap .leaflet-marker-pane .leaflet-marker-icon[title]").first
     icon.scroll_into_view_if_needed()
     box = icon.bounding_box()
@@ -177,8 +180,7 @@ def test_clicking_where_an_ambulance_stands_sets_the_incident_location(
     lon = page.input_value("#incident-form input[name=lon]")
     lat = page.input_value("#incident-form input[name=lat]")
     assert lon and lat, "the click on the ambulance did not set the incident location"
-    # ... and the ambulance's popup still opens.
-    page.locator(".leaflet-popup-content .popup-unit").wait_for(timeout=LIVE_MS)
+    # While the logging dialog is open a click is a location (the popup waits until it closes).
     title = icon.get_attribute("title")
     unit = page.evaluate(
         "t => { for (let i = 1; i < 500; i++) { const u = Coordination.livemap.unit(i);"
@@ -305,6 +307,7 @@ def test_a_drill_action_before_its_inject_is_achieved_early(
     player.locator(f'#drill-runs tr[data-run="{run_id}"] form button[type=submit]').click()
     player.wait_for_selector("#exercise-banner")
     player.goto(base + "/ops")
+    player.locator("#dutylog-box > summary").click()  # the duty log folds under the feed
     log = player.locator("#dutylog-form")
     log.locator("textarea[name=text]").fill("乌120-01 发动机异响，已安排替补车辆")
     log.locator("button[type=submit]").click()
