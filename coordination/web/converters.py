@@ -17,14 +17,14 @@ from flask_babel import gettext as _
 from werkzeug.routing import IntegerConverter, Map
 
 from ..errors import ValidationFailed
-from ..limits import INT64_MAX
+from ..limits import ID_MAX
 
 
 class Int64Converter(IntegerConverter):
-    """A non-negative id that fits a signed 64-bit column (as ``int`` with ``max``)."""
+    """A non-negative id that fits an id column (``Integer``: 32 bits on PostgreSQL)."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:  # noqa: A002
-        kwargs.setdefault("max", INT64_MAX)
+        kwargs.setdefault("max", ID_MAX)
         super().__init__(map, *args, **kwargs)
 
 

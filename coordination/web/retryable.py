@@ -16,7 +16,9 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError
+
+from ..errors import ValidationFailed
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +56,11 @@ def _driver_says_transient(exc: DBAPIError) -> bool:
     return any(marker in text for marker in _SQLITE_PASSING)
 
 
+def _number_out_of_range(exc: Exception) -> bool:
+    """SQLSTATE 22003 (numeric_value_out_of_range), as PostgreSQL reports it."""
+    return isinstance(exc, DataError) and getattr(exc.orig, "sqlstate", None) == "22003"
+
+
 def register(app: Flask, crash: Any) -> None:
     """503 for what passes; anything else of these types is still ``crash`` (a 500)."""
 
@@ -63,6 +70,9 @@ def register(app: Flask, crash: Any) -> None:
         except DBAPIError:  # the user's locale is looked up in the database that failed
             with force_locale(app.config["BABEL_DEFAULT_LOCALE"]):
                 found = retry_after(exc)
+        if found is None and _number_out_of_range(exc):
+            # A number the column cannot hold (an id past 32 bits on PostgreSQL): bad input.
+            return app.handle_user_exception(ValidationFailed(_("A number is out of range.")))
         if found is None:
             return crash(exc)
         seconds, message = found

@@ -311,7 +311,7 @@ def test_a_drill_action_before_its_inject_is_achieved_early(
     log = player.locator("#dutylog-form")
     log.locator("textarea[name=text]").fill("乌120-01 发动机异响，已安排替补车辆")
     log.locator("button[type=submit]").click()
-    player.wait_for_function("document.querySelector('#dutylog-list').textContent"
+    player.wait_for_function("() => document.querySelector('#dutylog-list').textContent"
                              ".includes('发动机异响')", timeout=LIVE_MS)
 
     trainer.goto(run_url)
