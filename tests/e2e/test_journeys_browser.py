@@ -237,17 +237,23 @@ def _send_task(page: Any, base: str, title: str) -> str:
     return page.url.rstrip("/").rsplit("/", 1)[1]
 
 
+def _task_on_phone(server: ServerProcess, new_context: Any, lang: str, title: str
+                   ) -> tuple[Any, str, Any]:
+    """The liaison's phone, live on My tasks, and the card of a task the desk just sent."""
+    phone = _as(new_context, server.url, "liaison", lang, **PHONE)
+    phone.goto(f"{server.url}/my/tasks")
+    phone.locator("#conn-state[data-state=live]").wait_for(timeout=LIVE_MS)
+    desk = _as(new_context, server.url, "operator", lang)
+    task = _send_task(desk, server.url, title)
+    card = phone.locator(f'.task-card[data-task="{task}"]')
+    card.wait_for(timeout=LIVE_MS)
+    return phone, task, card
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_liaison_acknowledges_then_the_buttons_are_gone(
         server: ServerProcess, new_context: Any, lang: str) -> None:
-    base = server.url
-    phone = _as(new_context, base, "liaison", lang, **PHONE)
-    phone.goto(f"{base}/my/tasks")
-    phone.locator("#conn-state[data-state=live]").wait_for(timeout=LIVE_MS)
-    desk = _as(new_context, base, "operator", lang)
-    task = _send_task(desk, base, f"E2E 确认后按钮消失 {lang}")
-    card = phone.locator(f'.task-card[data-task="{task}"]')
-    card.wait_for(timeout=LIVE_MS)
+    phone, task, card = _task_on_phone(server, new_context, lang, f"E2E 确认后按钮消失 {lang}")
     assert card.locator(".t-ack").is_visible() and card.locator(".t-decline").is_visible()
     card.locator(".t-ack").tap()
     phone.locator(f'.task-card[data-task="{task}"][data-status="acknowledged"]').wait_for(
@@ -265,14 +271,7 @@ def test_liaison_acknowledges_then_the_buttons_are_gone(
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_declined_task_offers_no_acknowledgement(
         server: ServerProcess, new_context: Any, lang: str) -> None:
-    base = server.url
-    phone = _as(new_context, base, "liaison", lang, **PHONE)
-    phone.goto(f"{base}/my/tasks")
-    phone.locator("#conn-state[data-state=live]").wait_for(timeout=LIVE_MS)
-    desk = _as(new_context, base, "operator", lang)
-    task = _send_task(desk, base, f"E2E 拒绝后无确认 {lang}")
-    card = phone.locator(f'.task-card[data-task="{task}"]')
-    card.wait_for(timeout=LIVE_MS)
+    phone, task, card = _task_on_phone(server, new_context, lang, f"E2E 拒绝后无确认 {lang}")
     card.locator(".t-decline input[name=reason]").fill("人在外地")
     card.locator(".t-decline button").tap()
     phone.wait_for_function(
