@@ -77,8 +77,11 @@ def _as(new_context: Any, base: str, user: str, lang: str, **options: Any) -> An
     page = new_context(**(options or DESK)).new_page()
     sign_in(page, base, user, f"{user}-demo")
     page.wait_for_url(lambda url: "/login" not in url)
-    page.locator(f".locale-form button[value={lang}]").click()
-    page.wait_for_function(f"document.documentElement.lang.startsWith('{lang[:2]}')")
+    with page.expect_navigation():
+        page.locator(f".locale-form button[value={lang}]").click()
+    # An attribute selector survives the reload, where a function reading documentElement
+    # may run on a document that is not there yet.
+    page.locator(f"html[lang^='{lang[:2]}']").wait_for(state="attached")
     return page
 
 
@@ -172,7 +175,8 @@ def test_clicking_where_an_ambulance_stands_sets_the_incident_location(
     page.wait_for_function("() => document.querySelector('#livemap .unit-marker, "
                            "#livemap .leaflet-marker-icon') !== null", timeout=LIVE_MS)
     page.click("#log-incident-btn")  # a map click sets the location while the dialog is open
-    icon = page.locator("#livemap .leaflet-marker-pane .leaflet-marker-icon[title]").first
+    # An ambulance's marker (facilities carry titles too, so the class picks the unit).
+    icon = page.locator("#livemap .leaflet-marker-pane .leaflet-marker-icon.unit-icon[title]").first
     icon.scroll_into_view_if_needed()
     box = icon.bounding_box()
     assert box is not None
