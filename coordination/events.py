@@ -70,6 +70,9 @@ class Event(Base):
         UniqueConstraint("context", "seq", name="uq_events_context_seq"),
         Index("ix_events_type", "type"),
         Index("ix_events_occurred_at", "occurred_at"),
+        # Timelines and "events about X" cost their answer, not the log (issue 19).
+        Index("ix_events_context_subject", "context", "subject_type", "subject_id", "seq"),
+        Index("ix_events_actor_name", "actor_name"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
