@@ -76,7 +76,9 @@ def test_dispatch_and_lifecycle_over_the_api(operator):
     resp = operator.post_json(f"/api/incidents/{inc['id']}/dispatch", {"unit_id": np_unit.id})
     assert resp.status_code == 201 and resp.get_json()["status"] == "dispatched"
     skip = operator.post_json(f"/api/incidents/{inc['id']}/status", {"status": "closed"})
-    assert skip.status_code == 409 and "on_scene" in skip.get_json()["error"]
+    # The refusal names the statuses as a person reads them, never their codes.
+    assert skip.status_code == 409 and "已到达现场" in skip.get_json()["error"]
+    assert "on_scene" not in skip.get_json()["error"]
     again = operator.post_json(f"/api/incidents/{inc['id']}/dispatch", {"unit_id": np_unit.id})
     assert again.status_code == 409
     assert again.get_json()["details"]["dispatched_by"] == "op1"
