@@ -167,3 +167,19 @@ def test_places_to_pick_travel_as_json_not_inline(operator):
     [clinic] = [p for p in body["places"] if p["name"] == "集宁区发热门诊"]
     assert (clinic["lon"], clinic["lat"]) == (113.11, 41.01)
     assert "集宁区发热门诊" not in operator.client.get("/ops").text
+
+
+def test_the_ops_dialog_offers_each_datum_and_the_api_converts_it(operator):
+    """Coordinates copied from Baidu or AMap are typed into the command room's dialog with
+    their datum; the incident lands where WGS-84 puts it, not ~500 m off."""
+    from coordination.geo.datums import Datum, to_wgs84
+
+    page = operator.client.get("/ops")
+    assert page.status_code == 200 and '<select name="crs">' in page.text
+    for value in ("wgs84", "gcj02", "bd09"):
+        assert f'<option value="{value}"' in page.text
+    assert "BD-09（百度地图）" in page.text  # the zh-CN default names it
+    inc = operator.post_json("/api/incidents", GOOD | {"crs": "bd09"}).get_json()
+    lon, lat = to_wgs84(GOOD["lon"], GOOD["lat"], Datum.BD09)
+    assert abs(inc["lon"] - lon) < 1e-6 and abs(inc["lat"] - lat) < 1e-6
+    assert abs(inc["lon"] - GOOD["lon"]) > 1e-3
