@@ -110,7 +110,7 @@ def test_unknown_disease_and_missing_disease_are_refused():
 def test_lifecycle_cannot_be_skipped_and_units_follow(app):
     u = mf.unit(negative_pressure=True)
     inc = log(disease="plague")
-    with force_locale("en"), pytest.raises(Conflict, match="to verified .* not to on_scene"):
+    with force_locale("en"), pytest.raises(Conflict, match="to Verified .* not to On scene"):
         to(inc["id"], "on_scene")
     body = dispatch(inc["id"], u.id)
     assert body["status"] == "dispatched"

@@ -76,7 +76,9 @@ def test_dispatch_and_lifecycle_over_the_api(operator):
     resp = operator.post_json(f"/api/incidents/{inc['id']}/dispatch", {"unit_id": np_unit.id})
     assert resp.status_code == 201 and resp.get_json()["status"] == "dispatched"
     skip = operator.post_json(f"/api/incidents/{inc['id']}/status", {"status": "closed"})
-    assert skip.status_code == 409 and "on_scene" in skip.get_json()["error"]
+    # The refusal names the statuses as a person reads them, never their codes.
+    assert skip.status_code == 409 and "已到达现场" in skip.get_json()["error"]
+    assert "on_scene" not in skip.get_json()["error"]
     again = operator.post_json(f"/api/incidents/{inc['id']}/dispatch", {"unit_id": np_unit.id})
     assert again.status_code == 409
     assert again.get_json()["details"]["dispatched_by"] == "op1"
@@ -165,3 +167,19 @@ def test_places_to_pick_travel_as_json_not_inline(operator):
     [clinic] = [p for p in body["places"] if p["name"] == "集宁区发热门诊"]
     assert (clinic["lon"], clinic["lat"]) == (113.11, 41.01)
     assert "集宁区发热门诊" not in operator.client.get("/ops").text
+
+
+def test_the_ops_dialog_offers_each_datum_and_the_api_converts_it(operator):
+    """Coordinates copied from Baidu or AMap are typed into the command room's dialog with
+    their datum; the incident lands where WGS-84 puts it, not ~500 m off."""
+    from coordination.geo.datums import Datum, to_wgs84
+
+    page = operator.client.get("/ops")
+    assert page.status_code == 200 and '<select name="crs">' in page.text
+    for value in ("wgs84", "gcj02", "bd09"):
+        assert f'<option value="{value}"' in page.text
+    assert "BD-09（百度地图）" in page.text  # the zh-CN default names it
+    inc = operator.post_json("/api/incidents", GOOD | {"crs": "bd09"}).get_json()
+    lon, lat = to_wgs84(GOOD["lon"], GOOD["lat"], Datum.BD09)
+    assert abs(inc["lon"] - lon) < 1e-6 and abs(inc["lat"] - lat) < 1e-6
+    assert abs(inc["lon"] - GOOD["lon"]) > 1e-3

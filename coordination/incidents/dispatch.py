@@ -24,6 +24,7 @@ from ..units import service as units
 from ..units.models import Unit, UnitStatus
 from .common import context_row, incident_body, incident_row, record_event, touch
 from .models import (
+    STATUS_LABELS,
     TERMINAL,
     Assignment,
     AssignmentStatus,
@@ -70,7 +71,7 @@ def dispatch_unit(*, context: str = LIVE, incident_id: int, data: DispatchIn, ac
         current = IncidentStatus(i.status)
         if current in TERMINAL or current == IncidentStatus.AT_HOSPITAL:
             raise Conflict(str(_l("The incident is %(status)s; no unit can be sent to it.",
-                                  status=current.value)))
+                                  status=STATUS_LABELS[current])))
         claimed = s.execute(
             update(Unit)
             .where(Unit.id == data.unit_id, Unit.context == context,

@@ -31,6 +31,7 @@ from .common import (
 from .dispatch import active_assignments, release_assignment
 from .models import (
     LIFECYCLE,
+    STATUS_LABELS,
     TERMINAL,
     AssignmentStatus,
     Clock,
@@ -106,14 +107,15 @@ def _check_transition(i: Incident, target: IncidentStatus, has_units: bool) -> N
     current = IncidentStatus(i.status)
     if current in TERMINAL:
         raise Conflict(str(_l("The incident is %(status)s; it changes no more.",
-                              status=current.value)))
+                              status=STATUS_LABELS[current])))
     if target == IncidentStatus.CANCELLED:
         return
     nxt = LIFECYCLE[LIFECYCLE.index(current) + 1]
     if target != nxt:
         raise Conflict(str(_l(
             "An incident goes from %(current)s to %(next)s (or cancelled), not to %(target)s.",
-            current=current.value, next=nxt.value, target=target.value)))
+            current=STATUS_LABELS[current], next=STATUS_LABELS[nxt],
+            target=STATUS_LABELS[target])))
     if target == IncidentStatus.DISPATCHED:
         raise Conflict(str(_l("Dispatch a unit to the incident; that makes it dispatched.")))
     if target in WITH_UNITS and not has_units:

@@ -223,6 +223,8 @@
     if (box && !box.open) return;
     form.elements.lon.value = lon.toFixed(5);
     form.elements.lat.value = lat.toFixed(5);
+    // A point taken from this map is WGS-84 whatever was chosen for typed coordinates.
+    if (form.elements.crs) form.elements.crs.value = "wgs84";
     if (layer && L) {
       if (pending) pending.setLatLng([lat, lon]);
       else pending = L.marker([lat, lon], { title: labels.pick_location, keyboard: false }).addTo(layer);
@@ -283,6 +285,8 @@
         patients: parseInt(f.patients.value || "0", 10) || 0, reporter: f.reporter.value,
         phone: f.phone.value, notes: f.notes.value, address: place,
       };
+      // Typed coordinates copied from a Chinese web map: the server converts them (schemas.py).
+      if (f.crs && f.crs.value) body.crs = f.crs.value;
       if (f.disease.value === "other") body.disease_name = f.disease_name.value;
       if (f.found_at.value) body.found_at = new Date(f.found_at.value).toISOString();
       var button = form.querySelector("button[type=submit]");
