@@ -64,7 +64,8 @@ def test_issue_needs_review_and_stops_the_deadline_clock(app):
     assert issued["issued_role"] == "operator"
     assert incident(inc["id"]).reported_up_at is not None
     with db.unit_of_work() as s:
-        types = s.scalars(select(Event.type).where(Event.type.like("incident_report.%")).order_by(Event.seq)).all()
+        types = s.scalars(select(Event.type).where(Event.type.like("incident_report.%"))
+                          .order_by(Event.seq)).all()
     assert types == ["incident_report.drafted", "incident_report.reviewed",
                      "incident_report.issued"]
 
