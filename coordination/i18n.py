@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from babel import support
 from flask import Flask, session
@@ -57,7 +57,7 @@ class CatalogueDomain(Domain):
             translations = support.Translations()
             for dirname in self.translation_directories:
                 catalog = support.Translations.load(dirname, [code], self.domain[0])
-                translations.merge(catalog)
+                translations.merge(cast(support.Translations, catalog))
                 if hasattr(catalog, "plural"):
                     translations.plural = catalog.plural
             cache[key] = translations

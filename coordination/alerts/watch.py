@@ -51,7 +51,8 @@ def _both() -> Iterator[Callable[[Callable[[], str]], tuple[str, str]]]:
 
 
 def _incident_words(p: dict[str, Any]) -> str:
-    kind = str(TYPE_LABELS.get(p.get("type"), p.get("type") or ""))  # type: ignore[call-overload]
+    labels: dict[Any, Any] = TYPE_LABELS  # keyed by enum members that equal their codes
+    kind = str(labels.get(p.get("type"), p.get("type") or ""))
     disease = p.get("disease")
     if disease and disease in diseases.DISEASES:
         kind = f"{kind} · {diseases.DISEASES[disease].label}"
@@ -96,7 +97,7 @@ def stock_outs(context: str) -> list[AlertIn]:
         for r in gap_report(context=context)["rows"]:
             if not r["critical"] or r["available"] > 0 or not r["target"]:
                 continue
-            zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",
+            zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",  # type: ignore[misc]
                                         item=r["item_name_zh"], depot=r["depot_name_zh"]))
             out.append(AlertIn(kind=AlertKind.STOCK_OUT, key=f"stock-out:{r['depot']}:{r['item']}",
                                title_zh=zh, title_en=en, severity=Severity.CRITICAL,
@@ -117,13 +118,13 @@ def time_rules(context: str, now: datetime) -> list[AlertIn]:
             Incident.status.not_in(closed))))
     with _both() as both:
         for i in late:
-            zh, en = both(lambda i=i: _("Reporting deadline missed for incident #%(id)s",
+            zh, en = both(lambda i=i: _("Reporting deadline missed for incident #%(id)s",  # type: ignore[misc]
                                         id=i.id))
             out.append(AlertIn(kind=AlertKind.DEADLINE_MISSED, key=f"deadline:{i.id}",
                                title_zh=zh, title_en=en, severity=Severity.CRITICAL,
                                subject=("incident", i.id), lon=i.lon, lat=i.lat, once=True))
         for g in gaps(context=context, start=now, end=now + timedelta(hours=GAP_HOURS)):
-            zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",
+            zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",  # type: ignore[misc]
                                         agency=g["name_zh"], start=g["start"][:16],
                                         hours=g["hours"]))
             out.append(AlertIn(kind=AlertKind.ROSTER_GAP,
@@ -168,7 +169,7 @@ def scan(context: str = LIVE) -> int:
         values: dict[str, Any] = {"last_seq": new}
         if timed:
             values["swept_at"] = now
-        won = s.execute(update(AlertCursor).where(
+        won = s.execute(update(AlertCursor).where(  # type: ignore[attr-defined]
             AlertCursor.context == context, AlertCursor.last_seq == old).values(**values)
             .execution_options(synchronize_session=False)).rowcount
         if not won:  # another process judged these events

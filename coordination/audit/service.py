@@ -38,7 +38,7 @@ class AuditFilter(BaseModel):
         return None if value == "" else value
 
 
-def _query(f: AuditFilter) -> Select[tuple[Event]]:
+def _query(f: AuditFilter) -> Select[Any]:
     q = select(Event)
     if f.type:
         q = q.where(or_(Event.type == f.type, Event.type.startswith(f.type.rstrip(".") + ".")))

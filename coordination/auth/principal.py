@@ -8,7 +8,7 @@ the next request, not the next login.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,5 +157,5 @@ def can_join(principal: Principal, room: str) -> bool:
     return bool(ident) and check is not None and check(principal, ident)
 
 
-def can_see(principal: Principal, audience: list[str] | tuple[str, ...]) -> bool:
+def can_see(principal: Principal, audience: Sequence[str]) -> bool:
     return any(can_join(principal, room) for room in audience)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_ngettext
@@ -106,7 +107,7 @@ def create_user(
         return _principal_of(user)
 
 
-def _failures(s: Session, column: object, value: str, window: timedelta) -> int:
+def _failures(s: Session, column: Any, value: str, window: timedelta) -> int:
     since = utcnow() - window
     last_success = s.scalar(
         select(func.max(LoginAttempt.at)).where(column == value, LoginAttempt.success.is_(True))

@@ -207,8 +207,8 @@ def covered_mask(
                                            return_distance=True, all_matches=False)
         best_m[rows[src]] = _ground(d, (x[rows[src]] + cx[z, dst]) / 2)
         best_idx[rows[src]] = dst
-    nearest = np.where(best_idx >= 0, counted[np.maximum(best_idx, 0)], -1)
-    return covered, np.where(np.isfinite(best_m), best_m / 1000.0, np.nan), nearest, used
+    nearest_centre = np.where(best_idx >= 0, counted[np.maximum(best_idx, 0)], -1)
+    return covered, np.where(np.isfinite(best_m), best_m / 1000.0, np.nan), nearest_centre, used
 
 
 def county_of(areas: pd.DataFrame) -> dict[str, str]:

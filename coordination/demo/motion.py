@@ -27,6 +27,7 @@ from ..events import Actor
 from ..extensions import socketio
 from ..facilities.models import Facility
 from ..incidents import service as incidents
+from ..incidents.models import IncidentStatus
 from ..incidents.schemas import CaseIn, IsolateIn, StatusChangeIn
 from ..roster import service as roster
 from ..runtime import AppLike
@@ -120,9 +121,9 @@ class Motion:
             record_positions(reports=reports, actor=TRACKER,
                              region=runtime.current_settings().region)
         for incident_id, status in arrived:
-            _try(lambda n=incident_id, st=status: incidents.change_status(
+            _try(lambda n=incident_id, st=status: incidents.change_status(  # type: ignore[misc]
                 context=LIVE, incident_id=n, actor=operator_actor(),
-                data=StatusChangeIn(status=st, note="到达 (arrived)")))
+                data=StatusChangeIn(status=IncidentStatus(st), note="到达 (arrived)")))
         return len(reports)
 
     def advance(self) -> str:
@@ -158,7 +159,7 @@ class Motion:
                 if i["status"] == "reported":
                     incidents.change_status(context=LIVE, incident_id=i["id"],
                                             actor=operator_actor(),
-                                            data=StatusChangeIn(status="verified"))
+                                            data=StatusChangeIn(status=IncidentStatus.VERIFIED))
                 if dispatch_best(i["id"], operator_actor()):
                     return f"dispatched to incident {i['id']}"
         return None
@@ -167,7 +168,7 @@ class Motion:
         for i in incidents.list_incidents(context=LIVE):
             if i["status"] == "at_hospital":
                 incidents.change_status(context=LIVE, incident_id=i["id"], actor=operator_actor(),
-                                        data=StatusChangeIn(status="closed",
+                                        data=StatusChangeIn(status=IncidentStatus.CLOSED,
                                                             note="患者已交接 (handed over)"))
                 return f"closed incident {i['id']}"
         return None

@@ -27,7 +27,7 @@ from ..facilities.models import Facility
 from ..facilities.schemas import CapacityReportIn
 from ..incidents import recommend
 from ..incidents import service as incidents
-from ..incidents.models import Incident
+from ..incidents.models import Incident, IncidentStatus
 from ..incidents.schemas import (
     ContactIn,
     DestinationIn,
@@ -37,11 +37,13 @@ from ..incidents.schemas import (
     StatusChangeIn,
 )
 from ..plans import service as plans
+from ..plans.schema import Level
 from ..plans.schemas import ActivationIn
 from ..roster import service as roster
 
 # The operator on shift did the handling; the system account only set the scene up.
-PLAGUE = {"type": "suspected_case", "disease": "plague", "lon": 111.62, "lat": 41.98,
+PLAGUE: dict[str, Any] = {
+          "type": "suspected_case", "disease": "plague", "lon": 111.62, "lat": 41.98,
           "address": "四子王旗 白音朝鲁嘎查 (Baiyinchaolu gacha, Siziwang Banner)",
           "patients": 1, "reporter": "四子王旗人民医院发热门诊", "phone": "0474-5222120",
           "notes": "牧民，发热39.6℃，腹股沟淋巴结肿大，发病前接触死旱獭。"
@@ -95,7 +97,7 @@ def log_call(data: dict[str, Any], actor: Actor) -> dict[str, Any]:
 
 def _to(incident_id: int, status: str, actor: Actor, note: str = "") -> None:
     incidents.change_status(context=LIVE, incident_id=incident_id, actor=actor,
-                            data=StatusChangeIn(status=status, note=note))
+                            data=StatusChangeIn(status=IncidentStatus(status), note=note))
 
 
 def dispatch_best(incident_id: int, actor: Actor, count: int = 1) -> list[int]:
@@ -146,7 +148,7 @@ def plague_case(actor: Actor) -> int:
 def plague_plan(incident_id: int, actor: Actor) -> None:
     """Level III, with tasks in every state: acknowledged, done, waiting, escalated."""
     plans.activate_plan(plan_id=PLAGUE_PLAN, actor=actor, context=LIVE, data=ActivationIn(
-        level="III", subject_ref=str(incident_id),
+        level=Level.III, subject_ref=str(incident_id),
         note="疑似人间鼠疫病例，启动III级响应 (suspected human plague case: level III)"))
     tasks = sorted(roster.list_tasks(context=LIVE, open_only=True), key=lambda t: t["id"])
     liaison = liaison_actor()

@@ -21,7 +21,7 @@ def drills_dir(root: Path) -> Path:
 
 
 def scenarios(root: Path) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     folder = drills_dir(root)
     if not folder.is_dir():
         return out

@@ -76,6 +76,7 @@ def _liaison_unreachable(*, context: str, payload: LiaisonUnreachablePayload, ac
     from ..contexts import Context
     from ..roster import manage
     from ..roster import service as roster
+    from ..roster.models import OverrideKind
     from ..roster.schemas import OverrideIn
 
     with db.reading() as s:
@@ -87,7 +88,7 @@ def _liaison_unreachable(*, context: str, payload: LiaisonUnreachablePayload, ac
     done = []
     for officer in officers:
         done.append(manage.add_override(context=context, actor=actor, data=OverrideIn(
-            kind="leave", officer_id=officer["id"], starts_at=now,
+            kind=OverrideKind.LEAVE, officer_id=officer["id"], starts_at=now,
             ends_at=now + timedelta(hours=payload.hours), note="drill: unreachable"))["id"])
     return {"overrides": done}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
@@ -22,7 +22,7 @@ from ..events import Actor
 from ..extensions import db
 from . import domain  # noqa: F401  (registers the domain inject kinds)
 from .common import inject_audience, inject_spec, run_clock, run_row, wake
-from .injects import REGISTRY
+from .injects import REGISTRY, Handler
 from .models import (
     DrillInject,
     DrillRun,
@@ -202,7 +202,7 @@ def _fire(inject_id: int, actor: Actor, *, early: bool) -> bool:
     committed first (the service opens its own transaction), then recorded.
     """
     with db.unit_of_work() as s:
-        claimed = s.execute(
+        claimed = s.execute(  # type: ignore[attr-defined]
             update(DrillInject)
             .where(DrillInject.id == inject_id, DrillInject.status == InjectStatus.PENDING.value)
             .values(status=InjectStatus.FIRING.value)
@@ -233,7 +233,8 @@ def _fire(inject_id: int, actor: Actor, *, early: bool) -> bool:
         if registered is None:
             raise ValidationFailed(f"inject type {kind!r} is not available")
         payload = registered.payload.model_validate(spec.get("payload") or {})
-        result = registered.handler(context=context, payload=payload, actor=actor,
+        handler = cast("Handler", registered.handler)  # None was recorded above
+        result = handler(context=context, payload=payload, actor=actor,
                                     earlier=earlier) or {}
     except Exception as exc:  # the drill goes on; the trainer sees why this inject failed
         error = str(getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")

@@ -10,6 +10,7 @@ inject kinds here; a scenario naming a kind nobody registered fails validation.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,7 @@ class InjectKind:
     """
 
     type: InjectType
-    payload: type[BaseModel]
+    payload: builtins.type[BaseModel]  # `type` is the field above
     handler: Handler | None
 
 
@@ -122,6 +123,7 @@ def _stock_lost(*, context: str, payload: StockLostPayload, actor: Actor,
                 **_: Any) -> dict[str, Any]:
     """Lose stock from the lots with most on hand first, as a written-down adjustment."""
     from ..stock import service as stock
+    from ..stock.models import AdjustmentReason
     from ..stock.schemas import AdjustmentIn
 
     lots = sorted(stock.balances(depot=payload.depot, item=payload.item, context=context),
@@ -136,7 +138,8 @@ def _stock_lost(*, context: str, payload: StockLostPayload, actor: Actor,
         take = min(left, b["quantity"])
         entries.append(stock.adjust_stock(context=context, actor=actor, data=AdjustmentIn(
             depot=payload.depot, item=payload.item, lot=b["lot"], quantity=-take,
-            reason=payload.reason, note=payload.note or "drill inject: stock lost")))
+            reason=AdjustmentReason(payload.reason),
+            note=payload.note or "drill inject: stock lost")))
         left -= take
     return {"entries": [e.get("id") for e in entries]}
 

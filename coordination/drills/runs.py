@@ -11,10 +11,10 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from .. import events
@@ -260,9 +260,9 @@ def delete_run(*, run_id: int, actor: Actor) -> dict[str, int]:
             raise Conflict(_l("End the drill before deleting it."))
         context = run.context
         for model in (DrillInject, DrillObservation, DrillEvaluation, ImprovementItem):
-            s.execute(model.__table__.delete().where(model.run_id == run.id))
+            s.execute(cast(Table, model.__table__).delete().where(model.run_id == run.id))
         s.delete(run)
         s.flush()
         removed = delete_context_rows(s, context)
-        s.execute(Context.__table__.delete().where(Context.name == context))
+        s.execute(cast(Table, Context.__table__).delete().where(Context.name == context))
     return removed

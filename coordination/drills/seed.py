@@ -137,7 +137,7 @@ def delete_context_rows(session: Session, context: str) -> dict[str, int]:
             if not parents:
                 continue
             cond = or_(*parents)
-        n = session.execute(table.delete().where(cond)).rowcount
+        n = session.execute(table.delete().where(cond)).rowcount  # type: ignore[attr-defined]
         if n:
             removed[table.name] = n
     return removed

@@ -9,7 +9,7 @@ it in place, in order, through the live channel.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
@@ -199,7 +199,8 @@ def facilities_geojson(
         q = select(*Facility.__table__.c).where(Facility.context == context)
         if kind is not None:
             q = q.where(Facility.kind == kind.value)
-        features = [feature(f, now, stale_after) for f in s.execute(q.order_by(Facility.id))]
+        features = [feature(cast(Facility, f), now, stale_after)
+                    for f in s.execute(q.order_by(Facility.id))]
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -442,11 +442,11 @@ def get_item(collection_id: str, fid: str, *, stale_after: timedelta) -> dict[st
             if p is None or (outline and not p.geometry):
                 raise missing
             return place_feature(p, outline=outline)
-        f = s.get(Facility, key)
+        fac = s.get(Facility, key)
         kind = _facility_kind(collection_id)
-        if f is None or f.context != LIVE or (kind is not None and f.kind != kind.value):
+        if fac is None or fac.context != LIVE or (kind is not None and fac.kind != kind.value):
             raise missing
-        return facility_feature(f, _now(s), stale_after)
+        return facility_feature(fac, _now(s), stale_after)
 
 
 def extent(collection_id: str, region: BBox | None) -> list[float]:
@@ -458,7 +458,7 @@ def extent(collection_id: str, region: BBox | None) -> list[float]:
     else:
         with db.reading() as s:
             if collection_id == "units":
-                q: Select[Any] = select(func.min(Unit.lon), func.min(Unit.lat), func.max(Unit.lon),
+                q: Any = select(func.min(Unit.lon), func.min(Unit.lat), func.max(Unit.lon),
                                         func.max(Unit.lat)).where(Unit.context == LIVE)
             elif collection_id == "incidents":
                 q = select(func.min(Incident.lon), func.min(Incident.lat),

@@ -70,14 +70,14 @@ def import_roads(*, path: Path, actor: Actor, context: str = LIVE, name: str | N
              "coords": json.dumps([[round(x, 7), round(y, 7)] for x, y in seg.coords])}
             for seg in segments
         ])
-        body = {"id": row.id, "name": row.name, "segments": len(segments),
+        body: dict[str, Any] = {"id": row.id, "name": row.name, "segments": len(segments),
                 "nodes": network.node_count, "arcs": network.edge_count,
                 "length_km": row.length_km, "imported_at": now.isoformat()}
         events.append(s, context=context, type="roads.imported", actor=actor,
                       audience=AUDIENCE, payload=body)
     with _lock:
         _cache.clear()
-        _cache[_key(body["id"])] = network
+        _cache[_key(int(body["id"]))] = network
     return body
 
 

@@ -20,11 +20,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
 from .crs import utm_crs
+
+if TYPE_CHECKING:
+    from pyproj import CRS
 
 # Default free-flow speeds (km/h) by road class, for layers without a speed.
 # OSM ``highway`` values, their *_link ramps, and the Chinese administrative
@@ -161,7 +164,7 @@ def read_osm_pbf(path: Path) -> list[Segment]:
     out: list[Segment] = []
     fp = osmium.FileProcessor(str(path)).with_locations().with_filter(
         osmium.filter.KeyFilter("highway"))
-    for obj in fp:
+    for obj in cast("Iterable[Any]", fp):  # pyosmium's union of kinds; ways only below
         if not obj.is_way():
             continue
         cls = obj.tags.get("highway", "")
@@ -218,7 +221,7 @@ def _densify(xy: np.ndarray, line_of: np.ndarray, step: float) -> tuple[np.ndarr
 class RoadNetwork:
     """A directed road graph in metres and seconds, with a KD-tree of its nodes."""
 
-    def __init__(self, *, crs: str, node_xy: np.ndarray, tails: np.ndarray, heads: np.ndarray,
+    def __init__(self, *, crs: str | CRS, node_xy: np.ndarray, tails: np.ndarray, heads: np.ndarray,
                  seconds: np.ndarray, access_speed_kmh: float = ACCESS_SPEED_KMH,
                  max_snap_m: float = MAX_SNAP_M) -> None:
         from pyproj import Transformer

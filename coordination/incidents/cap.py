@@ -432,8 +432,8 @@ def alert_location(alert: CapAlert, info: CapInfo | None = None,
     if len(shapes) == 1 and len(seats) == 1:
         centre = Point(seats[0])
     area_wgs = gpd.GeoSeries([merged], crs=crs).to_crs("EPSG:4326").iloc[0]
-    area = None if area_wgs.geom_type == "Point" else mapping(area_wgs)
-    return CapLocation(lon=round(centre.x, 7), lat=round(centre.y, 7), area=area,
+    area_json = None if area_wgs.geom_type == "Point" else mapping(area_wgs)
+    return CapLocation(lon=round(centre.x, 7), lat=round(centre.y, 7), area=area_json,
                        description="; ".join(dict.fromkeys(descs)))
 
 

@@ -72,7 +72,7 @@ def dispatch_unit(*, context: str = LIVE, incident_id: int, data: DispatchIn, ac
         if current in TERMINAL or current == IncidentStatus.AT_HOSPITAL:
             raise Conflict(str(_l("The incident is %(status)s; no unit can be sent to it.",
                                   status=STATUS_LABELS[current])))
-        claimed = s.execute(
+        claimed = s.execute(  # type: ignore[attr-defined]
             update(Unit)
             .where(Unit.id == data.unit_id, Unit.context == context,
                    Unit.status == UnitStatus.AVAILABLE.value)

@@ -4,7 +4,7 @@ the timeline and the places an operator can pick.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -101,7 +101,8 @@ def location_choices(*, context: str = LIVE, limit: int = 5000) -> list[dict[str
                 select(PopulatedPlace.name, PopulatedPlace.kind, PopulatedPlace.lon,
                        PopulatedPlace.lat).order_by(PopulatedPlace.name)
                 .limit(max(limit - len(out), 0))):
-            label = PLACE_LABELS.get(kind, kind)  # StrEnum keys match their values
+            labels = cast("dict[str, Any]", PLACE_LABELS)  # StrEnum keys match their values
+            label = labels.get(kind, kind)
             out.append({"name": name, "kind": str(label), "lon": lon, "lat": lat})
     return out
 

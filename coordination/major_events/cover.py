@@ -123,6 +123,7 @@ def cross_checks(ev: EventCover) -> list[tuple[Path_, str]]:
     for name, rows in (("venues", ev.venues), ("sessions", ev.sessions),
                        ("standby", ev.standby), ("shifts", ev.shifts)):
         seen: set[str] = set()
+        row: Any
         for i, row in enumerate(rows):
             if row.id in seen:
                 problems.append(((name, i, "id"), f"duplicate id {row.id!r}"))

@@ -94,7 +94,7 @@ def _with_nonce(html: str, nonce: str) -> str:
 
 def render_parts(m: folium.Map, *, nonce: str) -> MapParts:
     """Render a map into the three parts a page template places itself."""
-    fig = m.get_root()
+    fig: Any = m.get_root()  # a branca Figure: header, html, script
     fig.render()
     head = _with_nonce(fig.header.render(), nonce)
     body = fig.html.render()

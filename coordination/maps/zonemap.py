@@ -40,7 +40,7 @@ def build_zone_map(zone: dict[str, Any], *, nonce: str, tile_url: str | None,
     places = folium.FeatureGroup(name=_("Affected places"), show=True).add_to(m)
     for p in zone["places"]:
         if p["geometry"]["type"] == "Point":
-            folium.CircleMarker([p["lat"], p["lon"]], radius=5, color=PLACE_STYLE["color"],
+            folium.CircleMarker([p["lat"], p["lon"]], radius=5, color=str(PLACE_STYLE["color"]),
                                 fill=True, fill_opacity=0.8).add_to(places)
         else:
             folium.GeoJson(p["geometry"], style_function=_const(PLACE_STYLE)).add_to(places)

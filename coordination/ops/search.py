@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from ..contexts import LIVE
 from ..extensions import db
@@ -33,7 +33,7 @@ def search(*, q: str, context: str = LIVE) -> list[dict[str, Any]]:
     number = q.lstrip("#")
     out: list[dict[str, Any]] = []
     with db.reading() as s:
-        cond = [Incident.address.ilike(like)]
+        cond: list[ColumnElement[bool]] = [Incident.address.ilike(like)]
         if number.isdigit() and int(number) <= INT64_MAX:  # a longer number is no id
             cond.append(Incident.id == int(number))
         for i in s.scalars(select(Incident).where(Incident.context == context, or_(*cond))

@@ -9,9 +9,9 @@ numbers, and they join the session's outbox so they are published after commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlalchemy.orm import Session
 
 from ..contexts import Context, clock_from_row
@@ -38,21 +38,22 @@ class Written:
 def append_many(s: Session, *, context: str, actor: Actor, items: list[Item]) -> list[Written]:
     if not items:
         return []
-    row = s.execute(
+    clock_row = s.execute(
         update(Context).where(Context.name == context)
         .values(last_seq=Context.last_seq + len(items))
         .returning(Context.last_seq, Context.kind, Context.clock_anchor_real,
                    Context.clock_anchor_sim, Context.clock_speed, Context.clock_paused)
         .execution_options(synchronize_session=False)
     ).one_or_none()
-    if row is None:
+    if clock_row is None:
         raise LookupError(f"unknown context {context!r}")
-    last, kind, anchor_real, anchor_sim, speed, paused = row
+    last, kind, anchor_real, anchor_sim, speed, paused = clock_row
     occurred = clock_from_row(kind, anchor_real, anchor_sim, speed, paused).now()
     recorded = utcnow()
-    rows, out = [], []
+    rows: list[dict[str, Any]] = []
+    out: list[Written] = []
     for n, (type_, payload, audience, subject) in enumerate(items):
-        row = {
+        row: dict[str, Any] = {
             "context": context, "seq": last - len(items) + 1 + n, "type": type_,
             "actor_kind": actor.kind, "actor_id": actor.id, "actor_name": actor.name,
             "occurred_at": occurred, "recorded_at": recorded,
@@ -69,6 +70,6 @@ def append_many(s: Session, *, context: str, actor: Actor, items: list[Item]) ->
                         if subject else None),
             "payload": payload,
         }))
-    s.execute(insert(Event.__table__), rows)
+    s.execute(insert(cast(Table, Event.__table__)), rows)
     s.info.setdefault(OUTBOX, []).extend(out)
     return out

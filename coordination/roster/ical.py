@@ -60,7 +60,7 @@ def _revised(context: str) -> dict[tuple[str, str], datetime]:
                                 LogEvent.type.like("roster.%"),
                                 LogEvent.subject_type.in_(("rotation", "override")))
                          .group_by(LogEvent.subject_type, LogEvent.subject_id))
-        return {(kind, str(ident)): at for kind, ident, at in rows}
+        return {(str(kind), str(ident)): at for kind, ident, at in rows}
 
 
 def _role(code: str) -> str:

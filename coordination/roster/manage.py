@@ -182,9 +182,10 @@ def save_rotation(*, context: str, data: Any, actor: Actor,
             r = Rotation(context=context)
             s.add(r)
         else:
-            r = s.get(Rotation, rotation_id)
-            if r is None or r.context != context:
+            found = s.get(Rotation, rotation_id)
+            if found is None or found.context != context:
                 raise NotFound(_l("No such rotation."))
+            r = found
         r.agency_id, r.name, r.layer, r.role = agency.id, item.name, item.layer.value, item.role
         r.kind, r.handover, r.shift_hours = item.kind.value, item.handover, item.shift_hours
         r.timezone, r.start_date, r.end_date = item.timezone, item.start_date, item.end_date

@@ -150,7 +150,7 @@ def resolve(s: Session, *, context: str, wanted: Iterable[tuple[str, str]],
             at: datetime) -> dict[tuple[str, str], list[dict[str, Any]] | None]:
     """(agency code, position) -> the people on duty in it at ``at`` ([] for nobody;
     None when the roster does not keep the agency at all)."""
-    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    out: dict[tuple[str, str], list[dict[str, Any]] | None] = {}
     agencies: dict[str, Agency | None] = {}
     for code, position in dict.fromkeys(wanted):
         if code not in agencies:

@@ -8,9 +8,9 @@ so they take the caller's session and never commit.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from ..events import Actor
@@ -97,9 +97,9 @@ def fire_steps(
         else:
             task.next_escalation_at = now + timedelta(minutes=step["wait_minutes"])
     s.flush()
-    s.execute(insert(TaskStep.__table__), step_rows)
+    s.execute(insert(cast(Table, TaskStep.__table__)), step_rows)
     if assignee_rows:
-        s.execute(insert(Assignee.__table__), assignee_rows)
+        s.execute(insert(cast(Table, Assignee.__table__)), assignee_rows)
     tasks = [task for task, _ in items]
     bodies = task_dicts(s, tasks)
     people = officers_by_id(s, {o for ids in duty.values() for o in ids})

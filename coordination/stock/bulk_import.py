@@ -14,10 +14,10 @@ a lot recorded meanwhile with another expiry still refuses the whole file.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db import UTCDateTime
@@ -43,8 +43,8 @@ def apply_all(s: Session, context: str, rows: list[tuple[int, CountIn | ReceiptI
     receipts = [(n, d) for n, d in rows if isinstance(d, ReceiptIn)]
     if receipts:
         first_expiry: dict[tuple[int, str], date | None] = {}
-        for _, d in receipts:
-            first_expiry.setdefault((items[d.item].id, d.lot), d.expiry)
+        for _, receipt in receipts:
+            first_expiry.setdefault((items[receipt.item].id, receipt.lot), receipt.expiry)
         _insert_missing(s, Lot.__table__, ["context", "item_id", "lot_number", "expiry"], [
             (context, item_id, number, expiry)
             for (item_id, number), expiry in first_expiry.items()])
@@ -52,8 +52,7 @@ def apply_all(s: Session, context: str, rows: list[tuple[int, CountIn | ReceiptI
         select(Lot).where(Lot.item_id.in_(item_ids)))}
     errors = [RowError(n, "expiry", str(_l(
         "Lot %(lot)s is already recorded with expiry %(expiry)s.", lot=d.lot,
-        expiry=lots[(items[d.item].id, d.lot)].expiry.isoformat()
-        if lots[(items[d.item].id, d.lot)].expiry else "-")))
+        expiry=str(lots[(items[d.item].id, d.lot)].expiry or "-"))))
         for n, d in receipts
         if d.expiry is not None and lots[(items[d.item].id, d.lot)].expiry != d.expiry]
     errors += [RowError(n, "lot", str(_l("Lot %(lot)s of %(item)s does not exist.",
@@ -187,7 +186,7 @@ def _set_quantities(s: Session, context: str, rows: list[tuple[int, int, int, in
     """Every changed balance to its new quantity: ``(depot, item, lot, quantity)``."""
     raw = _pg(s)
     if raw is None:
-        table = Balance.__table__
+        table = cast(Table, Balance.__table__)
         s.execute(update(table).where(
             table.c.context == context, table.c.depot_id == bindparam("d"),
             table.c.item_id == bindparam("i"), table.c.lot_id == bindparam("l"),

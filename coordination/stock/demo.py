@@ -16,7 +16,7 @@ from ..events import Actor
 from ..extensions import db
 from . import service
 from .common import today_in
-from .models import Depot
+from .models import Category, Depot, DestinationKind, TargetMode
 from .schemas import DepotIn, IssueIn, ItemIn, ReceiptIn, TargetIn
 
 # code, zh, en, lon, lat (approximate, WGS-84), area, owner
@@ -95,7 +95,7 @@ def load_stock_demo(actor: Actor, context: str = LIVE) -> bool:
     shelf = {}
     for code, zh, en, cat, unit, pack, life, critical in ITEMS:
         shelf[code] = life
-        service.save_item(data=ItemIn(code=code, name_zh=zh, name_en=en, category=cat,
+        service.save_item(data=ItemIn(code=code, name_zh=zh, name_en=en, category=Category(cat),
                                       unit=unit, pack_size=pack, shelf_life_days=life,
                                       critical=critical), actor=actor, context=context)
 
@@ -115,7 +115,8 @@ def load_stock_demo(actor: Actor, context: str = LIVE) -> bool:
             qty = max(1, int(COUNTY_TARGET[item] * fill))
             receive(depot, item, qty, f"{depot}-{item}-01", 200 + 11 * n)
             if item == "PLAGUE-RT":  # days of cover at the measured burn rate
-                service.set_target(data=TargetIn(depot=depot, item=item, mode="days", days=60),
+                service.set_target(data=TargetIn(depot=depot, item=item, mode=TargetMode.DAYS,
+                                                 days=60),
                                    actor=actor, context=context)
             else:
                 service.set_target(data=TargetIn(depot=depot, item=item,
@@ -129,7 +130,8 @@ def load_stock_demo(actor: Actor, context: str = LIVE) -> bool:
         ("SZWQ", "PLAGUE-RT", 12, "四子王旗鼠疫监测队"), ("HD", "CL-TAB", 30, "化德县消杀队"),
     ]:
         service.issue_stock(data=IssueIn(depot=depot, item=item, quantity=qty,
-                                         destination_kind="facility" if "队" not in ref
-                                         else "team", destination_ref=ref),
+                                         destination_kind=DestinationKind(
+                                             "facility" if "队" not in ref else "team"),
+                                         destination_ref=ref),
                             actor=actor, context=context)
     return True

@@ -131,7 +131,7 @@ def _neighbours(points: tuple[tuple[int, str, float, float], ...]) -> _Neighbour
     diff = xy[:, None, :] - xy[None, :, :]
     km = np.sqrt((diff ** 2).sum(axis=2)) / 1000.0
     exact = {(a, b): float(km[i, j]) for i, a in enumerate(ids) for j, b in enumerate(ids)}
-    nearest = {here: [d for d in sorted(ids, key=lambda d, h=here: (exact[(h, d)], code[d]))
+    nearest = {here: [d for d in sorted(ids, key=lambda d, h=here: (exact[(h, d)], code[d]))  # type: ignore[misc]
                       if d != here] for here in ids}
     return _Neighbours(km={pair: _round1(v) for pair, v in exact.items()}, nearest=nearest)
 
@@ -170,7 +170,8 @@ def _expiring(s: Session, context: str, horizon: date
     """Balances (depot, item, lot, quantity > 0) of lots expiring by ``horizon``, and those lots."""
     soon = (Lot.context == context, Lot.expiry.is_not(None), Lot.expiry <= horizon)
     info = {lot_id: (number, expiry) for lot_id, number, expiry in
-            s.execute(select(Lot.id, Lot.lot_number, Lot.expiry).where(*soon))}
+            s.execute(select(Lot.id, Lot.lot_number, Lot.expiry).where(*soon))
+            if expiry is not None}
     if not info:
         return np.zeros((0, 4), dtype=np.int64), info
     rows = table(s, select(Balance.depot_id, Balance.item_id, Balance.lot_id, Balance.quantity)

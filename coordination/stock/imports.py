@@ -230,6 +230,7 @@ def _validate(s: Session, context: str, kind: ImportKind, rows: list[tuple[int, 
         if len(errors) > bad:
             continue
         note = _text(row.get("note"))[:2000]
+        assert not isinstance(qty, str)  # a refused quantity is among the errors above
         if kind is ImportKind.COUNT:
             parsed.append((number, CountIn(depot=depot, item=item_code, lot=lot, counted=qty,
                                            note=note)))

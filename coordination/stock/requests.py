@@ -97,6 +97,7 @@ def approve_request(*, request_id: int, data: ApprovalIn, actor: Actor,
         _expect(r, RequestStatus.REQUESTED)
         depot = depot_by_code(s, context, data.depot)
         lines = _lines(s, r)
+        ln: RequestLine | None
         if data.lines is None:
             for ln in lines.values():
                 ln.approved = ln.requested
@@ -172,6 +173,7 @@ def confirm_request(*, request_id: int, data: ConfirmIn, actor: Actor, may_confi
             raise PermissionDenied(_l("Only the requester confirms receipt."))
         _expect(r, RequestStatus.SHIPPED)
         lines = _lines(s, r)
+        ln: RequestLine | None
         for ln in lines.values():
             ln.received = ln.shipped or 0
         for given in data.lines or []:

@@ -10,10 +10,10 @@ the track but moves nothing.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 
 from .. import events
 from ..contexts import LIVE
@@ -146,7 +146,7 @@ def _resolve(s: Any, reports: list[PositionIn], context: str) -> dict[int | str,
     return found
 
 
-_MOVE = (update(Unit.__table__).where(Unit.__table__.c.id == bindparam("uid"))
+_MOVE = (update(cast(Table, Unit.__table__)).where(Unit.__table__.c.id == bindparam("uid"))
          .values(lon=bindparam("lon"), lat=bindparam("lat"), position_at=bindparam("at"),
                  speed_kmh=bindparam("speed_kmh"), heading=bindparam("heading")))
 
@@ -189,7 +189,7 @@ def record_positions(*, reports: list[PositionIn], actor: Actor, region: BBox | 
             best = newest.get(u.id)
             if best is None or at >= best[0]:
                 newest[u.id] = (at, r)
-        s.execute(insert(PositionReport.__table__), rows)
+        s.execute(insert(cast(Table, PositionReport.__table__)), rows)
         by_id = {u.id: u for u in units.values()}
         moved: list[dict[str, Any]] = []
         params: list[dict[str, Any]] = []

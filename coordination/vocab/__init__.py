@@ -70,7 +70,7 @@ def _rows(kind: str, context: str) -> dict[str, tuple[str, str]]:
     from ..roster.models import Agency
     from ..stock.models import Depot, Item
 
-    model = {"agency": Agency, "depot": Depot, "item": Item}[kind]
+    model: Any = {"agency": Agency, "depot": Depot, "item": Item}[kind]
     with db.reading() as s:
         found = {code: (zh, en) for code, zh, en in s.execute(
             select(model.code, model.name_zh, model.name_en).where(model.context == context))}

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..audit import service as audit
 from ..auth import service as auth_service
@@ -19,7 +20,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.route("/users", methods=["GET", "POST"])
 @page(Permission.MANAGE_USERS)
-def users() -> str | Response | tuple[str, int]:
+def users() -> str | BaseResponse | tuple[str, int]:
     status = 200
     if request.method == "POST":
         try:
@@ -43,7 +44,7 @@ def users() -> str | Response | tuple[str, int]:
 
 @bp.route("/users/<int:user_id>", methods=["POST"])
 @page(Permission.MANAGE_USERS)
-def update_user(user_id: int) -> Response:
+def update_user(user_id: int) -> BaseResponse:
     try:
         auth_service.update_user(
             user_id=user_id,
@@ -80,7 +81,7 @@ def tokens() -> str | tuple[str, int]:
 
 @bp.route("/tokens/<int:token_id>/revoke", methods=["POST"])
 @page(Permission.MANAGE_TOKENS)
-def revoke_token(token_id: int) -> Response:
+def revoke_token(token_id: int) -> BaseResponse:
     try:
         auth_service.revoke_token(token_id=token_id, actor=principal().actor)
         flash(_("Token revoked."), "info")

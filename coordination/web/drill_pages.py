@@ -24,6 +24,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from pydantic import ValidationError
+from werkzeug.wrappers import Response as BaseResponse
 
 from ..auth.roles import Permission
 from ..drills import catalogue, labels
@@ -42,7 +43,7 @@ def _root() -> Path:
     return Path(current_app.config["COORDINATION"].plans_path)
 
 
-def _back(run_id: int) -> Response:
+def _back(run_id: int) -> BaseResponse:
     return redirect(url_for("drills.console", run_id=run_id))
 
 
@@ -54,7 +55,7 @@ def _flash_error(exc: CoordinationError) -> None:
             flash(f"{where}: {d.get('message', '')}", "error")
 
 
-def _console_action(run_id: int, call: Callable[[], Any]) -> Response:
+def _console_action(run_id: int, call: Callable[[], Any]) -> BaseResponse:
     """Do one console action; a refusal comes back to the console as a message."""
     try:
         call()
@@ -83,7 +84,7 @@ def index() -> str:
 
 @bp.route("/drills/runs", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def create() -> Response:
+def create() -> BaseResponse:
     try:
         run = drills.create_run(path=catalogue.resolve(_root(), request.form.get("scenario", "")),
                                 root=_root(), speed=_float("speed", 10.0),
@@ -119,14 +120,14 @@ _CONTROLS = {
 @bp.route("/drills/runs/<int:run_id>/<any(start, pause, resume, jump, end):action>",
           methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def control(run_id: int, action: str) -> Response:
+def control(run_id: int, action: str) -> BaseResponse:
     me = principal()
     return _console_action(run_id, lambda: _CONTROLS[action](run_id=run_id, actor=me.actor))
 
 
 @bp.route("/drills/runs/<int:run_id>/speed", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def speed(run_id: int) -> Response:
+def speed(run_id: int) -> BaseResponse:
     me = principal()
     return _console_action(run_id, lambda: drills.set_speed(
         run_id=run_id, speed=_float("speed", 1.0), actor=me.actor))
@@ -134,7 +135,7 @@ def speed(run_id: int) -> Response:
 
 @bp.route("/drills/runs/<int:run_id>/delete", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def delete(run_id: int) -> Response:
+def delete(run_id: int) -> BaseResponse:
     try:
         drills.delete_run(run_id=run_id, actor=principal().actor)
     except CoordinationError as exc:
@@ -146,7 +147,7 @@ def delete(run_id: int) -> Response:
 
 @bp.route("/drills/runs/<int:run_id>/injects/<int:inject_id>/fire", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def fire(run_id: int, inject_id: int) -> Response:
+def fire(run_id: int, inject_id: int) -> BaseResponse:
     me = principal()
     return _console_action(run_id, lambda: drills.fire_now(
         run_id=run_id, inject_id=inject_id, actor=me.actor))
@@ -177,7 +178,7 @@ def _adhoc_inject(form: Any) -> Inject:
 
 @bp.route("/drills/runs/<int:run_id>/injects", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def add_inject(run_id: int) -> Response:
+def add_inject(run_id: int) -> BaseResponse:
     me, form = principal(), request.form
     return _console_action(run_id, lambda: drills.add_inject(
         run_id=run_id, data=_adhoc_inject(form), fire=form.get("when") != "offset",
@@ -186,7 +187,7 @@ def add_inject(run_id: int) -> Response:
 
 @bp.route("/drills/runs/<int:run_id>/observations", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def observe(run_id: int) -> Response:
+def observe(run_id: int) -> BaseResponse:
     me, form = principal(), request.form
     return _console_action(run_id, lambda: drills.add_observation(
         run_id=run_id, player=form.get("player", ""), text=form.get("text", ""),
@@ -195,7 +196,7 @@ def observe(run_id: int) -> Response:
 
 @bp.route("/drills/runs/<int:run_id>/ratings", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def rate(run_id: int) -> Response:
+def rate(run_id: int) -> BaseResponse:
     try:
         rating = Rating(request.form.get("rating", ""))
     except ValueError:
@@ -210,7 +211,7 @@ def rate(run_id: int) -> Response:
 
 @bp.route("/drills/runs/<int:run_id>/improvements", methods=["POST"])
 @page(Permission.RUN_DRILLS)
-def improve(run_id: int) -> Response:
+def improve(run_id: int) -> BaseResponse:
     f = request.form
     try:
         element = Capability(f.get("element", ""))
@@ -230,7 +231,7 @@ def improve(run_id: int) -> Response:
 
 @bp.route("/drills/runs/<int:run_id>/join", methods=["POST"])
 @page(Permission.JOIN_DRILLS)
-def join(run_id: int) -> Response:
+def join(run_id: int) -> BaseResponse:
     try:
         ctx.join(run_id, principal())
     except CoordinationError as exc:
@@ -243,7 +244,7 @@ def join(run_id: int) -> Response:
 
 @bp.route("/drills/leave", methods=["POST"])
 @page(Permission.JOIN_DRILLS)
-def leave() -> Response:
+def leave() -> BaseResponse:
     ctx.leave(principal())
     flash(_("You are back in live work."), "ok")
     return redirect(url_for("pages.home"))
@@ -258,7 +259,7 @@ def report(run_id: int) -> str:
 
 @bp.route("/drills/runs/<int:run_id>/report.pdf")
 @page(Permission.JOIN_DRILLS)
-def report_pdf(run_id: int) -> Response:
+def report_pdf(run_id: int) -> BaseResponse:
     ctx.authorize_run(run_id)
     pdf = web_reports.drill_report_pdf(run_id=run_id, base_url=request.url_root)
     return Response(pdf, mimetype="application/pdf", headers={

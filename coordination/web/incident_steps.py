@@ -124,9 +124,9 @@ def activate_plan(incident_id: int) -> Response:
         if not plan_id:
             raise ValidationFailed(_("Choose a plan."))
         try:
-            data = ActivationIn(level=form.get("level", ""), subject_kind="incident",
-                                subject_ref=for_incident.subject_ref(incident_id),
-                                note=_note())
+            data = ActivationIn.model_validate({
+                "level": form.get("level", ""), "subject_kind": "incident",
+                "subject_ref": for_incident.subject_ref(incident_id), "note": _note()})
         except ValidationError:
             raise ValidationFailed(_("Choose a response level.")) from None
         body = plans.activate_plan(context=current_context(), plan_id=plan_id, data=data,

@@ -134,7 +134,7 @@ def remove_position_holder() -> Any:
     """``{"agency_code", "position", "officer_id"}``: that officer no longer holds it."""
     body = _json()
     try:
-        officer_id = int(body.get("officer_id"))
+        officer_id = int(body["officer_id"])
         agency, position = str(body["agency_code"]), str(body["position"])
     except (KeyError, TypeError, ValueError):
         raise ValidationFailed(_("Give agency_code, position and officer_id.")) from None
