@@ -4,6 +4,9 @@ is driven through HTTP with its role check, a refusal and the state it leaves.""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from sqlalchemy import select
 
 from coordination.auth import service as auth_service
@@ -326,3 +329,117 @@ def test_only_admins_keep_the_roster(make_user, auth):
                              {"code": "cdc", "name_zh": "疾控中心", "name_en": "CDC"})
     assert refused.status_code == 403
     assert _events("roster.agency_saved") == []
+
+
+# ------------------------------------------------------------- every route has a test
+#
+# A route counts as covered when some functional test (not a benchmark, not one of
+# the walkers below that visit every rule generically) requests its URL with its
+# method: a literal such as ``client.post(f"/api/tasks/{tid}/cancel"`` or
+# ``page.goto(base + "/ops")`` whose variable parts (``{tid}``, ``7``) stand where
+# the rule has converters. A module constant (``BASE = "/api/ogc"``) is read in. A
+# test that reaches a route another way (a URL taken from a response, a list of
+# pages in a loop) is declared in COVERED_ELSEWHERE, and the declaration is checked:
+# the rule and method exist, the test exists, and its body names the route.
+
+TESTS = Path(__file__).parent
+# Walk app.url_map generically (access rules, fuzzing, export headers): not functional.
+WALKERS = {"test_access.py", "test_fuzz.py", "test_exports_safe.py", "test_offline.py"}
+_PART = r"(?:\{[^{}]*\}|[^/\"'\s?{}#]+)"  # a converter: a placeholder or a literal value
+_CALLS = {"GET": r"\b(?:get|goto|get_json)\(", "POST": r"\b(?:post|post_json|post_form)\(",
+          "PUT": r"\bput\(", "DELETE": r"\bdelete\(", "PATCH": r"\bpatch\("}
+# The call, then at most one argument before the URL (``post_form(client, "/x"``).
+_CALL_BEFORE = {m: re.compile(c + r"(?:[^()]{0,40},\s*)?$") for m, c in _CALLS.items()}
+
+COVERED_ELSEWHERE: dict[tuple[str, str], str] = {
+    # The landing page's links are followed, not spelled out.
+    ("GET", "/api/ogc/conformance"): "test_ogcapi.py::test_landing_conformance_and_openapi",
+    ("GET", "/api/ogc/api"): "test_ogcapi.py::test_landing_conformance_and_openapi",
+    # Every stock page, in a loop over their URLs.
+    ("GET", "/stock/depots"): "test_stock_pages.py::test_every_page_renders_for_logistics",
+    ("GET", "/stock/receive"): "test_stock_pages.py::test_every_page_renders_for_logistics",
+    ("GET", "/stock/issue"): "test_stock_pages.py::test_every_page_renders_for_logistics",
+    ("GET", "/stock/transfer"): "test_stock_pages.py::test_every_page_renders_for_logistics",
+    ("GET", "/stock/adjust"): "test_stock_pages.py::test_every_page_renders_for_logistics",
+    ("GET", "/stock/count"): "test_stock_pages.py::test_every_page_renders_for_logistics",
+    ("GET", "/stock/targets"): "test_stock_pages.py::test_every_page_renders_for_logistics",
+    # The refusals of the stock API, a table of (url, body, status) posted in turn.
+    ("POST", "/api/stock/counts"):
+        "test_stock_api.py::test_bad_input_is_a_clear_4xx_and_changes_nothing",
+    ("POST", "/api/stock/adjustments"):
+        "test_stock_api.py::test_bad_input_is_a_clear_4xx_and_changes_nothing",
+    # The task page, reached by the redirect after the form creates the task.
+    ("GET", "/tasks/<int:task_id>"): "test_roster_tasks.py::test_operator_creates_a_task_from_the_page",
+}
+
+
+def _rule_pattern(rule: str) -> re.Pattern[str]:
+    body = "".join(_PART if part.startswith("<") else re.escape(part)
+                   for part in re.split(r"(<[^>]+>)", rule))
+    return re.compile(r"(?<![\w/])" + body + r"(?=[\"'?#`\s]|$)", re.M)
+
+
+def _test_sources() -> dict[Path, str]:
+    out = {}
+    for path in sorted(TESTS.rglob("*.py")):
+        if path.name in WALKERS or "benchmarks" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        for name, value in re.findall(r'^([A-Z][A-Z0-9_]*) = "(/[^"]*)"$', text, re.M):
+            text = text.replace("{" + name + "}", value).replace(name + ' + "', '"' + value)
+        out[path] = text
+    return out
+
+
+def _requested(pattern: re.Pattern[str], method: str, text: str) -> bool:
+    call = _CALL_BEFORE.get(method)
+    for m in pattern.finditer(text):
+        before = text[max(0, m.start() - 120):m.start()]
+        before = re.sub(r"(?:f?[\"']|\{[^{}]*\})*$", "", before)  # the literal's opening
+        before = re.sub(r"[\w.\[\]\"']+\s*\+\s*$", "", before).rstrip()  # base + "/x"
+        if call is not None and call.search(before):
+            return True
+    return False
+
+
+def _function_source(path: Path, name: str) -> str | None:
+    m = re.search(rf"^def {re.escape(name)}\(.*?(?=^\S)", path.read_text(encoding="utf-8") + "\nX",
+                  re.M | re.S)
+    return m.group(0) if m else None
+
+
+def _routes(app) -> list[tuple[str, str]]:
+    return sorted({(method, r.rule) for r in app.url_map.iter_rules() if r.endpoint != "static"
+                   for method in r.methods - {"HEAD", "OPTIONS"}})
+
+
+def test_every_route_has_a_functional_test(app):
+    sources = _test_sources()
+    missing = [f"{method} {rule}" for method, rule in _routes(app)
+               if (method, rule) not in COVERED_ELSEWHERE
+               and not any(_requested(_rule_pattern(rule), method, t) for t in sources.values())]
+    assert not missing, ("routes no functional test requests (write one, or declare the test "
+                         "that reaches it in COVERED_ELSEWHERE):\n" + "\n".join(missing))
+
+
+def test_the_declared_coverage_is_true(app):
+    routes = set(_routes(app))
+    for (method, rule), where in COVERED_ELSEWHERE.items():
+        assert (method, rule) in routes, f"{method} {rule} is no route any more"
+        file, name = where.split("::")
+        body = _function_source(TESTS / file, name)
+        assert body is not None, f"{where} does not exist"
+        last = [p for p in rule.split("/") if p and not p.startswith("<")][-1]
+        assert last in body, f"{where} does not name {rule}"
+
+
+def test_the_coverage_check_sees_a_route_without_a_test(app):
+    """The check itself: a rule nobody requests is missing; a requested one is not."""
+    sources = "\n".join(_test_sources().values())
+    assert not _requested(_rule_pattern("/api/never/<int:x>/here"), "POST", sources)
+    assert _requested(_rule_pattern("/api/tasks/<int:task_id>/cancel"), "POST", sources)
+    assert not _requested(_rule_pattern("/api/tasks/<int:task_id>/cancel"), "GET", sources)
+    sample = 'r = auth.post_json(f"/api/x/{run[\'id\']}/go", {})\nc.get(BASE + "/y")'
+    assert _requested(_rule_pattern("/api/x/<int:i>/go"), "POST", sample)
+    assert not _requested(_rule_pattern("/api/x/<int:i>"), "POST", sample)
+    assert _requested(_rule_pattern("/y"), "GET", sample)
