@@ -1,6 +1,8 @@
-"""Routes that had no functional test: releasing a unit, creating a task over the API,
-revoking a token, standing a plan activation down, releasing a stock reservation. Each
-is driven through HTTP with its role check, a refusal and the state it leaves."""
+"""Every route has a functional test (the check at the end walks ``app.url_map``), and
+the routes that had none: releasing a unit, creating a task over the API, revoking a
+token, standing a plan activation down, releasing a stock reservation, the drill JSON
+API, updating an account, the roster API. Each is driven through HTTP with its role
+check, a refusal and the state it leaves; tests/test_routes_*.py hold the others."""
 
 from __future__ import annotations
 
@@ -351,6 +353,7 @@ _CALLS = {"GET": r"\b(?:get|goto|get_json)\(", "POST": r"\b(?:post|post_json|pos
 # The call, then at most one argument before the URL (``post_form(client, "/x"``).
 _CALL_BEFORE = {m: re.compile(c + r"(?:[^()]{0,40},\s*)?$") for m, c in _CALLS.items()}
 
+_CONSOLE = "test_drills.py::test_console_forms_act_and_refusals_come_back_as_messages"
 COVERED_ELSEWHERE: dict[tuple[str, str], str] = {
     # The landing page's links are followed, not spelled out.
     ("GET", "/api/ogc/conformance"): "test_ogcapi.py::test_landing_conformance_and_openapi",
@@ -363,13 +366,20 @@ COVERED_ELSEWHERE: dict[tuple[str, str], str] = {
     ("GET", "/stock/adjust"): "test_stock_pages.py::test_every_page_renders_for_logistics",
     ("GET", "/stock/count"): "test_stock_pages.py::test_every_page_renders_for_logistics",
     ("GET", "/stock/targets"): "test_stock_pages.py::test_every_page_renders_for_logistics",
-    # The refusals of the stock API, a table of (url, body, status) posted in turn.
-    ("POST", "/api/stock/counts"):
-        "test_stock_api.py::test_bad_input_is_a_clear_4xx_and_changes_nothing",
-    ("POST", "/api/stock/adjustments"):
-        "test_stock_api.py::test_bad_input_is_a_clear_4xx_and_changes_nothing",
-    # The task page, reached by the redirect after the form creates the task.
-    ("GET", "/tasks/<int:task_id>"): "test_roster_tasks.py::test_operator_creates_a_task_from_the_page",
+    # The request's steps, posted to the request page's URL plus the step.
+    ("POST", "/stock/requests/<int:request_id>/approve"):
+        "test_stock_pages.py::test_request_lifecycle_through_the_pages",
+    ("POST", "/stock/requests/<int:request_id>/ship"):
+        "test_stock_pages.py::test_request_lifecycle_through_the_pages",
+    ("POST", "/stock/requests/<int:request_id>/confirm"):
+        "test_stock_pages.py::test_request_lifecycle_through_the_pages",
+    # The drill console's forms, through a helper that posts to the run's URL plus the form.
+    ("POST", "/drills/runs/<int:run_id>/speed"): _CONSOLE,
+    ("POST", "/drills/runs/<int:run_id>/injects/<int:inject_id>/fire"): _CONSOLE,
+    ("POST", "/drills/runs/<int:run_id>/injects"): _CONSOLE,
+    ("POST", "/drills/runs/<int:run_id>/observations"): _CONSOLE,
+    ("POST", "/drills/runs/<int:run_id>/ratings"): _CONSOLE,
+    ("POST", "/drills/runs/<int:run_id>/improvements"): _CONSOLE,
 }
 
 
