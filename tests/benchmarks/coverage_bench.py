@@ -119,6 +119,7 @@ def run(n_places: int, n_centres: int, runs: int, baseline_runs: int) -> dict[st
     truth = geodesic_truth(places, centres, differ)
     return {
         "places": n_places, "centres": n_centres, "areas": len(areas) - 1,
+        "places_scored": int(len(ours)), "verdicts_equal": bool((flags[0] == ours).all()),
         "crs": result.crs,
         "verdicts_s": round(flags_s, 4), "coverage_s": round(ours_s, 4),
         "baseline_s": round(base_s, 4),

@@ -103,6 +103,9 @@ def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool
     for x, kind in pairs:
         if x > GOAL_S:
             missed[kind] = missed.get(kind, 0) + 1
+    statuses: dict[str, int] = {}
+    for i in service.get_run(run_id=run["id"])["injects"]:
+        statuses[i["status"]] = statuses.get(i["status"], 0) + 1
     service.end_run(run_id=run["id"], actor=actor)
     kinds: dict[str, list[float]] = {}
     for x, kind in pairs:
@@ -116,7 +119,7 @@ def measure(app: Any, path: Path, root: Path, n: int, speed: float, poller: bool
         "p95_s": round(late[int(0.95 * (len(late) - 1))], 2),
         "max_s": round(late[-1], 2), "within_goal": sum(1 for x in late if x <= GOAL_S),
         "early": sum(1 for x in late if x < 0), "over_goal_by_kind": missed,
-        "by_kind": by_kind,
+        "by_kind": by_kind, "scheduled": n, "statuses": statuses,
     }
 
 

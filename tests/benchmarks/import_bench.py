@@ -136,6 +136,8 @@ def run_database(name: str, url: str, sizes: list[int], tmp: Path) -> list[dict[
                 }
                 if resp.status_code >= 300:
                     result["error"] = resp.text[:300]
+                else:  # what the import says it stored, to check against what was sent
+                    result["rows_stored"] = int(resp.json().get("rows", -1))
                 print(json.dumps(result, ensure_ascii=False), flush=True)
                 results.append(result)
     finally:

@@ -116,12 +116,17 @@ def bench(url: str, instance: Path, *, scale: int, loads: int) -> dict[str, Any]
                                          args=CHROMIUM_ARGS)
             ctx = browser.new_context(viewport={"width": 1600, "height": 1000})
             page = ctx.new_page()
+            errors: list[str] = []  # what went wrong while loading, per load
+            page.on("pageerror", lambda exc: errors.append(f"script: {exc}"))
+            page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}")
+                    if r.status >= 400 else None)
             page.goto(server.url + "/login")
             page.fill("input[name=username]", "operator")
             page.fill("input[name=password]", "operator-demo")
             page.click("main form button[type=submit].primary")
             page.wait_for_url(server.url + "/ops")
             for _ in range(loads):
+                errors.clear()
                 page.goto(server.url + "/ops")
                 page.wait_for_selector("#livemap[data-state=ready]", state="attached",
                                        timeout=60000)
@@ -130,7 +135,10 @@ def bench(url: str, instance: Path, *, scale: int, loads: int) -> dict[str, Any]
                     f"document.querySelectorAll('[data-panel][data-populated]').length >= "
                     f"{PANELS}", timeout=60000)
                 interactive = page.evaluate("performance.now()")
-                results.append({"interactive_ms": round(interactive)} | page.evaluate(MEASURE))
+                populated = page.evaluate(
+                    "document.querySelectorAll('[data-panel][data-populated]').length")
+                results.append({"interactive_ms": round(interactive), "panels": populated,
+                                "errors": list(errors)} | page.evaluate(MEASURE))
             browser.close()
     finally:
         server.stop()

@@ -112,7 +112,9 @@ def run(runs: int) -> dict[str, Any]:
                 [i["available"] for i in res["items"]], (pid, level)
             assert row["isolation_rooms"]["available"] in (0, res["rooms"]), (pid, level)
         results = {
-            "rows": len(new["rows"]),
+            "rows": len(new["rows"]), "baseline_rows": len(old["rows"]),
+            "agencies_compared": len(duty_new),
+            "items_compared": sum(len(row["items"]) for row in new["rows"]),
             "baseline_ms": _median_ms(lambda: baseline("live", 72), runs),
             "cold_ms": _median_ms(lambda: plan_readiness.readiness(context="live"), runs,
                                   before=getattr(plan_readiness, "clear_cache", None)),
@@ -125,6 +127,8 @@ def run(runs: int) -> dict[str, Any]:
                                 "csrf_token": token})
     page = client.get("/plans/readiness")
     assert page.status_code == 200, page.status_code
+    results["page_status"] = page.status_code
+    results["page_rows"] = page.get_data(as_text=True).count("data-ready=")
     results["page_warm_ms"] = _median_ms(lambda: client.get("/plans/readiness"), runs)
     db.dispose()
     results["speedup_cold"] = round(results["baseline_ms"] / results["cold_ms"], 1)

@@ -29,6 +29,10 @@ def test_coverage_bench(tmp_path: Path) -> None:
                            str(out), *extra], cwd=ROOT, timeout=1200)
     assert proc.returncode == 0
     report = json.loads(out.read_text())
-    assert report["places"] > 0 and report["coverage_s"] > 0 and report["baseline_s"] > 0
+    assert report["places"] > 0 and report["places_scored"] == report["places"]
+    assert report["verdicts_equal"], "the verdicts-only pass and the full pass differ"
     assert 0 < report["covered_share"] < 1
+    # The baseline is a different method; where it differs from ours (places on a
+    # radius's edge), the geodesic distance decides, and it must side with ours.
+    assert report["disagreements"] <= report["places"] // 100
     assert report["ours_agree_with_geodesic"] == report["disagreements"]
