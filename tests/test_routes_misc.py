@@ -55,3 +55,12 @@ def test_the_ogc_api_service_page_lists_the_collections(make_user, auth):
     assert "/api/ogc/collections/facilities/items?limit=100" in page.text
     assert "OAPIF:" in page.text
     assert auth.client.get("/api/ogc").status_code == 200  # the landing, without the slash
+
+
+def test_the_alert_list_reads_its_flag_the_one_way(make_user, auth):
+    make_user("operator", username="op-flag")
+    auth.login("op-flag")
+    assert auth.client.get("/api/alerts?all=1").get_json() == {"alerts": []}
+    assert auth.client.get("/api/alerts?all=yes").status_code == 200
+    typo = auth.client.get("/api/alerts?all=ture")
+    assert typo.status_code == 400 and "all" in typo.get_json()["error"]

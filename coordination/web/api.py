@@ -24,7 +24,7 @@ from .params import flag_arg
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
-def _int_arg(name: str, default: int | None, *, lo: int, hi: int) -> int:
+def int_arg(name: str, default: int | None, *, lo: int, hi: int) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         if default is None:
@@ -67,9 +67,9 @@ def me() -> Any:
 @api(Permission.READ_EVENTS)
 def list_events() -> Any:
     """Replay over HTTP: ``since`` is the last seq the client holds."""
-    since = _int_arg("since", None, lo=0, hi=2**62)
+    since = int_arg("since", None, lo=0, hi=2**62)
     settings = current_app.config["COORDINATION"]
-    limit = _int_arg("limit", settings.replay_page_size, lo=1, hi=10000)
+    limit = int_arg("limit", settings.replay_page_size, lo=1, hi=10000)
     context = current_context()
     me = principal()
     with db.reading() as s:
@@ -85,7 +85,7 @@ def list_events() -> Any:
 @bp.route("/duty-log")
 @api(Permission.READ_DUTY_LOG)
 def duty_log() -> Any:
-    limit = _int_arg("limit", 50, lo=1, hi=500)
+    limit = int_arg("limit", 50, lo=1, hi=500)
     return jsonify({"entries": dutylog.recent_entries(limit=limit, context=current_context())})
 
 

@@ -24,8 +24,9 @@ from ..incidents.schemas import (
     StatusChangeIn,
 )
 from .access import api, principal
-from .api import _body, _int_arg
+from .api import int_arg as _int_arg
 from .context import current_context
+from .jsonbody import body as _body
 from .jsonbody import optional_object
 from .params import flag_arg
 

@@ -46,19 +46,19 @@ from .incident_steps import page_steps
 bp = Blueprint("incident_pages", __name__)
 
 
-def _str(labels: dict[Any, Any]) -> dict[str, str]:
+def str_labels(labels: dict[Any, Any]) -> dict[str, str]:
     return {str(getattr(k, "value", k)): str(v) for k, v in labels.items()}
 
 
 def labels() -> dict[str, Any]:
     """Every word static/js/incidents.js shows, translated here (inserted as text)."""
     return {
-        "types": _str(TYPE_LABELS),
+        "types": str_labels(TYPE_LABELS),
         "diseases": diseases.labels(),
-        "status": _str(STATUS_LABELS),
-        "priority": _str(PRIORITY_LABELS),
-        "unit_status": _str(UNIT_STATUS_LABELS),
-        "kinds": _str(KIND_LABELS),
+        "status": str_labels(STATUS_LABELS),
+        "priority": str_labels(PRIORITY_LABELS),
+        "unit_status": str_labels(UNIT_STATUS_LABELS),
+        "kinds": str_labels(KIND_LABELS),
         "patients": _("Patients"),
         "reporter": _("Reporter"),
         "units": _("Units"),
@@ -108,7 +108,7 @@ def incident_panel() -> dict[str, Any]:
     """What the ops page's logging panel and incidents.js need."""
     who = current_principal()
     return {
-        "types": _str(TYPE_LABELS),
+        "types": str_labels(TYPE_LABELS),
         "diseases": diseases.labels(),
         "config": {
             "urls": _urls(),
@@ -166,7 +166,7 @@ def incident(incident_id: int) -> str:
         timeline=body["timeline"],
         clocks=[(c, CLOCK_LABELS[c], body["clocks"][c.name.lower()]) for c in Clock],
         to_input=_input, next_status=nxt, labels=labels(),
-        contact_labels=_str(CONTACT_STATUS_LABELS), steps=page_steps(body, me),
+        contact_labels=str_labels(CONTACT_STATUS_LABELS), steps=page_steps(body, me),
         config={"urls": _urls(), "labels": labels(), "incident_id": incident_id,
                 "can_manage": allowed(me, Permission.MANAGE_INCIDENTS)})
 
@@ -264,7 +264,7 @@ def contact(contact_id: int) -> str:
     record = incidents.get_contact(context=current_context(),
                                    contact_id=contact_id, with_suggestions=True)
     return render_template(
-        "incidents/contact.html", c=record, contact_labels=_str(CONTACT_STATUS_LABELS),
+        "incidents/contact.html", c=record, contact_labels=str_labels(CONTACT_STATUS_LABELS),
         suggestions=record["suggestions"])
 
 

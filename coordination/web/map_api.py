@@ -22,9 +22,10 @@ from ..geo.places import PlaceKind
 from ..units import service as units
 from ..units.schemas import PositionBatch, PositionIn, StatusIn
 from .access import api, principal
-from .api import _body, _int_arg
+from .api import int_arg as _int_arg
 from .compress import gzip_json
 from .context import current_context
+from .jsonbody import body as _body
 from .jsonbody import json_object as _json_object
 from .jsonbody import validated as _validated
 from .params import flag_arg

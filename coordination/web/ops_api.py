@@ -18,6 +18,7 @@ from ..ops import panels
 from ..ops.search import search
 from .access import api, principal
 from .context import current_context
+from .params import flag_arg
 
 bp = Blueprint("ops_api", __name__, url_prefix="/api")
 
@@ -45,7 +46,7 @@ def ops_search() -> Any:
 @bp.route("/alerts")
 @api(Permission.VIEW_OPS)
 def list_alerts() -> Any:
-    everything = request.args.get("all", "") in ("1", "true")
+    everything = flag_arg("all")
     return jsonify({"alerts": alerts.list_alerts(context=current_context(),
                                                  open_only=not everything)})
 

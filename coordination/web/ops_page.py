@@ -21,7 +21,8 @@ from ..incidents.models import CLOCK_LABELS, Clock
 from ..ops import panels
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .context import current_context
-from .incident_pages import _str, incident_panel
+from .incident_pages import incident_panel
+from .incident_pages import str_labels as _str
 from .map_pages import live_map
 from .plan_pages import event_venues_map
 

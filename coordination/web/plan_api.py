@@ -18,8 +18,8 @@ from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
-from .api import _body
 from .context import current_context as _context  # the one resolver, never ?context=
+from .jsonbody import body as _body
 from .params import flag_arg
 
 bp = Blueprint("plan_api", __name__, url_prefix="/api/plans")

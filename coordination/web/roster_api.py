@@ -15,7 +15,7 @@ from ..roster import ical, manage, notify, positions, queries
 from ..roster import service as roster
 from ..roster.photos import path_of
 from .access import api, principal, public
-from .api import _int_arg
+from .api import int_arg as _int_arg
 from .context import current_context as _context  # the one resolver, never ?context=
 from .jsonbody import json_object as _json
 from .params import flag_arg

@@ -36,9 +36,10 @@ from ..stock.schemas import (
     TransferIn,
 )
 from .access import api, principal
-from .api import _body, _int_arg
+from .api import int_arg as _int_arg
 from .compress import gzip_json
 from .context import current_context
+from .jsonbody import body as _body
 from .params import flag_arg
 
 bp = Blueprint("stock_api", __name__, url_prefix="/api/stock")
@@ -61,7 +62,7 @@ def _enum_arg(name: str, enum: Any, default: Any = None) -> Any:
                                  name=name)) from None
 
 
-def _format() -> str:
+def format_arg() -> str:
     fmt = request.args.get("format", "json")
     if fmt not in ("json", "csv", "xlsx"):
         raise ValidationFailed(_("The format must be json, csv or xlsx."))
@@ -75,7 +76,7 @@ def _required(name: str) -> str:
     return value
 
 
-def _download(content: bytes, fmt: str, stem: str) -> Response:
+def download(content: bytes, fmt: str, stem: str) -> Response:
     resp = Response(content, mimetype=MIMETYPES[fmt])
     resp.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
     return resp
@@ -119,16 +120,16 @@ def balances() -> Any:
 @api(Permission.VIEW_STOCK)
 def stock_card() -> Any:
     """The stock card of one item at one depot (``format=csv|xlsx`` to download)."""
-    fmt = _format()
+    fmt = format_arg()
     card = stock.stock_card(context=current_context(),
                             depot=_required("depot"), item=_required("item"))
     if fmt != "json":
-        return _download(stock_card_file(card, fmt), fmt, f"stock-card-{card['depot']}-"
+        return download(stock_card_file(card, fmt), fmt, f"stock-card-{card['depot']}-"
                                                           f"{card['item']}")
     return jsonify(card)
 
 
-def _gap_options() -> stock.GapOptions:
+def gap_options() -> stock.GapOptions:
     return stock.GapOptions(
         level=_enum_arg("level", ResponseLevel, ResponseLevel.ANY),
         window_days=_int_arg("window", 30, lo=1, hi=365),
@@ -155,11 +156,11 @@ def gap_filter() -> stock.GapFilter:
 @api(Permission.VIEW_STOCK)
 def gaps() -> Any:
     """The gap report (填平补齐), as JSON or as a CSV/XLSX download, of the rows asked for."""
-    fmt = _format()
-    report = stock.filtered(stock.gap_report(context=current_context(), options=_gap_options()),
+    fmt = format_arg()
+    report = stock.filtered(stock.gap_report(context=current_context(), options=gap_options()),
                             gap_filter())
     if fmt != "json":
-        return _download(gap_report_file(report, fmt), fmt, "stock-gaps")
+        return download(gap_report_file(report, fmt), fmt, "stock-gaps")
     # A province's full report is megabytes of repetitive JSON: a tenth of it gzipped.
     return gzip_json(jsonify(report), level=1)
 
@@ -167,7 +168,7 @@ def gaps() -> Any:
 @bp.route("/dashboard")
 @api(Permission.VIEW_STOCK)
 def dashboard() -> Any:
-    return jsonify(stock.dashboard(context=current_context(), options=_gap_options()))
+    return jsonify(stock.dashboard(context=current_context(), options=gap_options()))
 
 
 @bp.route("/receipts", methods=["POST"])
@@ -347,11 +348,11 @@ def import_job(job: str) -> Any:
 @api(Permission.VIEW_STOCK)
 def overview() -> Any:
     """What the logistics dashboard shows; stock.js fetches it when stock events arrive."""
-    return jsonify(stock.logistics_overview(context=current_context(), options=_gap_options()))
+    return jsonify(stock.logistics_overview(context=current_context(), options=gap_options()))
 
 
 @bp.route("/map")
 @api(Permission.VIEW_STOCK)
 def depot_map() -> Any:
     """Depots as GeoJSON with their stock status, for the live map's depot markers."""
-    return jsonify(stock.depot_map(context=current_context(), options=_gap_options()))
+    return jsonify(stock.depot_map(context=current_context(), options=gap_options()))

@@ -55,7 +55,10 @@ from ..stock.schemas import (
 from ..vocab import messages
 from .access import page, principal
 from .context import current_context
-from .stock_api import MAX_UPLOAD, _download, _format, _gap_options, gap_filter
+from .stock_api import MAX_UPLOAD, gap_filter
+from .stock_api import download as _download
+from .stock_api import format_arg as _format
+from .stock_api import gap_options as _gap_options
 from .stock_api import viewer as _viewer
 
 bp = Blueprint("stock_pages", __name__, url_prefix="/stock")

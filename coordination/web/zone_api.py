@@ -18,7 +18,7 @@ from ..auth.roles import Permission
 from ..errors import ValidationFailed
 from ..incidents import zones
 from .access import api, principal
-from .api import _int_arg
+from .api import int_arg as _int_arg
 from .context import current_context
 from .jsonbody import optional_object
 

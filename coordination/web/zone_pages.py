@@ -17,7 +17,7 @@ from ..geo.places import PLACE_LABELS
 from ..incidents import diseases, zones
 from ..maps.zonemap import build_zone_map
 from .access import page, principal
-from .api import _int_arg
+from .api import int_arg as _int_arg
 from .context import current_context
 
 bp = Blueprint("zone_pages", __name__)
