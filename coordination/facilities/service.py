@@ -203,6 +203,27 @@ def facilities_geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
+def bed_rows(*, kinds: tuple[str, ...], stale_after: timedelta,
+             context: str = LIVE) -> list[dict[str, Any]]:
+    """Facilities of ``kinds`` with their figures and shown status, for a beds summary.
+
+    Only the columns a summary needs, not the map's features: the command room
+    reads this on every load and every capacity event, and at ten times the demo's
+    facilities building whole features (addresses, contacts, geometry) for rows it
+    only counts was most of the panel's time (profiled).
+    """
+    c = Facility.__table__.c
+    with db.reading() as s:
+        now = _context(s, context).clock().now()
+        q = (select(c.id, c.name, c.kind, c.status, c.figures, c.last_report_at)
+             .where(c.context == context, c.kind.in_(kinds)).order_by(c.id))
+        return [{"id": f.id, "name": f.name, "kind": f.kind, "status": f.status,
+                 "shown_status": shown_status(f, now, stale_after),  # type: ignore[arg-type]
+                 "figures": f.figures or {},
+                 "last_report_at": f.last_report_at.isoformat() if f.last_report_at else None}
+                for f in s.execute(q)]
+
+
 def get_facility(*, facility_id: int, stale_after: timedelta, context: str = LIVE,
                  history: int = 20) -> dict[str, Any]:
     """One facility with its newest reports, newest first."""

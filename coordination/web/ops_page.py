@@ -41,6 +41,7 @@ def ops_labels() -> dict[str, Any]:
         "no_tasks": _("No open tasks."),
         "no_stock": _("No critical item below target."),
         "free_of": _("%(free)s free of %(cap)s", free="{free}", cap="{cap}"),
+        "beds_more": _("… and %(n)s more, with more free beds", n="{n}"),
         "full": _("Full"),
         "near_full": _("Nearly full"),
         "stale": _("No recent report"),
