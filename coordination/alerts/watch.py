@@ -7,6 +7,13 @@ Time rules (a missed reporting deadline, a roster gap in the next 12 hours)
 look at the current state every sweep; their alert keys make them idempotent.
 Nothing here changes another domain's rows: it reads, then calls the alerts
 service.
+
+Drills get the same rules in their own context (drill isolation): a run that is
+ready, running or paused is scanned beside live, its alerts are raised in the
+run's context on the run's own clock, and only its players' command room shows
+them. A drill's log is read from its first event, since everything in it is part
+of the exercise (a starting state with a full isolation point raises its alert);
+an ended run is no longer scanned.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from ..contexts import LIVE, Context
+from ..contexts import LIVE, Context, ContextKind
 from ..events import Actor, Event
 from ..extensions import db, socketio
 from ..incidents import diseases
@@ -141,9 +148,14 @@ def _claim(context: str) -> tuple[int, int, list[Event], bool, datetime] | None:
             return None
         cur = s.get(AlertCursor, context)
         if cur is None:
-            # A new log: start from its head, so old history raises nothing.
-            s.add(AlertCursor(context=context, last_seq=ctx.last_seq))
-            return None
+            # Live: start from the head, so old history raises nothing. A drill: from
+            # its first event, all of which belong to the exercise.
+            start = 0 if ctx.kind == ContextKind.DRILL else ctx.last_seq
+            cur = AlertCursor(context=context, last_seq=start, swept_at=None)
+            s.add(cur)
+            s.flush()  # inserted now: the expunge below must not drop it
+            if start == ctx.last_seq:
+                return None
         now = ctx.clock().now()
         timed = cur.swept_at is None or now - cur.swept_at >= TIME_RULES_EVERY
         rows = list(s.scalars(select(Event).where(
@@ -179,12 +191,34 @@ def scan(context: str = LIVE) -> int:
     return raised
 
 
+def watched_contexts() -> list[str]:
+    """Live, then every drill run's context that has not ended."""
+    from ..drills.models import DrillRun, RunStatus
+
+    with db.reading() as s:
+        drills = list(s.scalars(select(DrillRun.context).where(
+            DrillRun.status != RunStatus.ENDED.value).order_by(DrillRun.id)))
+    return [LIVE, *drills]
+
+
+def scan_all() -> int:
+    """One pass over live and every drill in play; a failing context does not stop the
+    others. Returns the number of alerts raised."""
+    raised = 0
+    for context in watched_contexts():
+        try:
+            raised += scan(context)
+        except Exception:  # a run deleted mid-scan, a database hiccup
+            log.exception("alert scan of %s failed", context)
+    return raised
+
+
 def watcher(app: AppLike, interval: float = 1.0) -> None:
-    """Background loop of a serving process (live context only: drills have their own)."""
+    """Background loop of a serving process: live and the drills in play."""
     while True:
         try:
             with app.app_context():
-                scan(LIVE)
+                scan_all()
         except Exception:  # a database hiccup must not kill the loop
             log.exception("alert scan failed; retrying")
         socketio.sleep(interval)
