@@ -67,3 +67,35 @@ def test_search_finds_incident_unit_facility_place_area_and_person(app, make_use
     assert "person" in kinds("李强")
     assert client.get("/api/ops/search?q=").get_json()["hits"] == []
     assert client.get("/api/ops/search?q=" + "x" * 101).status_code == 400
+
+
+def test_every_demo_name_exists_in_both_languages_and_shows_in_the_readers(
+        app, make_user, auth, client):
+    """Issue 13: facilities, officers and places of the demo carry an English name; the
+    panels and the search label them in the reader's language."""
+    from sqlalchemy import select
+
+    from coordination.facilities.models import Facility
+    from coordination.geo.places import PopulatedPlace
+    from coordination.roster.models import Officer
+
+    load_demo(situation=True)
+    with db.reading() as s:
+        for model in (Facility, Officer, PopulatedPlace):
+            rows = list(s.execute(select(model.name, model.name_en)))
+            assert rows and all(en and en != zh for zh, en in rows), model
+            assert not any(c > "\u2e80" for _zh, en in rows for c in en if c != "ü"), model
+    _operator(make_user, auth)
+    zh_beds = [r["name"] for r in client.get("/api/ops/panels?only=beds").get_json()[
+        "beds"]["rows"]]
+    assert any("发热门诊" in n for n in zh_beds)
+    client.post("/locale", data={"locale": "en", "next": "/ops", "csrf_token": auth.csrf})
+    en_beds = [r["name"] for r in client.get("/api/ops/panels?only=beds").get_json()[
+        "beds"]["rows"]]
+    assert any("fever clinic" in n for n in en_beds)
+    assert not any(c > "\u2e80" for n in en_beds for c in n)
+    hits = client.get("/api/ops/search", query_string={"q": "Central Hospital"}).get_json()
+    assert any(h["kind"] == "facility" and "Central Hospital" in h["label"]
+               for h in hits["hits"])
+    people = client.get("/api/ops/search", query_string={"q": "李强"}).get_json()["hits"]
+    assert any(h["kind"] == "person" and h["label"] == "Li Qiang" for h in people)

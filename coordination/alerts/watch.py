@@ -34,6 +34,7 @@ from ..extensions import db, socketio
 from ..incidents import diseases
 from ..incidents.models import TERMINAL, TYPE_LABELS, Incident
 from ..runtime import AppLike
+from ..vocab import localized
 from .models import AlertCursor, AlertKind, Severity
 from .service import AlertIn, raise_in
 
@@ -78,16 +79,18 @@ def rule_for(ev: Event) -> AlertIn | None:
                            severity=Severity.CRITICAL if critical else Severity.HIGH,
                            lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq, once=True)
         if ev.type == "task.escalated" and (p.get("step") or {}).get("target") == "command_room":
-            name = p.get("agency_name_zh") or p.get("agency_code") or ""
             zh, en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
-                                    agency=name, title=p.get("title", "")))
+                                    agency=localized(p.get("agency_name_zh"),
+                                                     p.get("agency_name_en"))
+                                    or p.get("agency_code") or "", title=p.get("title", "")))
             return AlertIn(kind=AlertKind.ESCALATION, key=f"escalation:{p.get('id')}",
                            title_zh=zh, title_en=en, subject=("task", p.get("id")),
                            source_seq=ev.seq)
         if ev.type == "facility.capacity_reported":
             if p.get("status") != "full":
                 return None
-            zh, en = both(lambda: _("Facility full: %(name)s", name=p.get("name", "")))
+            zh, en = both(lambda: _("Facility full: %(name)s",
+                                    name=localized(p.get("name"), p.get("name_en"))))
             return AlertIn(kind=AlertKind.FACILITY_FULL, key=f"facility-full:{p.get('id')}",
                            title_zh=zh, title_en=en, subject=("facility", p.get("id")),
                            lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq)
@@ -104,7 +107,9 @@ def stock_outs(context: str) -> list[AlertIn]:
             if not r["critical"] or r["available"] > 0 or not r["target"]:
                 continue
             zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",
-                                        item=r["item_name_zh"], depot=r["depot_name_zh"]))
+                                        item=localized(r["item_name_zh"], r["item_name_en"]),
+                                        depot=localized(r["depot_name_zh"],
+                                                        r["depot_name_en"])))
             out.append(AlertIn(kind=AlertKind.STOCK_OUT, key=f"stock-out:{r['depot']}:{r['item']}",
                                title_zh=zh, title_en=en, severity=Severity.CRITICAL,
                                subject=("depot", r["depot"])))
@@ -131,8 +136,8 @@ def time_rules(context: str, now: datetime) -> list[AlertIn]:
                                subject=("incident", i.id), lon=i.lon, lat=i.lat, once=True))
         for g in gaps(context=context, start=now, end=now + timedelta(hours=GAP_HOURS)):
             zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",
-                                        agency=g["name_zh"], start=g["start"][:16],
-                                        hours=g["hours"]))
+                                        agency=localized(g["name_zh"], g.get("name_en")),
+                                        start=g["start"][:16], hours=g["hours"]))
             out.append(AlertIn(kind=AlertKind.ROSTER_GAP,
                                key=f"gap:{g['agency_code']}:{g['start']}", title_zh=zh,
                                title_en=en, severity=Severity.NORMAL,

@@ -28,6 +28,7 @@ from ..roster import service as roster
 from ..stock.gaps import gap_report
 from ..units import service as units
 from ..units.models import UnitStatus
+from ..vocab import localized
 
 log = logging.getLogger(__name__)
 BED_KINDS = (FacilityKind.DESIGNATED_HOSPITAL.value, FacilityKind.ISOLATION_POINT.value,
@@ -79,7 +80,8 @@ def beds_panel(context: str) -> dict[str, Any]:
     for p in facilities.bed_rows(kinds=BED_KINDS, stale_after=stale_after, context=context):
         free, cap = _free(p["figures"])
         shown = p["shown_status"]
-        out.append({"id": p["id"], "name": p["name"], "kind": p["kind"], "status": shown,
+        out.append({"id": p["id"], "name": localized(p["name"], p["name_en"]),
+                    "kind": p["kind"], "status": shown,
                     "free": free, "capacity": cap, "full": p["status"] == "full" or
                     (cap > 0 and free <= 0),
                     "near_full": cap > 0 and free > 0 and (cap - free) / cap >= NEAR_FULL,
