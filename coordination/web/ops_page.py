@@ -12,6 +12,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
+from .. import runtime
 from ..alerts.models import KIND_LABELS as ALERT_KIND_LABELS
 from ..auth.principal import Principal, allowed
 from ..auth.roles import Permission
@@ -79,6 +80,7 @@ def ops_view(me: Principal) -> dict[str, Any]:
             "labels": ops_labels(),
             "config_types": CONFIG_TYPES,
             "can_ack": allowed(me, Permission.ACK_ALERTS),
+            "timezone": runtime.current_settings().timezone,
             "urls": {
                 "panels": url_for("ops_api.ops_panels"),
                 "search": url_for("ops_api.ops_search"),

@@ -22,8 +22,10 @@
     return n ? JSON.parse(n.textContent) : { labels: {} };
   })();
   var ilabels = incidentCfg.labels;
+  // Times in the command room's zone (as the feed shows them), not the browser's.
   var whenFormat = new Intl.DateTimeFormat(lang, {
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+    timeZone: data.timezone || undefined,
   });
 
   function el(tag, cls, text) {
