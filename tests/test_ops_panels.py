@@ -24,6 +24,12 @@ def test_every_panel_is_built_from_the_demo_situation(app, make_user, auth, clie
     assert any(r["near_full"] for r in body["beds"]["rows"])
     assert body["tasks"]["escalated"] and body["tasks"]["open_total"] >= 3
     assert body["stock"]["rows"] and all(r["shortfall"] > 0 for r in body["stock"]["rows"])
+    # The deliberate situation: two critical items below target, not a red table.
+    assert body["stock"]["total"] == 2
+    assert {(r["depot"], r["item"]) for r in body["stock"]["rows"]} == {
+        ("SZWQ", "STREP"), ("SZWQ", "PLAGUE-RT")}
+    kinds_listed = {k: v["listed"] for k, v in body["beds"]["kinds"].items()}
+    assert kinds_listed and all(0 < n <= 30 for n in kinds_listed.values())
     kinds = {a["kind"] for a in body["alerts"]["rows"]}
     assert {"new_incident", "escalation"} <= kinds
     page = client.get("/ops")
@@ -99,3 +105,24 @@ def test_every_demo_name_exists_in_both_languages_and_shows_in_the_readers(
                for h in hits["hits"])
     people = client.get("/api/ops/search", query_string={"q": "李强"}).get_json()["hits"]
     assert any(h["kind"] == "person" and h["label"] == "Li Qiang" for h in people)
+
+
+def test_the_beds_panel_lists_the_most_pressed_per_kind_and_counts_the_rest(app):
+    """At any scale the panel is one screen's worth: the fullest first, all of them counted."""
+    from coordination.ops import panels
+
+    from . import map_factories as mf
+
+    for n in range(panels.BEDS_PER_KIND + 5):
+        mf.facility(name=f"发热门诊 {n}", name_en=f"Fever clinic {n}", initial={"figures": {
+            "isolation_room": {"capacity": 10, "occupied": min(n, 10)}}})
+    body = panels.beds_panel("live")
+    assert len(body["rows"]) == panels.BEDS_PER_KIND
+    kind = body["kinds"]["fever_clinic"]
+    assert kind["facilities"] == panels.BEDS_PER_KIND + 5 and kind["listed"] == 30
+    assert kind["capacity"] == 10 * (panels.BEDS_PER_KIND + 5)
+    assert kind["free"] == sum(10 - min(n, 10) for n in range(panels.BEDS_PER_KIND + 5))
+    assert body["rows"][0]["full"] and kind["full"] == 25
+    frees = [r["free"] for r in body["rows"] if not r["full"] and not r["near_full"]]
+    assert frees == sorted(frees)  # fewest free first; the emptiest are left out:
+    assert {r["name"] for r in body["rows"]}.isdisjoint({"发热门诊 0", "发热门诊 1"})
