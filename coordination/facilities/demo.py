@@ -104,14 +104,14 @@ def demo_facilities(seats: dict[str, tuple[float, float]]) -> list[NewFacility]:
                             f"{AREA_EN[code]} isolation and observation point No. {n}"),
             FacilityKind.ISOLATION_POINT, code,
             *near(code, 4), _beds(rng, isolation_room=rng.choice([40, 60, 80, 120])))
-    for n, (name, code, lon, lat) in enumerate([
+    for n, (pair, code, lon, lat) in enumerate([
         (("集宁南站预检分诊点", "Jining South Station triage point"), j, 113.148, 40.962),
         (("乌兰察布集宁机场预检分诊点", "Ulanqab Jining Airport triage point"), j, 113.108,
          41.130),
         (("丰镇站预检分诊点", "Fengzhen Station triage point"), "150981", 113.152, 40.440),
         (("集宁高速出口预检分诊点", "Jining expressway exit triage point"), j, 113.060, 41.030),
     ], start=1):
-        add(f"TP-{n:02d}", name, FacilityKind.TRIAGE_POINT, code, lon, lat,
+        add(f"TP-{n:02d}", pair, FacilityKind.TRIAGE_POINT, code, lon, lat,
             _beds(rng, isolation_room=2))
     for n, code in enumerate(["150902", "150981", "150923", "150929"], start=1):
         lab = ((f"{SHORT[code]}疾控中心PCR实验室", f"{AREA_EN[code]} CDC PCR laboratory")
