@@ -139,3 +139,46 @@ def test_a_critical_item_running_out_at_a_depot_raises_a_stock_out(app):
     watch.scan()
     keys = {a["key"] for a in service.list_alerts()}
     assert f"stock-out:{row['depot']}:{row['item']}" in keys
+
+
+def test_a_drill_raises_its_alerts_in_its_own_context_only(app, client):
+    """Drill isolation: the watcher judges a drill's log in the drill's context, from its
+    first event, on its own clock; live sees nothing; an ended run is not scanned."""
+    from coordination.drills.models import RunStatus
+
+    from .drill_factories import bound_token, drill_run, set_status
+
+    watch.scan_all()  # live's cursor at its head
+    run = drill_run()
+    ctx = run["context"]
+    i = incidents.create_incident(context=ctx, data=incident_in(disease="plague"),
+                                  actor=mf.ACTOR, region=mf.REGION)
+    live_before = service.list_alerts()
+    assert ctx in watch.watched_contexts()
+    assert watch.scan_all() >= 1
+    drilled = service.list_alerts(context=ctx)
+    assert [a["key"] for a in drilled] == [f"incident:{i['id']}"]
+    assert service.list_alerts() == live_before
+    with db.reading() as s:  # the alert's events are on the drill's log, not live's
+        kinds = {(e.context, e.type) for e in s.scalars(select(Event).where(
+            Event.type == "alert.raised"))}
+    assert kinds == {(ctx, "alert.raised")}
+
+    headers = bound_token(ctx, "operator")  # a player's command room in the drill
+    listed = client.get("/api/alerts", headers=headers).get_json()["alerts"]
+    assert [a["id"] for a in listed] == [drilled[0]["id"]]
+    assert client.get("/api/ops/panels?only=alerts", headers=headers).get_json()[
+        "alerts"]["rows"][0]["id"] == drilled[0]["id"]
+    ack = client.post(f"/api/alerts/{drilled[0]['id']}/ack", headers=headers, json={})
+    assert ack.status_code == 200 and ack.get_json()["acked_by"]
+    assert service.list_alerts(context=ctx) == []
+    # From live, the drill's alert does not exist.
+    with pytest.raises(NotFound):
+        service.acknowledge(alert_id=drilled[0]["id"], actor=mf.ACTOR)
+
+    set_status(run, RunStatus.ENDED)
+    assert ctx not in watch.watched_contexts()
+    incidents.create_incident(context=ctx, data=incident_in(), actor=mf.ACTOR,
+                              region=mf.REGION)
+    watch.scan_all()
+    assert service.list_alerts(context=ctx) == []

@@ -161,7 +161,13 @@ def test_the_demo_stockpile_loads_once_and_shows_gaps(app):
     depots = {r["depot"] for r in report["rows"]}
     assert "WLCB-CITY" in depots and len(depots) == 7
     short = {(r["depot"], r["item"]) for r in report["rows"] if r["shortfall"] > 0}
-    assert ("SD", "N95") in short and ("WLCB-CITY", "VENT") in short
+    assert ("SD", "SURG-MASK") in short and ("WLCB-CITY", "PAA") in short
+    # The deliberate situation (issue 13): two critical items below target, both drawn
+    # down by the plague case in Siziwang Banner, both filled from other depots.
+    critical = {(r["depot"], r["item"]): r for r in report["rows"]
+                if r["critical"] and r["shortfall"] > 0}
+    assert set(critical) == {("SZWQ", "STREP"), ("SZWQ", "PLAGUE-RT")}
+    assert all(r["available"] > 0 and r["fill_transfers"] for r in critical.values())
     assert any(r["fill_transfers"] for r in report["rows"])
     assert any(w["kind"] == "expiring" for w in report["warnings"])
 

@@ -7,6 +7,13 @@ Time rules (a missed reporting deadline, a roster gap in the next 12 hours)
 look at the current state every sweep; their alert keys make them idempotent.
 Nothing here changes another domain's rows: it reads, then calls the alerts
 service.
+
+Drills get the same rules in their own context (drill isolation): a run that is
+ready, running or paused is scanned beside live, its alerts are raised in the
+run's context on the run's own clock, and only its players' command room shows
+them. A drill's log is read from its first event, since everything in it is part
+of the exercise (a starting state with a full isolation point raises its alert);
+an ended run is no longer scanned.
 """
 
 from __future__ import annotations
@@ -21,12 +28,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from ..contexts import LIVE, Context
+from ..contexts import LIVE, Context, ContextKind
 from ..events import Actor, Event
 from ..extensions import db, socketio
 from ..incidents import diseases
 from ..incidents.models import TERMINAL, TYPE_LABELS, Incident
 from ..runtime import AppLike
+from ..vocab import localized
 from .models import AlertCursor, AlertKind, Severity
 from .service import AlertIn, raise_in
 
@@ -72,16 +80,18 @@ def rule_for(ev: Event) -> AlertIn | None:
                            severity=Severity.CRITICAL if critical else Severity.HIGH,
                            lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq, once=True)
         if ev.type == "task.escalated" and (p.get("step") or {}).get("target") == "command_room":
-            name = p.get("agency_name_zh") or p.get("agency_code") or ""
             zh, en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
-                                    agency=name, title=p.get("title", "")))
+                                    agency=localized(p.get("agency_name_zh"),
+                                                     p.get("agency_name_en"))
+                                    or p.get("agency_code") or "", title=p.get("title", "")))
             return AlertIn(kind=AlertKind.ESCALATION, key=f"escalation:{p.get('id')}",
                            title_zh=zh, title_en=en, subject=("task", p.get("id")),
                            source_seq=ev.seq)
         if ev.type == "facility.capacity_reported":
             if p.get("status") != "full":
                 return None
-            zh, en = both(lambda: _("Facility full: %(name)s", name=p.get("name", "")))
+            zh, en = both(lambda: _("Facility full: %(name)s",
+                                    name=localized(p.get("name"), p.get("name_en"))))
             return AlertIn(kind=AlertKind.FACILITY_FULL, key=f"facility-full:{p.get('id')}",
                            title_zh=zh, title_en=en, subject=("facility", p.get("id")),
                            lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq)
@@ -97,8 +107,10 @@ def stock_outs(context: str) -> list[AlertIn]:
         for r in gap_report(context=context)["rows"]:
             if not r["critical"] or r["available"] > 0 or not r["target"]:
                 continue
-            zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",  # type: ignore[misc]
-                                        item=r["item_name_zh"], depot=r["depot_name_zh"]))
+            zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",
+                                        item=localized(r["item_name_zh"], r["item_name_en"]),
+                                        depot=localized(r["depot_name_zh"],
+                                                        r["depot_name_en"])))
             out.append(AlertIn(kind=AlertKind.STOCK_OUT, key=f"stock-out:{r['depot']}:{r['item']}",
                                title_zh=zh, title_en=en, severity=Severity.CRITICAL,
                                subject=("depot", r["depot"])))
@@ -124,9 +136,9 @@ def time_rules(context: str, now: datetime) -> list[AlertIn]:
                                title_zh=zh, title_en=en, severity=Severity.CRITICAL,
                                subject=("incident", i.id), lon=i.lon, lat=i.lat, once=True))
         for g in gaps(context=context, start=now, end=now + timedelta(hours=GAP_HOURS)):
-            zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",  # type: ignore[misc]
-                                        agency=g["name_zh"], start=g["start"][:16],
-                                        hours=g["hours"]))
+            zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",
+                                        agency=localized(g["name_zh"], g.get("name_en")),
+                                        start=g["start"][:16], hours=g["hours"]))
             out.append(AlertIn(kind=AlertKind.ROSTER_GAP,
                                key=f"gap:{g['agency_code']}:{g['start']}", title_zh=zh,
                                title_en=en, severity=Severity.NORMAL,
@@ -142,9 +154,14 @@ def _claim(context: str) -> tuple[int, int, list[Event], bool, datetime] | None:
             return None
         cur = s.get(AlertCursor, context)
         if cur is None:
-            # A new log: start from its head, so old history raises nothing.
-            s.add(AlertCursor(context=context, last_seq=ctx.last_seq))
-            return None
+            # Live: start from the head, so old history raises nothing. A drill: from
+            # its first event, all of which belong to the exercise.
+            start = 0 if ctx.kind == ContextKind.DRILL else ctx.last_seq
+            cur = AlertCursor(context=context, last_seq=start, swept_at=None)
+            s.add(cur)
+            s.flush()  # inserted now: the expunge below must not drop it
+            if start == ctx.last_seq:
+                return None
         now = ctx.clock().now()
         timed = cur.swept_at is None or now - cur.swept_at >= TIME_RULES_EVERY
         rows = list(s.scalars(select(Event).where(
@@ -180,12 +197,34 @@ def scan(context: str = LIVE) -> int:
     return raised
 
 
+def watched_contexts() -> list[str]:
+    """Live, then every drill run's context that has not ended."""
+    from ..drills.models import DrillRun, RunStatus
+
+    with db.reading() as s:
+        drills = list(s.scalars(select(DrillRun.context).where(
+            DrillRun.status != RunStatus.ENDED.value).order_by(DrillRun.id)))
+    return [LIVE, *drills]
+
+
+def scan_all() -> int:
+    """One pass over live and every drill in play; a failing context does not stop the
+    others. Returns the number of alerts raised."""
+    raised = 0
+    for context in watched_contexts():
+        try:
+            raised += scan(context)
+        except Exception:  # a run deleted mid-scan, a database hiccup
+            log.exception("alert scan of %s failed", context)
+    return raised
+
+
 def watcher(app: AppLike, interval: float = 1.0) -> None:
-    """Background loop of a serving process (live context only: drills have their own)."""
+    """Background loop of a serving process: live and the drills in play."""
     while True:
         try:
             with app.app_context():
-                scan(LIVE)
+                scan_all()
         except Exception:  # a database hiccup must not kill the loop
             log.exception("alert scan failed; retrying")
         socketio.sleep(interval)

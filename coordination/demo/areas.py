@@ -52,12 +52,13 @@ class DemoAccount:
     password: str
 
 
+# A display name has one slot: the person in both languages (their role is on the account).
 ACCOUNTS = [
-    DemoAccount("operator", "王芳（指挥大厅值班员）", ("operator",), "operator-demo"),
-    DemoAccount("liaison", "李强（疾控联络员）", ("liaison",), "liaison-demo"),
-    DemoAccount("logistics", "赵敏（物资保障）", ("logistics",), "logistics-demo"),
-    DemoAccount("trainer", "陈刚（演练导调）", ("trainer",), "trainer-demo"),
-    DemoAccount("admin", "刘洋（系统管理员）", ("admin",), "admin-demo"),
+    DemoAccount("operator", "王芳 (Wang Fang)", ("operator",), "operator-demo"),
+    DemoAccount("liaison", "李强 (Li Qiang)", ("liaison",), "liaison-demo"),
+    DemoAccount("logistics", "赵敏 (Zhao Min)", ("logistics",), "logistics-demo"),
+    DemoAccount("trainer", "陈刚 (Chen Gang)", ("trainer",), "trainer-demo"),
+    DemoAccount("admin", "刘洋 (Liu Yang)", ("admin",), "admin-demo"),
 ]
 
 LOG = [

@@ -45,21 +45,25 @@ from ..roster import service as roster
 PLAGUE: dict[str, Any] = {
           "type": "suspected_case", "disease": "plague", "lon": 111.62, "lat": 41.98,
           "address": "四子王旗 白音朝鲁嘎查 (Baiyinchaolu gacha, Siziwang Banner)",
-          "patients": 1, "reporter": "四子王旗人民医院发热门诊", "phone": "0474-5222120",
+          "patients": 1, "phone": "0474-5222120",
+          "reporter": "四子王旗人民医院发热门诊 (Siziwang Banner People's Hospital fever clinic)",
           "notes": "牧民，发热39.6℃，腹股沟淋巴结肿大，发病前接触死旱獭。"
                    " Herder, fever 39.6 °C, inguinal bubo, handled a dead marmot."}
+# A contact's name is one free-text slot: both languages in it (Mongolian names in the
+# pinyin of their Chinese spelling).
 CONTACTS = [
-    ("巴特尔", "妻子，同住", "wife, same household"),
-    ("其木格", "女儿，同住", "daughter, same household"),
-    ("王建军", "村医，首诊接触", "village doctor who first saw him"),
+    ("巴特尔 (Bateer)", "妻子，同住", "wife, same household"),
+    ("其木格 (Qimuge)", "女儿，同住", "daughter, same household"),
+    ("王建军 (Wang Jianjun)", "村医，首诊接触", "village doctor who first saw him"),
 ]
 FOOD = {"type": "food_poisoning", "lon": 113.118, "lat": 41.021, "patients": 6,
         "address": "集宁区 新华街 幸福饭店 (Xingfu restaurant, Xinhua St, Jining)",
-        "reporter": "饭店经理 张明", "phone": "13904741234",
+        "reporter": "饭店经理 张明 (restaurant manager Zhang Ming)", "phone": "13904741234",
         "notes": "午餐后6人呕吐腹泻。Six diners vomiting after lunch."}
 VENUE_CALL = {"type": "event_medical", "lon": 113.1305, "lat": 41.0350, "patients": 1,
               "address": "集宁冰上运动中心 (Jining Ice Sports Hall)",
-              "reporter": "冰上运动中心医疗站", "event_ref": "14th-winter-games-ulanqab",
+              "reporter": "冰上运动中心医疗站 (Ice Sports Hall medical post)",
+              "event_ref": "14th-winter-games-ulanqab",
               "venue_ref": "jining-ice-hall",
               "notes": "运动员摔倒，疑似腕部骨折。Athlete fell, suspected wrist fracture."}
 PLAGUE_PLAN = "plague-human-case"

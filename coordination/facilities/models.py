@@ -91,6 +91,7 @@ class Facility(Base):
     context: Mapped[str] = mapped_column(ForeignKey("contexts.name"))
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     kind: Mapped[str] = mapped_column(String(32))
     area_code: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.code"), nullable=True)
     lon: Mapped[float] = mapped_column(Float)

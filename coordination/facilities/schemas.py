@@ -43,6 +43,7 @@ class NewFacility(BaseModel):
 
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)  # English, when the name is Chinese
     kind: FacilityKind
     lon: float
     lat: float

@@ -50,6 +50,7 @@ def properties(f: Facility) -> dict[str, Any]:
         "id": f.id,
         "code": f.code,
         "name": f.name,
+        "name_en": f.name_en,
         "kind": f.kind,
         "area": f.area_code,
         "status": f.status,
@@ -107,7 +108,8 @@ def create_facilities(
                 continue
             existing.add(item.code)
             f = Facility(
-                context=context, code=item.code, name=item.name, kind=item.kind.value,
+                context=context, code=item.code, name=item.name, name_en=item.name_en,
+                kind=item.kind.value,
                 area_code=item.area, lon=item.lon, lat=item.lat, address=item.address,
                 contact_name=item.contact_name, contact_phone=item.contact_phone,
                 status="open", figures={}, created_at=now,
@@ -204,6 +206,28 @@ def facilities_geojson(
     return {"type": "FeatureCollection", "features": features}
 
 
+def bed_rows(*, kinds: tuple[str, ...], stale_after: timedelta,
+             context: str = LIVE) -> list[dict[str, Any]]:
+    """Facilities of ``kinds`` with their figures and shown status, for a beds summary.
+
+    Only the columns a summary needs, not the map's features: the command room
+    reads this on every load and every capacity event, and at ten times the demo's
+    facilities building whole features (addresses, contacts, geometry) for rows it
+    only counts was most of the panel's time (profiled).
+    """
+    c = Facility.__table__.c
+    with db.reading() as s:
+        now = _context(s, context).clock().now()
+        q = (select(c.id, c.name, c.name_en, c.kind, c.status, c.figures, c.last_report_at)
+             .where(c.context == context, c.kind.in_(kinds)).order_by(c.id))
+        return [{"id": f.id, "name": f.name, "name_en": f.name_en, "kind": f.kind,
+                 "status": f.status,
+                 "shown_status": shown_status(f, now, stale_after),  # type: ignore[arg-type]
+                 "figures": f.figures or {},
+                 "last_report_at": f.last_report_at.isoformat() if f.last_report_at else None}
+                for f in s.execute(q)]
+
+
 def get_facility(*, facility_id: int, stale_after: timedelta, context: str = LIVE,
                  history: int = 20) -> dict[str, Any]:
     """One facility with its newest reports, newest first."""
@@ -268,7 +292,8 @@ def upsert_facilities(
             if f is None and item.initial is None:
                 plain.append({
                     "context": context, "code": item.code, "status": "open", "figures": {},
-                    "created_at": now, "name": item.name, "kind": item.kind.value,
+                    "created_at": now, "name": item.name, "name_en": item.name_en,
+                    "kind": item.kind.value,
                     "area_code": item.area, "lon": item.lon, "lat": item.lat,
                     "address": item.address, "contact_name": item.contact_name,
                     "contact_phone": item.contact_phone})
@@ -278,7 +303,8 @@ def upsert_facilities(
                              created_at=now)
                 s.add(f)
                 created.append((f, item))
-            f.name, f.kind, f.area_code = item.name, item.kind.value, item.area
+            f.name, f.name_en = item.name, item.name_en
+            f.kind, f.area_code = item.kind.value, item.area
             f.lon, f.lat, f.address = item.lon, item.lat, item.address
             f.contact_name, f.contact_phone = item.contact_name, item.contact_phone
         if plain:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 
+from ..demo.names import VILLAGE_ROOT_EN, township_en, township_stem_en
 from .places import PlaceIn, PlaceKind
 
 SEED = 150900
@@ -90,31 +91,39 @@ def demo_places(seats: dict[str, tuple[float, float]]) -> list[PlaceIn]:
     for code, rows in towns.items():
         n = 0
 
-        def add(name: str, kind: PlaceKind, pop: int, lon: float, lat: float,
+        def add(name: tuple[str, str], kind: PlaceKind, pop: int, lon: float, lat: float,
                 geometry: dict[str, object] | None = None, code: str = code) -> None:
             nonlocal n
             n += 1
-            out.append(PlaceIn(code=f"P{code}-{n:03d}", name=name, kind=kind, population=pop,
-                               area=code, lon=lon, lat=lat, geometry=geometry))
+            out.append(PlaceIn(code=f"P{code}-{n:03d}", name=name[0], name_en=name[1],
+                               kind=kind, population=pop, area=code, lon=lon, lat=lat,
+                               geometry=geometry))
 
         for name, lon, lat in rows:
-            add(name, PlaceKind.TOWN, rng.randrange(3000, 16000, 100), lon, lat)
+            add((name, township_en(name)), PlaceKind.TOWN, rng.randrange(3000, 16000, 100),
+                lon, lat)
             for _ in range(5):
                 root = rng.choice(VILLAGE_ROOTS)
                 vlon, vlat = offset(lon, lat, rng.uniform(0, 360), rng.uniform(2.5, 12))
-                add(f"{name.rstrip('镇乡')}{root}村", PlaceKind.VILLAGE,
-                    rng.randrange(150, 2600, 10), vlon, vlat)
+                add((f"{name.rstrip('镇乡')}{root}村",
+                     f"{township_stem_en(name)} {VILLAGE_ROOT_EN[root]} Village"),
+                    PlaceKind.VILLAGE, rng.randrange(150, 2600, 10), vlon, vlat)
         seat_name, slon, slat = rows[0]
+        seat_en = township_stem_en(seat_name)
         for i in range(2):
             lon, lat = offset(slon, slat, rng.uniform(0, 360), rng.uniform(0.5, 3))
-            add(f"{seat_name}第{i + 1}中学" if i else f"{seat_name}中心小学", PlaceKind.SCHOOL,
-                rng.randrange(400, 2500, 10), lon, lat)
+            add((f"{seat_name}第{i + 1}中学", f"{seat_en} No. {i + 1} Middle School") if i
+                else (f"{seat_name}中心小学", f"{seat_en} Central Primary School"),
+                PlaceKind.SCHOOL, rng.randrange(400, 2500, 10), lon, lat)
         lon, lat = offset(slon, slat, rng.uniform(0, 360), rng.uniform(0.3, 1.5))
-        add(f"{seat_name}政府机关", PlaceKind.OFFICE, rng.randrange(80, 400, 5), lon, lat)
+        add((f"{seat_name}政府机关", f"{seat_en} government offices"), PlaceKind.OFFICE,
+            rng.randrange(80, 400, 5), lon, lat)
         if code in ("150921", "150922", "150928", "150929"):
             for i in range(2):
                 name, tlon, tlat = rows[1 + i]
                 lon, lat = offset(tlon, tlat, rng.uniform(0, 360), rng.uniform(4, 10))
-                add(f"{name}{'萤石矿' if i else '铁矿'}", PlaceKind.MINE,
-                    rng.randrange(120, 900, 10), lon, lat, _square(lon, lat, 0.4))
+                add((f"{name}{'萤石矿' if i else '铁矿'}",
+                     f"{township_stem_en(name)} {'fluorite' if i else 'iron'} mine"),
+                    PlaceKind.MINE, rng.randrange(120, 900, 10), lon, lat,
+                    _square(lon, lat, 0.4))
     return out

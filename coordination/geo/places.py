@@ -58,6 +58,7 @@ class PopulatedPlace(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     kind: Mapped[str] = mapped_column(String(16))
     population: Mapped[int] = mapped_column(Integer, default=0)
     area_code: Mapped[str | None] = mapped_column(ForeignKey("admin_areas.code"), nullable=True)
@@ -71,6 +72,7 @@ class PlaceIn(BaseModel):
 
     code: str = Field(min_length=1, max_length=40)
     name: str = Field(min_length=1, max_length=200)
+    name_en: str = Field(default="", max_length=200)  # English (pinyin), when known
     kind: PlaceKind
     population: int = Field(ge=0, le=50_000_000)
     area: str | None = Field(default=None, max_length=12)
@@ -110,6 +112,7 @@ def upsert_places(*, places: list[PlaceIn], actor: Actor, region: BBox | None) -
         for p in places:
             row = existing.get(p.code) or PopulatedPlace(code=p.code)
             row.name, row.kind, row.population = p.name, p.kind.value, p.population
+            row.name_en = p.name_en
             row.area_code, row.lon, row.lat = p.area, p.lon, p.lat
             row.geometry = json.dumps(p.geometry) if p.geometry else None
             s.add(row)
@@ -136,7 +139,8 @@ def places_geojson(*, kind: PlaceKind | None = None, points_only: bool = False) 
                 "type": "Feature", "id": p.id,
                 "geometry": ({"type": "Point", "coordinates": [p.lon, p.lat]} if points_only
                              else _geometry(p)),
-                "properties": {"id": p.id, "code": p.code, "name": p.name, "kind": p.kind,
+                "properties": {"id": p.id, "code": p.code, "name": p.name,
+                               "name_en": p.name_en, "kind": p.kind,
                                "population": p.population, "area": p.area_code,
                                "lon": p.lon, "lat": p.lat},
             }

@@ -28,12 +28,15 @@ from ..roster import service as roster
 from ..stock.gaps import gap_report
 from ..units import service as units
 from ..units.models import UnitStatus
+from ..vocab import localized
 
 log = logging.getLogger(__name__)
 BED_KINDS = (FacilityKind.DESIGNATED_HOSPITAL.value, FacilityKind.ISOLATION_POINT.value,
              FacilityKind.FEVER_CLINIC.value)
 ISOLATION_BEDS = ("isolation_room", "negative_pressure_room")
 NEAR_FULL = 0.9
+BEDS_PER_KIND = 30  # rows shown per kind of facility; the rest are counted, not listed
+STOCK_ROWS = 100
 
 
 def incidents_panel(context: str) -> dict[str, Any]:
@@ -69,23 +72,36 @@ def _free(figures: dict[str, Any]) -> tuple[int, int]:
 
 
 def beds_panel(context: str) -> dict[str, Any]:
+    """Free isolation beds per facility, grouped by kind: full, nearly full and fewest free
+    first. Each kind lists at most ``BEDS_PER_KIND`` rows and counts all of them, so the
+    panel (and the page that embeds it) stays one screen's worth at any scale."""
     stale_after = runtime.current_settings().facility_stale_after
-    layer = facilities.facilities_geojson(stale_after=stale_after, context=context)
     out = []
-    for f in layer["features"]:
-        p = f["properties"]
-        if p["kind"] not in BED_KINDS:
-            continue
-        free, cap = _free(p.get("figures") or {})
-        shown = p.get("shown_status") or p.get("status")
-        out.append({"id": p["id"], "name": p["name"], "kind": p["kind"], "status": shown,
+    for p in facilities.bed_rows(kinds=BED_KINDS, stale_after=stale_after, context=context):
+        free, cap = _free(p["figures"])
+        shown = p["shown_status"]
+        out.append({"id": p["id"], "name": localized(p["name"], p["name_en"]),
+                    "kind": p["kind"], "status": shown,
                     "free": free, "capacity": cap, "full": p["status"] == "full" or
                     (cap > 0 and free <= 0),
                     "near_full": cap > 0 and free > 0 and (cap - free) / cap >= NEAR_FULL,
-                    "stale": shown == "stale", "last_report_at": p.get("last_report_at")})
+                    "stale": shown == "stale", "last_report_at": p["last_report_at"]})
     rank = {k: n for n, k in enumerate(BED_KINDS)}
     out.sort(key=lambda r: (rank[r["kind"]], not r["full"], not r["near_full"], r["free"]))
-    return {"rows": out}
+    kinds: dict[str, dict[str, int]] = {}
+    shown_rows = []
+    for r in out:
+        k = kinds.setdefault(r["kind"], {"facilities": 0, "free": 0, "capacity": 0,
+                                         "full": 0, "stale": 0, "listed": 0})
+        k["facilities"] += 1
+        k["free"] += max(r["free"], 0)
+        k["capacity"] += r["capacity"]
+        k["full"] += r["full"]
+        k["stale"] += r["stale"]
+        if k["listed"] < BEDS_PER_KIND:
+            k["listed"] += 1
+            shown_rows.append(r)
+    return {"rows": shown_rows, "kinds": kinds}
 
 
 def tasks_panel(context: str) -> dict[str, Any]:
@@ -118,7 +134,7 @@ def stock_panel(context: str) -> dict[str, Any]:
                       "depot_en": r["depot_name_en"], "item": r["item"],
                       "item_zh": r["item_name_zh"], "item_en": r["item_name_en"],
                       "available": r["available"], "target": r["target"],
-                      "shortfall": r["shortfall"], "unit": r["unit"]} for r in rows[:100]],
+                      "shortfall": r["shortfall"], "unit": r["unit"]} for r in rows[:STOCK_ROWS]],
             "total": len(rows)}
 
 

@@ -53,7 +53,7 @@ def new_ical_token() -> str:
 
 def officer_dict(o: Officer) -> dict[str, Any]:
     return {
-        "id": o.id, "name": o.name, "phone": o.phone, "email": o.email,
+        "id": o.id, "name": o.name, "name_en": o.name_en, "phone": o.phone, "email": o.email,
         "agency_role": o.agency_role, "languages": list(o.languages or []),
         "may_be_primary": o.may_be_primary, "user_id": o.user_id, "active": o.active,
     }

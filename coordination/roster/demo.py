@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..auth.models import User
 from ..contexts import LIVE
+from ..demo.names import person_en
 from ..events import Actor
 from ..extensions import db
 from . import manage
@@ -76,7 +77,8 @@ def load_roster_demo(actor: Actor) -> int:
             if code == "cdc" and k == 0:
                 name = "李强"
             people.append(manage.save_officer(context=LIVE, actor=actor, data={
-                "agency_code": code, "name": name, "phone": f"1390474{n:02d}{k:02d}",
+                "agency_code": code, "name": name, "name_en": person_en(name),
+                "phone": f"1390474{n:02d}{k:02d}",
                 "agency_role": "head" if k == 3 else "liaison",
                 "languages": ["zh", "en"] if k == 0 else ["zh"],
                 "username": liaison if (code == "cdc" and k == 0) else None,
@@ -85,11 +87,11 @@ def load_roster_demo(actor: Actor) -> int:
         primaries = [people[0]] if code == "cdc" else people[:2]
         backups = people[1:3] if code == "cdc" else [people[2]]
         manage.save_rotation(context=LIVE, actor=actor, data={
-            "agency_code": code, "name": f"{zh} 主班", "layer": "primary",
+            "agency_code": code, "name": f"{zh} 主班 ({en}, primary)", "layer": "primary",
             "kind": "daily", "handover": "08:00", "start_date": start.isoformat(),
             "officer_ids": primaries})
         manage.save_rotation(context=LIVE, actor=actor, data={
-            "agency_code": code, "name": f"{zh} 备班", "layer": "backup",
+            "agency_code": code, "name": f"{zh} 备班 ({en}, backup)", "layer": "backup",
             "kind": "weekly", "handover": "08:00", "start_date": start.isoformat(),
             "officer_ids": backups})
         if code == GAP_AGENCY:

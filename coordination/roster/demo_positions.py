@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from ..contexts import LIVE
+from ..demo.names import person_en
 from ..events import Actor
 from ..extensions import db
 from . import manage, positions
@@ -57,21 +58,24 @@ def load_position_demo(actor: Actor) -> int:
                            data={"code": code, "name_zh": zh, "name_en": en, "phone": phone})
         liaisons = [manage.save_officer(context=LIVE, actor=actor, data={
             "agency_code": code, "name": SURNAMES[-1 - k - len(known)] + GIVEN[k],
+            "name_en": person_en(SURNAMES[-1 - k - len(known)] + GIVEN[k]),
             "phone": f"1390475{len(known):02d}{k:02d}", "languages": ["zh"]})["id"]
             for k in range(2)]
         manage.save_rotation(context=LIVE, actor=actor, data={
-            "agency_code": code, "name": f"{zh} 主班", "layer": "primary", "kind": "daily",
+            "agency_code": code, "name": f"{zh} 主班 ({en}, primary)", "layer": "primary",
+            "kind": "daily",
             "handover": "08:00", "start_date": start.isoformat(), "officer_ids": liaisons})
         known.add(code)
     filled = 0
     for n, (code, position) in enumerate(wanted):
         if code not in known:
             continue
+        names = [SURNAMES[(n * 2 + k + 7) % len(SURNAMES)] + GIVEN[(n + k * 5) % len(GIVEN)]
+                 + GIVEN[(n * 3 + k) % len(GIVEN)] for k in range(2)]
         people = [manage.save_officer(context=LIVE, actor=actor, data={
-            "agency_code": code, "name": SURNAMES[(n * 2 + k + 7) % len(SURNAMES)]
-            + GIVEN[(n + k * 5) % len(GIVEN)] + GIVEN[(n * 3 + k) % len(GIVEN)],
+            "agency_code": code, "name": name, "name_en": person_en(name),
             "phone": f"1380474{n:02d}{k:02d}", "agency_role": position,
-            "languages": ["zh"], "may_be_primary": False})["id"] for k in range(2)]
+            "languages": ["zh"], "may_be_primary": False})["id"] for k, name in enumerate(names)]
         positions.save_position_shift(context=LIVE, actor=actor, data={
             "agency_code": code, "position": position, "kind": "custom", "shift_hours": 12,
             "handover": "08:00", "start_date": start.isoformat(), "officer_ids": people})

@@ -106,6 +106,7 @@ def save_officer(*, context: str, data: Any, actor: Actor,
         else:
             o = _officer(s, context, officer_id)
         o.agency_id, o.name, o.phone, o.email = agency.id, item.name, item.phone, item.email
+        o.name_en = item.name_en
         o.agency_role, o.languages = item.agency_role, [x for x in item.languages if x]
         o.may_be_primary, o.user_id = item.may_be_primary, link_user(s, item.username)
         s.flush()

@@ -132,6 +132,7 @@ class Officer(Base):
     context: Mapped[str] = mapped_column(ForeignKey("contexts.name"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("roster_agencies.id"))
     name: Mapped[str] = mapped_column(String(120))
+    name_en: Mapped[str] = mapped_column(String(120), default="", server_default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     email: Mapped[str] = mapped_column(String(200), default="")
     agency_role: Mapped[str] = mapped_column(String(80), default="liaison")

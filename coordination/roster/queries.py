@@ -36,7 +36,8 @@ def _next_change(s: Session, agency: Agency, layer: str, at: datetime) -> dict[s
         if g.start > at and g.officer_id not in now:
             person = s.get(Officer, g.officer_id) if g.officer_id else None
             return {"at": g.start.isoformat(), "officer_id": g.officer_id,
-                    "name": person.name if person else None}
+                    "name": person.name if person else None,
+                    "name_en": person.name_en if person else None}
     return None
 
 

@@ -37,6 +37,7 @@ class AgencyIn(_In):
 class OfficerIn(_In):
     agency_code: str = Field(pattern=CODE)
     name: str = Field(min_length=1, max_length=120)
+    name_en: str = Field(default="", max_length=120)  # the name in English (pinyin), if any
     phone: str = Field(default="", max_length=40, pattern=r"^[0-9+() -]*$")
     email: str = Field(default="", max_length=200, pattern=r"^([^@\s]+@[^@\s]+)?$")
     agency_role: str = Field(default="liaison", min_length=1, max_length=80)

@@ -91,6 +91,7 @@ def _one_dict(task: Task, agency: Agency, steps: list[TaskStep], rows: list[Assi
         "closed_at": opt(task.closed_at), "created_by": task.created_by, "chain": chain,
         "assignees": [
             {"officer_id": a.officer_id, "name": people[a.officer_id].name,
+             "name_en": people[a.officer_id].name_en,
              "user_id": people[a.officer_id].user_id, "step_seq": a.step_seq,
              "current": a.step_seq == task.step_seq, "status": a.status,
              "acknowledged_at": opt(a.acknowledged_at), "reason": a.reason}

@@ -12,6 +12,7 @@ from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
+from .. import runtime
 from ..alerts.models import KIND_LABELS as ALERT_KIND_LABELS
 from ..auth.principal import Principal, allowed
 from ..auth.roles import Permission
@@ -42,6 +43,7 @@ def ops_labels() -> dict[str, Any]:
         "no_tasks": _("No open tasks."),
         "no_stock": _("No critical item below target."),
         "free_of": _("%(free)s free of %(cap)s", free="{free}", cap="{cap}"),
+        "beds_more": _("… and %(n)s more, with more free beds", n="{n}"),
         "full": _("Full"),
         "near_full": _("Nearly full"),
         "stale": _("No recent report"),
@@ -79,6 +81,7 @@ def ops_view(me: Principal) -> dict[str, Any]:
             "labels": ops_labels(),
             "config_types": CONFIG_TYPES,
             "can_ack": allowed(me, Permission.ACK_ALERTS),
+            "timezone": runtime.current_settings().timezone,
             "urls": {
                 "panels": url_for("ops_api.ops_panels"),
                 "search": url_for("ops_api.ops_search"),

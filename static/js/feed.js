@@ -18,10 +18,16 @@
   });
 
   function lookup(ev, path) {
-    var value = ev;
+    var value = ev, parent = null, last = null;
     path.split(".").forEach(function (key) {
+      parent = value;
+      last = key;
       value = value === null || value === undefined ? undefined : value[key];
     });
+    // A name kept in both languages (a facility's name and name_en): the reader's half.
+    if (last === "name" && parent && parent.name_en && lang.indexOf("zh") !== 0) {
+      return String(parent.name_en);
+    }
     if (value === undefined || value === null) return "";
     if (typeof value === "object" && "zh" in value && "en" in value) {  // a {zh, en} pair
       return String(document.documentElement.lang.indexOf("zh") === 0 ? value.zh : value.en);

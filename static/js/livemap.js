@@ -20,6 +20,8 @@
   var layers = {};
   Object.keys(cfg.layers).forEach(function (k) { layers[k] = global[cfg.layers[k]]; });
   var lang = document.documentElement.lang || "zh-CN";
+  // A name kept in both languages: the reader's half (the other when it is empty).
+  function nameOf(p) { return (lang.indexOf("zh") === 0 ? p.name : p.name_en || p.name) || ""; }
   var whenFormat = new Intl.DateTimeFormat(lang, {
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
   });
@@ -76,7 +78,7 @@
 
   function facilityPopup(p) {
     var box = el("div", "popup popup-facility");
-    box.appendChild(el("h3", null, p.name));
+    box.appendChild(el("h3", null, nameOf(p)));
     var meta = el("p", "popup-meta");
     meta.appendChild(el("span", null, labels.kinds[p.kind] || p.kind));
     var status = shownStatus(p);
@@ -142,7 +144,7 @@
     if (rec.bound) return;
     rec.bound = true;
     rec.layer.bindPopup(function () { return facilityPopup(rec.props); }, { maxWidth: 320 });
-    rec.layer.bindTooltip(function () { return el("span", null, rec.props.name); });
+    rec.layer.bindTooltip(function () { return el("span", null, nameOf(rec.props)); });
   }
 
   function touchedFacility(e) {
@@ -289,7 +291,7 @@
 
   function placePopup(p) {
     var box = el("div", "popup popup-place");
-    box.appendChild(el("h3", null, p.name));
+    box.appendChild(el("h3", null, nameOf(p)));
     box.appendChild(el("p", null, (labels.places[p.kind] || p.kind) + " · " +
       labels.population + ": " + Number(p.population).toLocaleString(lang)));
     return box;

@@ -22,8 +22,10 @@
     return n ? JSON.parse(n.textContent) : { labels: {} };
   })();
   var ilabels = incidentCfg.labels;
+  // Times in the command room's zone (as the feed shows them), not the browser's.
   var whenFormat = new Intl.DateTimeFormat(lang, {
     month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false,
+    timeZone: data.timezone || undefined,
   });
 
   function el(tag, cls, text) {
@@ -282,11 +284,22 @@
   // Beds: free isolation beds and rooms, by kind of facility; full and stale flagged.
   renderers.beds = function (box, panel) {
     if (!panel.rows.length) { empty(box, labels.no_beds); return; }
+    var kinds = panel.kinds || {};
     var kind = null, list = null;
+    function more() {
+      var k = kinds[kind];
+      if (k && k.facilities > k.listed) {
+        box.appendChild(el("p", "bed-more", fill(labels.beds_more, { n: k.facilities - k.listed })));
+      }
+    }
     panel.rows.forEach(function (f) {
       if (f.kind !== kind) {
+        if (kind !== null) more();
         kind = f.kind;
-        box.appendChild(el("h3", null, labels.facility_kinds[kind] || kind));
+        var h = el("h3", null, labels.facility_kinds[kind] || kind);
+        var k = kinds[kind];
+        if (k) h.appendChild(el("span", "bed-total", fill(labels.free_of, { free: k.free, cap: k.capacity })));
+        box.appendChild(h);
         list = el("ul", "bed-list");
         box.appendChild(list);
       }
@@ -303,6 +316,7 @@
       li.addEventListener("click", function () { if (C.livemap) C.livemap.openFacility(f.id); });
       list.appendChild(li);
     });
+    more();
   };
 
   // Tasks: open per agency, unacknowledged past their ack time, escalated to us.

@@ -10,9 +10,12 @@ the moment the live channel is live, the map reports ``ready`` and every panel
 is filled (``data-populated``): time from navigation start. Also reported: the
 bytes transferred (Resource Timing, as sent) and, for every request the page
 makes, the server's time to first byte (requestStart → responseStart, measured
-on this machine with nothing in between). Each load after the first is warm
-(browser cache, as on a wall screen). The ratio compares the two databases in
-the same run. Goals: interactive under 2 s on the demo, ratio under 2.
+on this machine with nothing in between). The operator signs in on /me, so the
+first load of /ops is cold on both sides (a fresh server process, an empty
+browser cache); each load after it is warm (browser cache, as on a wall screen).
+The ratio compares the two databases in the same run, on the median load and on
+the best one (the machine is shared: the median is the honest figure, the best
+the least disturbed). Goals: interactive under 2 s on the demo, ratio under 2.
 
 Figures are printed, never asserted: they depend on the machine.
 """
@@ -22,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -120,11 +124,12 @@ def bench(url: str, instance: Path, *, scale: int, loads: int) -> dict[str, Any]
             page.on("pageerror", lambda exc: errors.append(f"script: {exc}"))
             page.on("response", lambda r: errors.append(f"HTTP {r.status} {r.url}")
                     if r.status >= 400 else None)
-            page.goto(server.url + "/login")
+            # Land on /me, not /ops: the first measured load must find the server cold.
+            page.goto(server.url + "/login?next=/me")
             page.fill("input[name=username]", "operator")
             page.fill("input[name=password]", "operator-demo")
             page.click("main form button[type=submit].primary")
-            page.wait_for_url(server.url + "/ops")
+            page.wait_for_url(server.url + "/me")
             for _ in range(loads):
                 errors.clear()
                 page.goto(server.url + "/ops")
@@ -162,7 +167,7 @@ def _print(name: str, run: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=10)
-    parser.add_argument("--loads", type=int, default=3)
+    parser.add_argument("--loads", type=int, default=5)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     report: dict[str, Any] = {"measured_at": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
@@ -174,12 +179,16 @@ def main() -> None:
                         loads=args.loads)
             report[name] = run
             _print(name, run)
-    demo = min(load["interactive_ms"] for load in report["demo"]["loads"])
-    big = min(load["interactive_ms"] for load in report[f"{args.scale}x"]["loads"])
-    report["ratio"] = round(big / demo, 2)
-    print(f"\ninteractive (best of {args.loads}): demo {demo} ms (goal < 2000), "
-          f"{args.scale}x {big} ms; ratio {report['ratio']} (goal < 2), "
-          f"measured {report['measured_at']}")
+    times = {name: [load["interactive_ms"] for load in report[name]["loads"]]
+             for name in ("demo", f"{args.scale}x")}
+    demo, big = times["demo"], times[f"{args.scale}x"]
+    report["ratio"] = round(statistics.median(big) / statistics.median(demo), 2)
+    report["ratio_best"] = round(min(big) / min(demo), 2)
+    print(f"\ninteractive over {args.loads} loads: demo median {statistics.median(demo):.0f} ms, "
+          f"best {min(demo)} ms, cold {demo[0]} ms (goal < 2000); {args.scale}x median "
+          f"{statistics.median(big):.0f} ms, best {min(big)} ms, cold {big[0]} ms")
+    print(f"ratio {args.scale}x/demo: median {report['ratio']}, best {report['ratio_best']} "
+          f"(goal < 2), measured {report['measured_at']}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
 
