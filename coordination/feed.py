@@ -129,6 +129,9 @@ DESCRIPTIONS = {
     "incident.unit_dispatched": _l(
         "{payload.address} {payload.type} #{payload.id}: {payload.unit.call_sign} dispatched "
         "({actor})"),
+    "incident.closed_incomplete": _l(
+        "{actor} closed incident #{payload.id} with {payload.missing_names} empty: "
+        "{payload.reason}"),
     "incident.unit_released": _l(
         "{actor} released {payload.unit.call_sign} from incident #{payload.id}"),
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),

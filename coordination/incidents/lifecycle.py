@@ -19,6 +19,7 @@ from ..facilities.models import Facility
 from ..geo.region import BBox, check_position
 from ..units import service as units
 from ..units.models import Unit, UnitStatus
+from .closing import check_close
 from .common import (
     context_row,
     incident_body,
@@ -126,7 +127,8 @@ def change_status(*, context: str = LIVE, incident_id: int, data: StatusChangeIn
                   actor: Actor) -> dict[str, Any]:
     """Move an incident one step along its lifecycle (or cancel it); units follow.
 
-    Skipping a step is refused with the step that comes next (409).
+    Skipping a step is refused with the step that comes next (409). Closing a
+    public-health incident with required clocks empty needs ``reason`` (closing.py).
     """
     with db.unit_of_work() as s:
         now = context_row(s, context).clock().now()
@@ -135,6 +137,7 @@ def change_status(*, context: str = LIVE, incident_id: int, data: StatusChangeIn
             raise Conflict(str(_l("The incident was changed meanwhile; reload it.")))
         active = active_assignments(s, i)
         _check_transition(i, data.status, bool(active))
+        incomplete = check_close(i, data.reason) if data.status == IncidentStatus.CLOSED else None
         previous = i.status
         i.status = data.status.value
         touch(i, now)
@@ -162,6 +165,8 @@ def change_status(*, context: str = LIVE, incident_id: int, data: StatusChangeIn
             "unit_changes": [{"unit_id": c["id"], "call_sign": c["call_sign"],
                               "status": c["status"], "previous": c["previous"]}
                              for c in unit_changes]})
+        if incomplete is not None:
+            record_event(s, i, "incident.closed_incomplete", actor, incomplete)
         return body
 
 

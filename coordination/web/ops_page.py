@@ -60,6 +60,8 @@ def ops_labels() -> dict[str, Any]:
                       "area": _("Area"), "place": _("Place"), "person": _("Person")},
         "clocks": {c.name.lower(): str(CLOCK_LABELS[c]) for c in Clock},  # the five clocks
         "loading": _("Loading…"),
+        "still_empty": _("Still empty:"),
+        "closed": _("Incident closed."),
     }
 
 
@@ -88,6 +90,8 @@ def ops_view(me: Principal) -> dict[str, Any]:
                     "/0/", "/{id}/"),
                 "page": url_for("incident_pages.incident", incident_id=0).replace(
                     "/0", "/{id}"),
+                "status": url_for("incident_api.change_status", incident_id=0).replace(
+                    "/0/", "/{id}/"),
             },
         },
     }

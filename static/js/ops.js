@@ -477,9 +477,60 @@
         li.appendChild(el("span", null, C.describe ? C.describe(ev) : ev.type));
         list.appendChild(li);
       });
+      showCloseForm(i);
       if (C.incidents && i.open) C.incidents.showRecommendation(i.id);
       else document.getElementById("incident-recommend").hidden = true;
       return i;
+    });
+  }
+
+  // Closing from the drawer: the empty clocks a close asks for, and the reason field.
+  var closeForm = document.getElementById("drawer-close-form");
+  function showCloseForm(i) {
+    if (!closeForm) return;
+    closeForm.hidden = i.status !== "at_hospital";
+    closeForm.dataset.incident = String(i.id);
+    closeForm.dataset.version = String(i.version);
+    var gaps = i.close_gaps || [];
+    var gapBox = document.getElementById("drawer-close-gaps");
+    clear(gapBox);
+    gapBox.hidden = !gaps.length;
+    if (gaps.length) {
+      gapBox.appendChild(document.createTextNode(labels.still_empty + " "));
+      gaps.forEach(function (g) {
+        var tag = el("span", "tag", g.label);
+        tag.dataset.clock = g.clock;
+        gapBox.appendChild(tag);
+      });
+    }
+    document.getElementById("drawer-close-reason-label").hidden = !gaps.length;
+    var msg = document.getElementById("drawer-close-msg");
+    msg.textContent = "";
+    msg.classList.remove("form-error");
+  }
+  if (closeForm) {
+    closeForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var id = closeForm.dataset.incident;
+      var msg = document.getElementById("drawer-close-msg");
+      var button = closeForm.querySelector("button[type=submit]");
+      button.disabled = true;
+      C.postJSON(url("status", id), { status: "closed", reason: closeForm.elements.reason.value,
+        version: Number(closeForm.dataset.version) }).then(function (res) {
+        button.disabled = false;
+        if (res.ok) {
+          closeForm.elements.reason.value = "";
+          msg.classList.remove("form-error");
+          msg.textContent = labels.closed;
+          loadDrawer(id);
+          return;
+        }
+        msg.classList.add("form-error");
+        msg.textContent = res.body.error || ilabels.failed;
+      }, function () {
+        button.disabled = false;
+        msg.textContent = ilabels.offline;
+      });
     });
   }
 
