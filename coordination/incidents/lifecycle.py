@@ -63,7 +63,8 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
                     region: BBox | None = None) -> dict[str, Any]:
     """Log an incident: position inside the region, deadline from the rules in force.
 
-    ``region`` defaults to the configured one (COORDINATION_REGION_BBOX).
+    ``region`` defaults to the configured one (COORDINATION_REGION_BBOX). After the
+    commit the early-warning rules run on the new case (alerts/early_warning.py).
     """
     check_position(data.lon, data.lat, configured_region(region))
     with db.unit_of_work() as s:
@@ -89,7 +90,15 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
         s.flush()
         body = incident_props(i, [], now)
         record_event(s, i, "incident.reported", actor, body)
-        return body
+    early_warning(context, body["id"])
+    return body
+
+
+def early_warning(context: str, incident_id: int) -> None:
+    """Run the early-warning rules on a logged or reclassified case, after its commit."""
+    from ..alerts import early_warning as ew
+
+    ew.evaluate(context=context, incident_id=incident_id)
 
 
 def _event_venue(data: IncidentIn, found: datetime) -> tuple[str | None, str | None]:
