@@ -256,3 +256,21 @@ def test_a_non_warning_alert_or_bad_level_activates_nothing(app, make_user, auth
     assert auth.post_json("/api/alerts/99999/activate", {}).status_code == 404
     with db.reading() as s:
         assert s.scalar(select(func.count()).select_from(PlanActivation)) == 0
+
+
+def test_cli_check_and_show(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from coordination.cli import main
+
+    runner = CliRunner()
+    ok = runner.invoke(main, ["warnings", "check"])
+    assert ok.exit_code == 0 and ok.output.startswith("OK: 1 rule sets, 5 rules")
+    bad = tmp_path / "warning.yaml"
+    bad.write_text(GOOD.replace("window: 7d", "window: 0m", 1), encoding="utf-8")
+    result = runner.invoke(main, ["warnings", "check", str(bad)])
+    assert result.exit_code == 1 and f"{bad}:58: rule_sets.0.rules.2.window" in result.output
+    shown = runner.invoke(main, ["warnings", "show", "--at", "2026-06-01T08:00:00+08:00"])
+    assert shown.exit_code == 0 and '"id": "ew-2026"' in shown.output
+    before = runner.invoke(main, ["warnings", "show", "--at", "2025-06-01T08:00:00+08:00"])
+    assert before.exit_code == 1

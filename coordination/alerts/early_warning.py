@@ -257,11 +257,26 @@ def suggest_level(s: Session, plan: Plan, f: Firing, context: str,
             criterion = plan.levels[level].criteria[-1 if level == Level.IV else 0]
             return {"level": level.value, "met": True,
                     "basis": {"cases": counted, "at_least": trigger.cases,
-                              "within": format_offset(trigger.within),
+                              "within": _pair(lambda t=trigger.within: window_words(t)),
                               "confirmed_only": trigger.confirmed,
                               "criterion": criterion.model_dump()}}
     least = min(plan.levels, key=lambda lv: LEVEL_ORDER[lv])
     return {"level": least.value, "met": False, "basis": None}
+
+
+def window_words(window: timedelta) -> str:
+    """A rule's window as a person says it, in the current language (7 天 / 7 days)."""
+    hours = window.total_seconds() / 3600
+    if hours >= 24 and hours % 24 == 0:
+        return _("%(n)s days", n=int(hours // 24))
+    if hours >= 1 and hours == int(hours):
+        return _("%(n)s hours", n=int(hours))
+    return _("%(n)s minutes", n=int(window.total_seconds() // 60))
+
+
+def _pair(make: Any) -> dict[str, str]:
+    zh, en = _both(make)
+    return {"zh": zh, "en": en}
 
 
 def _both(make: Any) -> tuple[str, str]:
@@ -289,9 +304,10 @@ def _alert_for(s: Session, f: Firing, context: str) -> AlertIn:
             return _("Early warning: %(what)s — %(disease)s, incident #%(id)s %(where)s",
                      what=what, disease=str(disease.label), id=cases[0].id,
                      where=where[lang])
+        assert f.rule.window is not None
         return _("Early warning: %(what)s — %(count)s cases of %(disease)s at %(where)s "
                  "within %(window)s", what=what, count=count, disease=str(disease.label),
-                 where=where[lang], window=window)
+                 where=where[lang], window=window_words(f.rule.window))
 
     zh, en = _both(title)
     plan = _plan_for(f.rule, f.disease, context)
@@ -300,7 +316,9 @@ def _alert_for(s: Session, f: Firing, context: str) -> AlertIn:
         "disease": f.disease,
         "figures": {"cases": count, "confirmed": sum(c.patients for c in cases if c.confirmed),
                     "incidents": len(cases), "at_least": f.rule.at_least,
-                    "window": window or None, "area": f.area,
+                    "window": window or None,
+                    "window_words": _pair(lambda: window_words(f.rule.window))
+                    if f.rule.window else None, "area": f.area,
                     "area_name": area_names(f.area) if f.area else None, "place": f.place,
                     "first_found": min(c.found_at for c in cases).isoformat(),
                     "last_found": end.isoformat()},
