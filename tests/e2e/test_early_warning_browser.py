@@ -94,3 +94,37 @@ def test_the_alert_reads_in_english_on_a_phone(new_context, demo_server):
     expect(alert.locator("button.activate-btn")).to_have_text("Activate the plan at level IV")
     alert.scroll_into_view_if_needed()
     page.locator("#panel-alerts").screenshot(path="/tmp/warn21b-alert-en-phone.png")
+
+
+def test_closing_from_the_drawer_asks_for_the_clocks_or_a_reason(new_context, demo_server):
+    base = demo_server.url
+    api = login_session(base, "operator", "operator-demo")
+    incident = _log_plague(api, base)
+    rec = api.get(base + f"/api/incidents/{incident['id']}/recommendation", timeout=10).json()
+    unit = rec["units"][0]["unit_id"]
+    assert api.post(base + f"/api/incidents/{incident['id']}/dispatch", json={"unit_id": unit},
+                    timeout=10).status_code == 201
+    for status in ("on_scene", "transporting", "at_hospital"):
+        resp = api.post(base + f"/api/incidents/{incident['id']}/status",
+                        json={"status": status}, timeout=10)
+        assert resp.status_code == 200, resp.text[:300]
+    context, page = open_ops(new_context, base)
+    page.evaluate(f"Coordination.ops.openDrawer({incident['id']})")
+    form = page.locator("#drawer-close-form")
+    expect(form).to_be_visible(timeout=LIVE_MS)
+    gaps = page.locator("#drawer-close-gaps .tag")
+    expect(gaps).to_have_count(3)
+    expect(gaps.nth(1)).to_have_text("诊断（早诊断）")
+    form.locator("button[type=submit]").click()
+    msg = page.locator("#drawer-close-msg")
+    expect(msg).to_contain_text("治疗（早治疗）", timeout=LIVE_MS)
+    assert "treated" not in msg.inner_text()
+    page.locator("#ops-drawer").screenshot(path="/tmp/warn21b-drawer-close-zh.png")
+    form.locator("textarea[name=reason]").fill("患者转自治区定点医院，后续时间由该院记录")
+    form.locator("button[type=submit]").click()
+    expect(page.locator("#drawer-meta")).to_contain_text(zh("Closed"), timeout=LIVE_MS)
+    expect(form).to_be_hidden()
+    expect(page.locator("#drawer-timeline li").filter(has_text="患者转自治区定点医院")
+           ).to_have_count(1, timeout=LIVE_MS)
+    timeline = api.get(base + f"/api/incidents/{incident['id']}/timeline", timeout=10).json()
+    assert timeline["events"][-1]["type"] == "incident.closed_incomplete"
