@@ -94,6 +94,9 @@ def test_the_alert_reads_in_english_on_a_phone(new_context, demo_server):
     expect(alert.locator("button.activate-btn")).to_have_text("Activate the plan at level IV")
     alert.scroll_into_view_if_needed()
     page.locator("#panel-alerts").screenshot(path="/tmp/warn21b-alert-en-phone.png")
+    with page.expect_navigation():  # the language is the account's: back to zh-CN for the next
+        page.locator(".locale-form button[value=zh_CN]").click()
+    page.locator("html[lang^='zh']").wait_for(state="attached")
 
 
 def test_closing_from_the_drawer_asks_for_the_clocks_or_a_reason(new_context, demo_server):
@@ -109,6 +112,13 @@ def test_closing_from_the_drawer_asks_for_the_clocks_or_a_reason(new_context, de
                         json={"status": status}, timeout=10)
         assert resp.status_code == 200, resp.text[:300]
     context, page = open_ops(new_context, base)
+    # The incident page shows the same gaps and takes the reason.
+    page.goto(base + f"/incidents/{incident['id']}")
+    expect(page.locator("#close-gaps [data-clock=treated]")).to_have_text("治疗（早治疗）")
+    expect(page.locator("#close-gaps textarea[name=reason]")).to_be_visible()
+    page.locator("#close-gaps").screenshot(path="/tmp/warn21b-incident-close-zh.png")
+    page.goto(base + "/ops")
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "live", timeout=LIVE_MS)
     page.evaluate(f"Coordination.ops.openDrawer({incident['id']})")
     form = page.locator("#drawer-close-form")
     expect(form).to_be_visible(timeout=LIVE_MS)
