@@ -7,6 +7,8 @@ Registered on the ``coordination`` group by cli.py (one line there):
     coordination zones refresh DISEASE      follow the confirmed cases of a disease
     coordination deadlines show [--at T]    the reporting rule set in force
     coordination deadlines check [FILE]     validate a reporting-rules file
+    coordination warnings check [FILE]      validate an early-warning rules file
+    coordination warnings show [--at T]     the early-warning rule set in force
 """
 
 from __future__ import annotations
@@ -142,6 +144,46 @@ def deadlines_check(path: str | None) -> None:
     click.echo(f"OK: {len(rules.data.rule_sets)} rule sets.")
 
 
+@click.group("warnings")
+def warnings_group() -> None:
+    """Early-warning rules (versioned, in incidents/data/warning_rules.yaml)."""
+
+
+@warnings_group.command("check")
+@click.argument("path", required=False, type=click.Path(exists=True, dir_okay=False))
+def warnings_check(path: str | None) -> None:
+    """Validate an early-warning rules file (default: the one in force); errors as file:line."""
+    from .alerts import warning_rules
+
+    file = Path(path) if path else warning_rules.rules_path()
+    loaded = warning_rules.parse(file.read_text(encoding="utf-8"), name=str(file))
+    if not loaded.ok or loaded.model is None:
+        for error in loaded.errors:
+            click.echo(str(error), err=True)
+        fail(f"{len(loaded.errors)} error(s); the rules in force stay as they were.", 1)
+    rules = sum(len(rs.rules) for rs in loaded.model.rule_sets)
+    click.echo(f"OK: {len(loaded.model.rule_sets)} rule sets, {rules} rules.")
+
+
+@warnings_group.command("show")
+@click.option("--at", "at", default=None, help="ISO time with offset (default: now).")
+def warnings_show(at: str | None) -> None:
+    """Print the early-warning rule set in force at a time."""
+    from .alerts import warning_rules
+
+    try:
+        when = datetime.fromisoformat(at) if at else datetime.now(UTC)
+        if when.tzinfo is None:
+            raise ValueError("give the time with its offset, e.g. 2026-03-01T08:00:00+08:00")
+    except ValueError as exc:
+        fail(str(exc), 1)
+    rules = warning_rules.in_force()
+    found = rules.for_time(when) if rules is not None else None
+    if found is None:
+        fail("no early-warning rule set is in force at that time", 1)
+    click.echo(json.dumps(found.model_dump(mode="json"), ensure_ascii=False, indent=2))
+
+
 def register(main: click.Group) -> None:
-    for command in (import_cap, import_roads, zones_group, deadlines_group):
+    for command in (import_cap, import_roads, zones_group, deadlines_group, warnings_group):
         main.add_command(command)

@@ -129,6 +129,9 @@ DESCRIPTIONS = {
     "incident.unit_dispatched": _l(
         "{payload.address} {payload.type} #{payload.id}: {payload.unit.call_sign} dispatched "
         "({actor})"),
+    "incident.closed_incomplete": _l(
+        "{actor} closed incident #{payload.id} with {payload.missing_names} empty: "
+        "{payload.reason}"),
     "incident.unit_released": _l(
         "{actor} released {payload.unit.call_sign} from incident #{payload.id}"),
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
@@ -160,6 +163,9 @@ DESCRIPTIONS = {
     "zone.lifted": _l("{actor} lifted epidemic zone #{payload.id} ({payload.disease})"),
     "alert.raised": _l("Alert: {payload.title}"),
     "alert.acknowledged": _l("{actor} acknowledged the alert: {payload.title}"),
+    "alert.updated": _l("Alert updated: {payload.title}"),
+    "alert.acted": _l("{actor} activated {payload.suggestion.plan_title} at level "
+                      "{payload.acted.activated_level} from the alert: {payload.title}"),
 }
 # Configuration, not operations (roster, accounts, catalogue, loaded layers): the
 # command room's feed hides these by default and has a switch to show them.

@@ -14,7 +14,7 @@ from coordination.events import Event
 from coordination.extensions import db
 from coordination.facilities.models import Facility
 from coordination.incidents import service
-from coordination.incidents.models import Assignment, Contact, Incident
+from coordination.incidents.models import Assignment, Clock, Contact, Incident
 from coordination.incidents.schemas import (
     CaseIn,
     ClockIn,
@@ -126,7 +126,7 @@ def test_lifecycle_cannot_be_skipped_and_units_follow(app):
                                 ("at_hospital", "at_hospital")]:
         to(inc["id"], status)
         assert mf.get(Unit, u.id).status == unit_status
-    closed = to(inc["id"], "closed")
+    closed = to(inc["id"], "closed", reason="演练：时钟在别处记录 (drill: clocks kept elsewhere)")
     assert closed["open"] is False and closed["units"] == []
     # An ambulance that carried a plague patient is decontaminated before its next call.
     assert mf.get(Unit, u.id).status == "decontaminating"
@@ -135,7 +135,8 @@ def test_lifecycle_cannot_be_skipped_and_units_follow(app):
         to(inc["id"], "cancelled")
     timeline = service.timeline(incident_id=inc["id"])
     assert timeline[0]["type"] == "incident.reported"
-    assert timeline[-1]["payload"]["status"] == "closed"
+    assert timeline[-2]["payload"]["status"] == "closed"
+    assert timeline[-1]["type"] == "incident.closed_incomplete"
     changes = [c.status for c in _unit_history(u.id)]
     assert changes == ["available", "dispatched", "on_scene", "transporting", "at_hospital",
                        "decontaminating"]
@@ -297,3 +298,69 @@ def test_unknown_incident_is_404(app):
         service.get_incident(incident_id=999)
     with pytest.raises(NotFound):
         dispatch(999, 1)
+
+
+def _plague_at_hospital():
+    u = mf.unit(negative_pressure=True)
+    inc = log(disease="plague")
+    dispatch(inc["id"], u.id)
+    for status in ("on_scene", "transporting", "at_hospital"):
+        to(inc["id"], status)
+    return inc
+
+
+def test_a_class_a_case_does_not_close_with_empty_clocks_without_a_reason(app):
+    inc = _plague_at_hospital()
+    # At hospital: isolated is set by the hand-over; reported, diagnosed and treated are empty.
+    detail = service.get_incident(incident_id=inc["id"])
+    assert [g["clock"] for g in detail["close_gaps"]] == ["reported", "diagnosed", "treated"]
+    with force_locale("en"), pytest.raises(ValidationFailed) as err:
+        to(inc["id"], "closed")
+    with force_locale("en"):
+        message = str(err.value.message)
+    # Named by their display names, never by their codes.
+    assert "Diagnosed (早诊断)" in message and "Treated (早治疗)" in message
+    assert "Reported to higher level" in message
+    assert "diagnosed_at" not in message and "treated_at" not in message
+    assert [m["clock"] for m in err.value.details["missing"]] == ["reported", "diagnosed",
+                                                                  "treated"]
+    with force_locale("zh_CN"), pytest.raises(ValidationFailed) as err:
+        to(inc["id"], "closed", reason="   ")
+    with force_locale("zh_CN"):
+        message = str(err.value.message)
+    assert "诊断（早诊断）" in message and "治疗（早治疗）" in message
+    assert "diagnosed" not in message
+    # A refused close leaves nothing: still at hospital, no event.
+    assert service.get_incident(incident_id=inc["id"])["status"] == "at_hospital"
+    assert events_of("incident.closed_incomplete") == []
+    # Filling two clocks narrows what is asked; the reason covers the last.
+    now = datetime.now(UTC)
+    for clock in ("reported", "diagnosed"):
+        service.set_clock(incident_id=inc["id"], actor=ACTOR,
+                          data=ClockIn(clock=getattr(Clock, clock.upper()), at=now))
+    with force_locale("en"), pytest.raises(ValidationFailed) as err:
+        to(inc["id"], "closed")
+    assert [m["clock"] for m in err.value.details["missing"]] == ["treated"]
+    closed = to(inc["id"], "closed",
+                reason="转省级定点医院治疗 (transferred to the provincial hospital)")
+    assert closed["status"] == "closed"
+    [gap] = events_of("incident.closed_incomplete")
+    assert gap.payload["missing"] == ["treated"]
+    assert gap.payload["reason"].startswith("转省级定点医院")
+    assert gap.payload["missing_names"] == {"zh": "治疗（早治疗）", "en": "Treated (早治疗)"}
+    timeline = [e["type"] for e in service.timeline(incident_id=inc["id"])]
+    assert timeline[-2:] == ["incident.status_changed", "incident.closed_incomplete"]
+
+
+def test_a_full_record_closes_without_a_reason_and_non_class_a_needs_only_the_report(app):
+    inc = _plague_at_hospital()
+    now = datetime.now(UTC)
+    for clock in (Clock.REPORTED, Clock.DIAGNOSED, Clock.TREATED):
+        service.set_clock(incident_id=inc["id"], actor=ACTOR, data=ClockIn(clock=clock, at=now))
+    assert to(inc["id"], "closed")["status"] == "closed"
+    assert events_of("incident.closed_incomplete") == []
+    # Fever (not class A): only the report upward is required; cancelling needs nothing.
+    fever = log(disease="fever")
+    assert [g["clock"] for g in service.get_incident(incident_id=fever["id"])["close_gaps"]] \
+        == ["reported"]
+    assert to(fever["id"], "cancelled")["status"] == "cancelled"

@@ -87,6 +87,35 @@ def test_dispatch_and_lifecycle_over_the_api(operator):
     assert count(Assignment) == 1
 
 
+def test_closing_a_plague_case_with_empty_clocks_asks_for_them_or_a_reason(operator):
+    unit = mf.unit(negative_pressure=True, lon=113.3, lat=41.1)
+    inc = operator.post_json("/api/incidents", GOOD).get_json()
+    operator.post_json(f"/api/incidents/{inc['id']}/dispatch", {"unit_id": unit.id})
+    for status in ("on_scene", "transporting", "at_hospital"):
+        assert operator.post_json(f"/api/incidents/{inc['id']}/status",
+                                  {"status": status}).status_code == 200
+    before = count(Event)
+    refused = operator.post_json(f"/api/incidents/{inc['id']}/status", {"status": "closed"})
+    assert refused.status_code == 400
+    error = refused.get_json()["error"]
+    # The user's language (zh-CN): the clocks by their display names, never their codes.
+    assert "诊断（早诊断）" in error and "治疗（早治疗）" in error and "原因" in error
+    assert "diagnosed" not in error and "treated" not in error
+    assert [m["clock"] for m in refused.get_json()["details"]["missing"]] == [
+        "reported", "diagnosed", "treated"]
+    assert count(Event) == before
+    page = operator.client.get(f"/incidents/{inc['id']}").get_data(as_text=True)
+    assert 'name="reason"' in page and 'data-clock="treated"' in page
+    ok = operator.post_json(f"/api/incidents/{inc['id']}/status",
+                            {"status": "closed", "reason": "患者转院 <script>"})
+    assert ok.status_code == 200 and ok.get_json()["status"] == "closed"
+    timeline = operator.client.get(f"/api/incidents/{inc['id']}/timeline").get_json()["events"]
+    assert timeline[-1]["type"] == "incident.closed_incomplete"
+    assert timeline[-1]["payload"]["reason"] == "患者转院 <script>"
+    page = operator.client.get(f"/incidents/{inc['id']}").get_data(as_text=True)
+    assert "患者转院 <script>" not in page
+
+
 def test_clock_cases_and_contacts_over_the_api(operator):
     mf.facility(kind="isolation_point", name="隔离点甲",
                 initial={"figures": {"isolation_room": {"capacity": 3, "occupied": 0}}})

@@ -9,7 +9,7 @@ warning (issue 21), which passes a ``suggestion`` (a plan and level to activate)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -81,6 +81,72 @@ def raise_in(s: Session, *, context: str, data: AlertIn, actor: Actor) -> dict[s
     body = alert_dict(a)
     events.append(s, context=context, type="alert.raised", actor=actor, audience=AUDIENCE,
                   subject=(SUBJECT, a.id), payload=body)
+    return body
+
+
+def upsert_in(s: Session, *, context: str, data: AlertIn, actor: Actor,
+              covers: list[int]) -> dict[str, Any] | None:
+    """Raise, or update the open alert of the same key, for the cases ``covers`` names.
+
+    An alert that fires twice for the same cases is one alert: when an alert of
+    the key (open or already acted on) covers every one of these incidents,
+    nothing is recorded. When new cases join an open one, it is updated in
+    place (``alert.updated``, with the incidents it gained); otherwise a new
+    alert is raised. ``covers`` are kept in ``suggestion.incidents``.
+    """
+    wanted = set(covers)
+    rows = list(s.scalars(select(Alert).where(Alert.context == context, Alert.key == data.key)
+                          .order_by(Alert.id.desc()).with_for_update()))
+    current = next((a for a in rows if a.acked_at is None), None)
+    suggestion = dict(data.suggestion or {}) | {"incidents": sorted(wanted)}
+    covering = [a for a in rows if wanted <= set((a.suggestion or {}).get("incidents", []))]
+    if covering and not (current in covering and _calls_for_change(current, suggestion)):
+        return None
+    if current is None:
+        return raise_in(s, context=context, data=replace(data, suggestion=suggestion),
+                        actor=actor)
+    had = set((current.suggestion or {}).get("incidents", []))
+    suggestion["incidents"] = sorted(had | wanted)
+    current.title_zh, current.title_en = data.title_zh, data.title_en
+    current.severity = data.severity.value
+    current.suggestion = suggestion
+    if data.source_seq is not None:
+        current.source_seq = data.source_seq
+    s.flush()
+    body = alert_dict(current) | {"gained": sorted(wanted - had)}
+    events.append(s, context=context, type="alert.updated", actor=actor, audience=AUDIENCE,
+                  subject=(SUBJECT, current.id), payload=body)
+    return body
+
+
+def _calls_for_change(a: Alert | None, suggestion: dict[str, Any]) -> bool:
+    """The same cases, but their figures or what they call for changed (a case confirmed
+    raises the level; a cancelled one lowers the count)."""
+    if a is None:
+        return False
+    old = a.suggestion or {}
+    return any(old.get(k) != suggestion.get(k) for k in ("plan", "level", "figures"))
+
+
+def mark_acted_in(s: Session, *, context: str, alert_id: int, actor: Actor,
+                  acted: dict[str, Any]) -> dict[str, Any]:
+    """Record what was done about an alert (a plan activated from it): acknowledged by
+    ``actor`` if still open, ``acted`` merged into its suggestion, ``alert.acted`` logged."""
+    a = s.scalars(select(Alert).where(Alert.id == alert_id, Alert.context == context)
+                  .with_for_update()).first()
+    if a is None:
+        raise NotFound(_l("No such alert."))
+    ctx = s.get(Context, context)
+    assert ctx is not None
+    if a.acked_at is None:
+        a.acked_at = ctx.clock().now()
+        a.acked_by = actor.shown
+        a.acked_by_id = actor.id
+    a.suggestion = dict(a.suggestion or {}) | acted
+    s.flush()
+    body = alert_dict(a)
+    events.append(s, context=context, type="alert.acted", actor=actor, audience=AUDIENCE,
+                  subject=(SUBJECT, a.id), payload=body | {"acted": acted})
     return body
 
 

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from pyproj import Transformer
@@ -27,8 +28,8 @@ from ..events import Actor
 from ..extensions import socketio
 from ..facilities.models import Facility
 from ..incidents import service as incidents
-from ..incidents.models import IncidentStatus
-from ..incidents.schemas import CaseIn, IsolateIn, StatusChangeIn
+from ..incidents.models import Clock, IncidentStatus
+from ..incidents.schemas import CaseIn, ClockIn, IsolateIn, StatusChangeIn
 from ..roster import service as roster
 from ..runtime import AppLike
 from ..units.schemas import PositionIn
@@ -165,13 +166,34 @@ class Motion:
         return None
 
     def _close_arrived(self) -> str | None:
+        """Close a case handed over at the hospital, its clocks filled first.
+
+        A public-health case does not close with its clocks empty (incidents/closing.py);
+        the demo's operator records them as a real one would at hand-over: diagnosed
+        when the laboratory confirmed the case (else now, by the receiving
+        hospital), treated now, and the report upward now if it was not yet filed.
+        """
         for i in incidents.list_incidents(context=LIVE):
             if i["status"] == "at_hospital":
+                self._fill_clocks(i["id"])
                 incidents.change_status(context=LIVE, incident_id=i["id"], actor=operator_actor(),
                                         data=StatusChangeIn(status=IncidentStatus.CLOSED,
                                                             note="患者已交接 (handed over)"))
                 return f"closed incident {i['id']}"
         return None
+
+    def _fill_clocks(self, incident_id: int) -> None:
+        detail = incidents.get_incident(context=LIVE, incident_id=incident_id)
+        now = wall_now()
+        confirmed = [c["at"] for c in detail["cases"] if c.get("confirmed")]
+        for gap in detail["close_gaps"]:
+            clock = Clock[gap["clock"].upper()]
+            at = now
+            if clock == Clock.DIAGNOSED and confirmed:
+                at = max(datetime.fromisoformat(min(confirmed)),
+                         datetime.fromisoformat(detail["clocks"]["found"]))
+            incidents.set_clock(context=LIVE, incident_id=incident_id, actor=operator_actor(),
+                                data=ClockIn(clock=clock, at=at))
 
     def _confirm_plague(self) -> str | None:
         i = self._plague()

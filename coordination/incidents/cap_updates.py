@@ -154,6 +154,10 @@ def apply_update_or_cancel(alert: cap.CapAlert, *, data: bytes, sent: str, actor
     except BaseException:
         _forget(context, alert)
         raise
+    if {"disease", "type", "patients"} & changes.keys() and alert.msg_type != "Cancel":
+        from .lifecycle import early_warning
+
+        early_warning(context, incident_id)  # reclassified: the rules judge it anew
     action = "cancelled" if alert.msg_type == "Cancel" else "updated"
     return body | {"cap": {"sender": alert.sender, "identifier": alert.identifier, "sent": sent,
                            "action": action, "changes": changes, "unclassified": False}}

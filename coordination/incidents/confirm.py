@@ -21,6 +21,7 @@ from ..contexts import LIVE, Context
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
+from .lifecycle import early_warning
 from .models import Case, Incident, IncidentType
 from .service import AUDIENCE, SUBJECT, incident_props
 
@@ -67,6 +68,7 @@ def confirm_case(*, context: str = LIVE, incident_id: int, actor: Actor,
                                       "note": note[:1000]})
         disease = i.disease
     _refresh_zones(disease, actor=actor, context=context)
+    early_warning(context, incident_id)  # confirmed: the plan's level may rise
     return body
 
 

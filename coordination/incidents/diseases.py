@@ -27,6 +27,9 @@ class Disease:
     observation_days: int
     # A confirmed case draws an epidemic point (疫点) around it.
     epidemic_point: bool = False
+    # Class A, or class B managed as class A (甲类及按甲类管理): the case is not closed
+    # while its diagnosed, isolated or treated clock is empty, unless a reason is given.
+    class_a: bool = False
 
 
 OTHER = "other"
@@ -34,16 +37,17 @@ OTHER = "other"
 DISEASES: dict[str, Disease] = {d.id: d for d in (
     Disease("fever", _l("Fever of unknown cause (发热待查)"), False, BedKind.ISOLATION_ROOM, 14),
     Disease("plague", _l("Plague (鼠疫)"), True, BedKind.NEGATIVE_PRESSURE_ROOM, 9,
-            epidemic_point=True),
+            epidemic_point=True, class_a=True),
     Disease("covid19", _l("COVID-19 (新型冠状病毒感染)"), True,
             BedKind.NEGATIVE_PRESSURE_ROOM, 7),
     Disease("cholera", _l("Cholera (霍乱)"), False, BedKind.ISOLATION_ROOM, 5,
-            epidemic_point=True),
+            epidemic_point=True, class_a=True),
     Disease("pneumonic_anthrax", _l("Pneumonic anthrax (肺炭疽)"), True,
-            BedKind.NEGATIVE_PRESSURE_ROOM, 12, epidemic_point=True),
-    Disease("sars", _l("SARS (传染性非典型肺炎)"), True, BedKind.NEGATIVE_PRESSURE_ROOM, 14),
+            BedKind.NEGATIVE_PRESSURE_ROOM, 12, epidemic_point=True, class_a=True),
+    Disease("sars", _l("SARS (传染性非典型肺炎)"), True, BedKind.NEGATIVE_PRESSURE_ROOM, 14,
+            class_a=True),
     Disease("hpai", _l("Human avian influenza (人感染高致病性禽流感)"), True,
-            BedKind.NEGATIVE_PRESSURE_ROOM, 10),
+            BedKind.NEGATIVE_PRESSURE_ROOM, 10, class_a=True),
     Disease("influenza", _l("Influenza (流行性感冒)"), False, BedKind.ISOLATION_ROOM, 7),
     Disease("measles", _l("Measles (麻疹)"), True, BedKind.NEGATIVE_PRESSURE_ROOM, 21),
     Disease("unexplained", _l("Unexplained disease (不明原因疾病)"), True,
@@ -66,6 +70,11 @@ def needs_negative_pressure(disease_id: str | None, configured: frozenset[str] |
         return disease_id in configured
     found = DISEASES.get(disease_id)
     return bool(found and found.negative_pressure)
+
+
+def is_class_a(disease_id: str | None) -> bool:
+    found = get(disease_id)
+    return bool(found and found.class_a)
 
 
 def labels() -> dict[str, str]:

@@ -19,6 +19,7 @@ from ..facilities.models import Facility
 from ..geo.region import BBox, check_position
 from ..units import service as units
 from ..units.models import Unit, UnitStatus
+from .closing import check_close
 from .common import (
     context_row,
     incident_body,
@@ -62,7 +63,8 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
                     region: BBox | None = None) -> dict[str, Any]:
     """Log an incident: position inside the region, deadline from the rules in force.
 
-    ``region`` defaults to the configured one (COORDINATION_REGION_BBOX).
+    ``region`` defaults to the configured one (COORDINATION_REGION_BBOX). After the
+    commit the early-warning rules run on the new case (alerts/early_warning.py).
     """
     check_position(data.lon, data.lat, configured_region(region))
     with db.unit_of_work() as s:
@@ -88,7 +90,15 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
         s.flush()
         body = incident_props(i, [], now)
         record_event(s, i, "incident.reported", actor, body)
-        return body
+    early_warning(context, body["id"])
+    return body
+
+
+def early_warning(context: str, incident_id: int) -> None:
+    """Run the early-warning rules on a logged or reclassified case, after its commit."""
+    from ..alerts import early_warning as ew
+
+    ew.evaluate(context=context, incident_id=incident_id)
 
 
 def _event_venue(data: IncidentIn, found: datetime) -> tuple[str | None, str | None]:
@@ -126,7 +136,8 @@ def change_status(*, context: str = LIVE, incident_id: int, data: StatusChangeIn
                   actor: Actor) -> dict[str, Any]:
     """Move an incident one step along its lifecycle (or cancel it); units follow.
 
-    Skipping a step is refused with the step that comes next (409).
+    Skipping a step is refused with the step that comes next (409). Closing a
+    public-health incident with required clocks empty needs ``reason`` (closing.py).
     """
     with db.unit_of_work() as s:
         now = context_row(s, context).clock().now()
@@ -135,6 +146,7 @@ def change_status(*, context: str = LIVE, incident_id: int, data: StatusChangeIn
             raise Conflict(str(_l("The incident was changed meanwhile; reload it.")))
         active = active_assignments(s, i)
         _check_transition(i, data.status, bool(active))
+        incomplete = check_close(i, data.reason) if data.status == IncidentStatus.CLOSED else None
         previous = i.status
         i.status = data.status.value
         touch(i, now)
@@ -162,6 +174,8 @@ def change_status(*, context: str = LIVE, incident_id: int, data: StatusChangeIn
             "unit_changes": [{"unit_id": c["id"], "call_sign": c["call_sign"],
                               "status": c["status"], "previous": c["previous"]}
                              for c in unit_changes]})
+        if incomplete is not None:
+            record_event(s, i, "incident.closed_incomplete", actor, incomplete)
         return body
 
 

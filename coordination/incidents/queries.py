@@ -15,6 +15,7 @@ from ..extensions import db
 from ..facilities.models import Facility, FacilityKind
 from ..units.models import Unit
 from .cases import case_props
+from .closing import describe_gaps
 from .common import (
     SUBJECT,
     assigned_units,
@@ -55,6 +56,8 @@ def get_incident(*, context: str = LIVE, incident_id: int,
                 select(Assignment, Unit).join(Unit, Unit.id == Assignment.unit_id)
                 .where(Assignment.incident_id == i.id).order_by(Assignment.id))
         ]
+        # What closing would ask for (closing.py): the page and the drawer show it.
+        body["close_gaps"] = describe_gaps(i)
         body["cases"] = [case_props(c) for c in s.scalars(
             select(Case).where(Case.incident_id == i.id).order_by(Case.id))]
         body["contacts"] = [contact_props(c, s, masked=True) for c in s.scalars(

@@ -66,12 +66,17 @@ class IncidentIn(BaseModel):
 
 
 class StatusChangeIn(BaseModel):
-    """``version``, when given, must be the incident's current one (else 409)."""
+    """``version``, when given, must be the incident's current one (else 409).
+
+    ``reason``: why a public-health incident is closed with required clocks
+    still empty (closing.py); without one such a close is refused.
+    """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     status: IncidentStatus
     note: str = Field(default="", max_length=1000)
+    reason: str = Field(default="", max_length=1000)
     version: int | None = None
 
 

@@ -122,9 +122,36 @@ class Hazards(Strict):
         return self
 
 
+class LevelTrigger(Strict):
+    """The part of a level's criteria a machine can count, for the early warning.
+
+    At least ``cases`` cases of the plan's diseases (``confirmed``: laboratory-
+    confirmed only) in one county-level area within ``within``. The early
+    warning suggests the most serious level whose trigger the counted cases
+    meet; the criteria text stays what people read and decide by.
+    """
+
+    cases: Annotated[int, Field(ge=1, le=100_000)]
+    within: timedelta
+    confirmed: bool = False
+
+    @field_validator("within", mode="before")
+    @classmethod
+    def _within(cls, value: Any) -> timedelta:
+        return parse_offset(value)
+
+    @field_validator("within")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0) or value > timedelta(days=366):
+            raise ValueError("the window is a duration between 1 minute and 366 days")
+        return value
+
+
 class LevelDef(Strict):
     name: Text | None = None
     criteria: list[Text]
+    trigger: LevelTrigger | None = None
 
     @field_validator("criteria")
     @classmethod

@@ -199,7 +199,7 @@ def change_status(incident_id: int) -> Response:
         incidents.change_status(context=current_context(),
                                 incident_id=incident_id, actor=principal().actor,
             data=StatusChangeIn(status=status, note=form.get("note", "")[:1000],
-                                version=version))
+                                reason=form.get("reason", "")[:1000], version=version))
 
     return _run(incident_id, call, _("Status changed."))
 

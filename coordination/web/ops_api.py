@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
+from ..alerts import early_warning
 from ..alerts import service as alerts
 from ..auth.roles import Permission
 from ..errors import ValidationFailed
@@ -19,6 +20,7 @@ from ..ops.search import search
 from .access import api, principal
 from .context import current_context
 from .params import flag_arg
+from .jsonbody import body as _body
 
 bp = Blueprint("ops_api", __name__, url_prefix="/api")
 
@@ -56,3 +58,13 @@ def list_alerts() -> Any:
 def acknowledge(alert_id: int) -> Any:
     return jsonify(alerts.acknowledge(alert_id=alert_id, actor=principal().actor,
                                       context=current_context()))
+
+
+@bp.route("/alerts/<int:alert_id>/activate", methods=["POST"])
+@api(Permission.ACTIVATE_PLANS)
+def activate_from_alert(alert_id: int) -> Any:
+    """One click on an early-warning alert: its suggested plan, with its incidents."""
+    data = _body(early_warning.ActivateIn)
+    return jsonify(early_warning.activate(alert_id=alert_id, actor=principal().actor,
+                                          context=current_context(), level=data.level,
+                                          note=data.note)), 201

@@ -20,6 +20,7 @@ from ..facilities.models import KIND_LABELS as FACILITY_KIND_LABELS
 from ..feed import CONFIG_TYPES
 from ..incidents.models import CLOCK_LABELS, Clock
 from ..ops import panels
+from ..plans.schema import LEVEL_NAMES
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .context import current_context
 from .incident_pages import incident_panel
@@ -63,6 +64,25 @@ def ops_labels() -> dict[str, Any]:
                       "area": _("Area"), "place": _("Place"), "person": _("Person")},
         "clocks": {c.name.lower(): str(CLOCK_LABELS[c]) for c in Clock},  # the five clocks
         "loading": _("Loading…"),
+        "still_empty": _("Still empty:"),
+        # Early-warning alerts: the figures that tripped the rule, the plan and level.
+        "ew_figures": _("%(cases)s cases (%(confirmed)s confirmed) in %(incidents)s incidents",
+                        cases="{cases}", confirmed="{confirmed}", incidents="{incidents}"),
+        "ew_suggest": _("Suggested: %(plan)s, level %(level)s (%(name)s)", plan="{plan}",
+                        level="{level}", name="{name}"),
+        "ew_basis": _("%(cases)s counted of at least %(at_least)s within %(within)s: "
+                      "%(criterion)s", cases="{cases}", at_least="{at_least}",
+                      within="{within}", criterion="{criterion}"),
+        "ew_no_basis": _("No level criterion is met by the counted cases; the plan's least "
+                         "serious level is suggested."),
+        "ew_no_plan": _("No plan covers this disease; choose one on the plans page."),
+        "ew_activate": _("Activate the plan at level %(level)s", level="{level}"),
+        "ew_activated": _("Plan activated (activation %(id)s).", id="{id}"),
+        "ew_open_activation": _("Open the activation"),
+        # The plans' level names are kept in both languages (plans/schema.py).
+        "level_names": {lv.value: {"zh": names[0], "en": names[1]}
+                        for lv, names in LEVEL_NAMES.items()},
+        "closed": _("Incident closed."),
     }
 
 
@@ -82,16 +102,23 @@ def ops_view(me: Principal) -> dict[str, Any]:
             "config_types": CONFIG_TYPES,
             "can_ack": allowed(me, Permission.ACK_ALERTS),
             "timezone": runtime.current_settings().timezone,
+            "can_activate": allowed(me, Permission.ACTIVATE_PLANS),
             "urls": {
                 "panels": url_for("ops_api.ops_panels"),
                 "search": url_for("ops_api.ops_search"),
                 "ack": url_for("ops_api.acknowledge", alert_id=0).replace("/0/", "/{id}/"),
+                "activate": url_for("ops_api.activate_from_alert", alert_id=0).replace(
+                    "/0/", "/{id}/"),
+                "activation": url_for("plan_pages.activation",
+                                      activation_id=0).replace("/0", "/{id}"),
                 "incident": url_for("incident_api.incident", incident_id=0).replace(
                     "/0", "/{id}"),
                 "timeline": url_for("incident_api.timeline", incident_id=0).replace(
                     "/0/", "/{id}/"),
                 "page": url_for("incident_pages.incident", incident_id=0).replace(
                     "/0", "/{id}"),
+                "status": url_for("incident_api.change_status", incident_id=0).replace(
+                    "/0/", "/{id}/"),
             },
         },
     }

@@ -117,6 +117,7 @@
     } catch (err) { console.error(err); }
   }
 
+  var alertNotice = null;
   renderers.alerts = function (box, panel) {
     var rows = panel.rows;
     setCount("alerts", rows.length);
@@ -126,6 +127,14 @@
     rows.forEach(function (a) { ids[a.id] = true; if (seenAlerts && !seenAlerts[a.id]) fresh = true; });
     seenAlerts = ids;
     if (fresh) beep();
+    if (alertNotice) {  // what the last click did, kept while the list changes under it
+      var note = el("p", "alert-notice", alertNotice.text + " ");
+      note.setAttribute("role", "status");
+      var link = el("a", null, alertNotice.linkText);
+      link.href = alertNotice.href;
+      note.appendChild(link);
+      box.appendChild(note);
+    }
     if (!rows.length) { empty(box, labels.no_alerts); return; }
     var list = el("ol", "alert-list");
     rows.forEach(function (a) {
@@ -140,11 +149,9 @@
       li.appendChild(head);
       var title = el("p", "alert-title", pick(a.title));
       li.appendChild(title);
-      if (a.suggestion && a.suggestion.plan) {
-        li.appendChild(el("p", "alert-suggestion", a.suggestion.plan + " · " + (a.suggestion.level || "")));
-      }
       var msg = el("p", "alert-msg");
       msg.setAttribute("role", "status");
+      if (a.kind === "early_warning" && a.suggestion) earlyWarning(li, a, msg);
       if (data.can_ack) {
         var b = el("button", "ack-btn", labels.acknowledge);
         b.type = "button";
@@ -157,6 +164,55 @@
     });
     box.appendChild(list);
   };
+
+  // An early warning: the figures that tripped the rule, the suggested plan and level
+  // (from the plan's own level criteria) and the one click that activates it.
+  function earlyWarning(li, a, msg) {
+    var sug = a.suggestion;
+    var f = sug.figures || {};
+    li.appendChild(el("p", "alert-figures", fill(labels.ew_figures, {
+      cases: f.cases, confirmed: f.confirmed, incidents: (sug.incidents || []).length })));
+    var ids = el("p", "alert-incidents");
+    (sug.incidents || []).forEach(function (id) {
+      var b = el("button", "link-btn", "#" + id);
+      b.type = "button";
+      b.addEventListener("click", function (e) { e.stopPropagation(); openDrawer(id); });
+      ids.appendChild(b);
+      ids.appendChild(document.createTextNode(" "));
+    });
+    li.appendChild(ids);
+    if (!sug.plan) { li.appendChild(el("p", "alert-suggestion", labels.ew_no_plan)); return; }
+    li.appendChild(el("p", "alert-suggestion", fill(labels.ew_suggest, {
+      plan: pick(sug.plan_title) || sug.plan, level: sug.level,
+      name: pick((labels.level_names || {})[sug.level]) || "" })));
+    var basis = sug.level_basis;
+    li.appendChild(el("p", "alert-basis", basis ? fill(labels.ew_basis, {
+      cases: basis.cases, at_least: basis.at_least, within: pick(basis.within),
+      criterion: pick(basis.criterion) }) : labels.ew_no_basis));
+    if (!data.can_activate || sug.activation_id) return;
+    var go = el("button", "primary activate-btn", fill(labels.ew_activate, { level: sug.level }));
+    go.type = "button";
+    go.addEventListener("click", function (e) {
+      e.stopPropagation();
+      go.disabled = true;
+      C.postJSON(url("activate", a.id), {}).then(function (res) {
+        if (res.ok) {
+          var id = res.body.activation.id;
+          alertNotice = { text: fill(labels.ew_activated, { id: id }), href: url("activation", id),
+            linkText: labels.ew_open_activation };
+          drop("alerts", a.id);
+          return;
+        }
+        go.disabled = false;
+        msg.classList.add("form-error");
+        msg.textContent = res.body.error || ilabels.failed;
+      }, function () {
+        go.disabled = false;
+        msg.textContent = ilabels.offline;
+      });
+    });
+    li.appendChild(go);
+  }
 
   function acknowledge(a, button, msg) {
     button.disabled = true;
@@ -491,9 +547,60 @@
         li.appendChild(el("span", null, C.describe ? C.describe(ev) : ev.type));
         list.appendChild(li);
       });
+      showCloseForm(i);
       if (C.incidents && i.open) C.incidents.showRecommendation(i.id);
       else document.getElementById("incident-recommend").hidden = true;
       return i;
+    });
+  }
+
+  // Closing from the drawer: the empty clocks a close asks for, and the reason field.
+  var closeForm = document.getElementById("drawer-close-form");
+  function showCloseForm(i) {
+    if (!closeForm) return;
+    closeForm.hidden = i.status !== "at_hospital";
+    closeForm.dataset.incident = String(i.id);
+    closeForm.dataset.version = String(i.version);
+    var gaps = i.close_gaps || [];
+    var gapBox = document.getElementById("drawer-close-gaps");
+    clear(gapBox);
+    gapBox.hidden = !gaps.length;
+    if (gaps.length) {
+      gapBox.appendChild(document.createTextNode(labels.still_empty + " "));
+      gaps.forEach(function (g) {
+        var tag = el("span", "tag", g.label);
+        tag.dataset.clock = g.clock;
+        gapBox.appendChild(tag);
+      });
+    }
+    document.getElementById("drawer-close-reason-label").hidden = !gaps.length;
+    var msg = document.getElementById("drawer-close-msg");
+    msg.textContent = "";
+    msg.classList.remove("form-error");
+  }
+  if (closeForm) {
+    closeForm.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var id = closeForm.dataset.incident;
+      var msg = document.getElementById("drawer-close-msg");
+      var button = closeForm.querySelector("button[type=submit]");
+      button.disabled = true;
+      C.postJSON(url("status", id), { status: "closed", reason: closeForm.elements.reason.value,
+        version: Number(closeForm.dataset.version) }).then(function (res) {
+        button.disabled = false;
+        if (res.ok) {
+          closeForm.elements.reason.value = "";
+          msg.classList.remove("form-error");
+          msg.textContent = labels.closed;
+          loadDrawer(id);
+          return;
+        }
+        msg.classList.add("form-error");
+        msg.textContent = res.body.error || ilabels.failed;
+      }, function () {
+        button.disabled = false;
+        msg.textContent = ilabels.offline;
+      });
     });
   }
 
