@@ -32,3 +32,5 @@ def test_coverage_bench(tmp_path: Path) -> None:
     assert report["places"] > 0 and report["coverage_s"] > 0 and report["baseline_s"] > 0
     assert 0 < report["covered_share"] < 1
     assert report["ours_agree_with_geodesic"] == report["disagreements"]
+    # The two baselines compute the same thing by different means.
+    assert report["sjoin_equals_loop"] and report["sjoin_s"] > 0
