@@ -27,18 +27,22 @@ from .access import api, principal
 from .api import _body, _int_arg
 from .context import current_context
 from .jsonbody import optional_object
-from .params import flag_arg
+from .params import query_model
 
 bp = Blueprint("incident_api", __name__, url_prefix="/api")
+
+
+def board_query() -> incidents.BoardQuery:
+    return query_model(incidents.BoardQuery)
 
 
 @bp.route("/incidents")
 @api(Permission.VIEW_INCIDENTS)
 def list_incidents() -> Any:
-    """Open incidents by priority and age; ``?all=1`` includes closed and cancelled."""
-    everything = flag_arg("all")
-    return jsonify({"incidents": incidents.list_incidents(context=current_context(),
-                                                          open_only=not everything)})
+    """Open incidents by priority and age, one page at a time (``page``, ``per_page`` up to
+    500); filters ``status``, ``type``, ``disease``, ``priority``; ``sort``;
+    ``?all=1`` includes closed and cancelled."""
+    return jsonify(incidents.page_incidents(context=current_context(), query=board_query()))
 
 
 @bp.route("/incidents", methods=["POST"])

@@ -138,7 +138,15 @@
     if (!board || refreshTimer) return;
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
-      getJSON(cfg.urls.list).then(function (body) { renderBoard(body.incidents); })
+      // The same page with the same filters the board was opened with.
+      getJSON(cfg.urls.list + global.location.search).then(function (body) {
+        renderBoard(body.incidents);
+        var count = document.getElementById("board-count");
+        if (count && body.total !== undefined) {
+          count.textContent = (body.total === 1 ? labels.count_one : labels.count_many)
+            .replace("{num}", body.total).replace("{page}", body.page).replace("{pages}", body.pages);
+        }
+      })
         .catch(function (err) { console.error(err); });
     }, 150);
   }
