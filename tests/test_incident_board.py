@@ -78,3 +78,46 @@ def test_the_board_shows_one_page_and_links_the_next_keeping_its_filters(client,
     assert "page=2" in html and "sort=oldest" in html and "per_page=2" in html
     assert "5 incidents" in html or "共 5 起事件" in html
     assert client.get("/incidents?sort=sideways").status_code == 400
+
+
+def _clocks(incident_id: int, n: int) -> None:
+    from datetime import UTC, datetime
+
+    from coordination.incidents.schemas import ClockIn
+
+    for _ in range(n):
+        at = datetime.now(UTC)  # after logging, never in the future
+        incidents.set_clock(context="live", incident_id=incident_id,
+                            data=ClockIn.model_validate(
+                                {"clock": "diagnosed_at", "at": at.isoformat()}),
+                            actor=Actor.system("test"))
+
+
+def test_timelines_are_read_newest_page_first_with_earlier_pages_on_demand(client, auth,
+                                                                          make_user,
+                                                                          monkeypatch):
+    from coordination.incidents import queries
+
+    make_user("operator", username="op")
+    (iid,) = _log(1)
+    _clocks(iid, 6)  # 1 reported + 6 clock events
+    everything = incidents.timeline(incident_id=iid)
+    assert len(everything) == 7
+    auth.login("op")
+    latest = client.get(f"/api/incidents/{iid}/timeline?limit=3").get_json()
+    assert [e["seq"] for e in latest["events"]] == [e["seq"] for e in everything[-3:]]
+    assert latest["earlier"] is True
+    before = latest["events"][0]["seq"]
+    middle = client.get(f"/api/incidents/{iid}/timeline?limit=3&before={before}").get_json()
+    assert [e["seq"] for e in middle["events"]] == [e["seq"] for e in everything[1:4]]
+    rest = client.get(f"/api/incidents/{iid}/timeline?limit=3&before="
+                      f"{middle['events'][0]['seq']}").get_json()
+    assert [e["seq"] for e in rest["events"]] == [everything[0]["seq"]]
+    assert rest["earlier"] is False
+    assert client.get(f"/api/incidents/{iid}/timeline?before=x").status_code == 400
+    # The page renders only the latest page and offers the rest.
+    monkeypatch.setattr(queries, "TIMELINE_PAGE", 4)
+    html = client.get(f"/incidents/{iid}").text
+    assert html.count('<li data-seq="') == 4 and 'id="timeline-earlier"' in html
+    monkeypatch.setattr(queries, "TIMELINE_PAGE", 200)
+    assert 'id="timeline-earlier"' not in client.get(f"/incidents/{iid}").text

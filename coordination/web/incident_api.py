@@ -75,8 +75,11 @@ def incident(incident_id: int) -> Any:
 @bp.route("/incidents/<int:incident_id>/timeline")
 @api(Permission.VIEW_INCIDENTS)
 def timeline(incident_id: int) -> Any:
-    return jsonify({"events": incidents.timeline(context=current_context(),
-                                                 incident_id=incident_id)})
+    """The latest page of the incident's events; ``?before=<seq>`` for the page before it."""
+    before = _int_arg("before", 0, lo=0, hi=2**31 - 1) or None
+    limit = _int_arg("limit", 200, lo=1, hi=1000)
+    return jsonify(incidents.timeline_window(context=current_context(), incident_id=incident_id,
+                                             before=before, limit=limit))
 
 
 @bp.route("/incidents/<int:incident_id>/recommendation")

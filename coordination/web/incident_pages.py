@@ -42,8 +42,8 @@ from ..major_events.venues import tag_labels as event_tags
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .access import page, principal
 from .context import current_context
-from .params import query_model
 from .incident_steps import page_steps
+from .params import query_model
 
 bp = Blueprint("incident_pages", __name__)
 
@@ -87,6 +87,7 @@ def labels() -> dict[str, Any]:
         "failed": _("The request failed; nothing was changed."),
         "offline": _("Not sent: no connection. Try again."),
         "empty_board": _("No open incidents."),
+        "earlier_none": _("No earlier events."),
         "count_one": _("%(num)s incident · page %(page)s of %(pages)s", num="{num}",
                        page="{page}", pages="{pages}"),
         "count_many": _("%(num)s incidents · page %(page)s of %(pages)s", num="{num}",
@@ -98,6 +99,7 @@ def labels() -> dict[str, Any]:
 
 def _urls() -> dict[str, str]:
     return {
+        "timeline": url_for("incident_api.timeline", incident_id=0).replace("/0/", "/{id}/"),
         "create": url_for("incident_api.create_incident"),
         "list": url_for("incident_api.list_incidents"),
         "layer": url_for("incident_api.incidents_layer"),

@@ -400,6 +400,36 @@
     });
   }
 
+  // "Load earlier": the page holds the latest events; older pages come on demand.
+  function timelineItem(ev) {
+    var li = el("li");
+    li.dataset.seq = ev.seq;
+    li.dataset.type = ev.type;
+    var t = el("time", null, whenFormat.format(new Date(ev.at)));
+    t.dateTime = ev.at;
+    li.appendChild(t);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", "timeline-text", describe(ev)));
+    return li;
+  }
+
+  var earlierBtn = document.getElementById("timeline-earlier");
+  if (timeline && earlierBtn) {
+    earlierBtn.addEventListener("click", function () {
+      var first = timeline.querySelector("li[data-seq]");
+      var before = first ? first.dataset.seq : "";
+      earlierBtn.disabled = true;
+      getJSON(url("timeline", cfg.incident_id) + "?before=" + encodeURIComponent(before))
+        .then(function (body) {
+          var anchor = timeline.firstChild;
+          body.events.forEach(function (ev) { timeline.insertBefore(timelineItem(ev), anchor); });
+          if (body.earlier) earlierBtn.disabled = false;
+          else { earlierBtn.textContent = labels.earlier_none; }
+        })
+        .catch(function (err) { earlierBtn.disabled = false; console.error(err); });
+    });
+  }
+
   function onIncidentPage(ev) {
     if (!timeline || !ev.subject || ev.subject.type !== "incident" ||
         String(ev.subject.id) !== String(cfg.incident_id)) return;
