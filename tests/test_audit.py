@@ -72,3 +72,35 @@ def test_user_text_is_escaped_in_pages(client, auth, make_user):
         assert "<script>alert(1)</script>" not in html
         assert "&lt;script&gt;alert(1)" in html or "\\u003cscript\\u003e" in html
     _ = Actor
+
+
+def test_audit_count_is_capped_and_the_pager_still_reaches_older_pages(client, auth, make_user,
+                                                                        monkeypatch):
+    from coordination.audit import service as audit_service
+
+    _setup(make_user)
+    for n in range(5):
+        post_entry(data=NewEntry(text=f"note {n}"), actor=make_user("operator").actor)
+    monkeypatch.setattr(audit_service, "COUNT_CAP", 3)
+    monkeypatch.setattr(audit_service, "PAGE_SIZE", 2)
+    auth.login("boss")
+    first = client.get("/admin/audit?type=dutylog").text
+    assert "More than 3 events" in first or "超过 3 条事件" in first
+    assert "page=2" in first  # "older" exists although the count stopped at the cap
+    # The last page of seven dutylog events (two per page) is page 4, with no older link.
+    last = client.get("/admin/audit?type=dutylog&page=4").text
+    assert "page=5" not in last and "page=3" in last
+
+
+def test_audit_suggestions_grow_with_the_log(client, auth, make_user):
+    from coordination.audit import service as audit_service
+
+    _setup(make_user)
+    before = audit_service.event_types()
+    assert "dutylog.posted" in before and "boss" in audit_service.actor_names()
+    newcomer = make_user("operator", username="newcomer")
+    post_entry(data=NewEntry(text="hello"), actor=newcomer.actor)
+    assert "newcomer" in audit_service.actor_names()
+    auth.login("boss")
+    page = client.get("/admin/audit").text
+    assert '<option value="newcomer">' in page

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -15,6 +17,9 @@ from ..events import Event
 from ..extensions import db
 
 PAGE_SIZE = 100
+# Past this many matches the page says "more than N": counting a million-event log on
+# every view costs what the log costs, not what the answer costs (issue 19).
+COUNT_CAP = 10_000
 CSV_COLUMNS = ["context", "seq", "occurred_at", "recorded_at", "type", "actor_kind",
                "actor_id", "actor_name", "subject_type", "subject_id", "payload"]
 
@@ -43,7 +48,9 @@ def _query(f: AuditFilter) -> Select[Any]:
     if f.type:
         q = q.where(or_(Event.type == f.type, Event.type.startswith(f.type.rstrip(".") + ".")))
     if f.actor:
-        q = q.where(func.lower(Event.actor_name).contains(f.actor.lower(), autoescape=True))
+        # Equality, so the actor index answers it; usernames are stored lower-case, so
+        # "OP" finds "op". The form offers every recorded name to pick from.
+        q = q.where(Event.actor_name.in_({f.actor, f.actor.lower()}))
     if f.context:
         q = q.where(Event.context == f.context)
     if f.subject:
@@ -59,18 +66,67 @@ def _query(f: AuditFilter) -> Select[Any]:
     return q
 
 
-def search(f: AuditFilter) -> tuple[list[Event], int]:
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of matches; ``total`` is exact unless ``capped`` (then it is the cap)."""
+
+    rows: list[Event]
+    total: int
+    capped: bool
+    has_older: bool
+
+
+def search(f: AuditFilter) -> AuditPage:
     with db.reading() as s:
-        total = s.scalar(select(func.count()).select_from(_query(f).subquery())) or 0
-        rows = s.scalars(
-            _query(f).order_by(Event.id.desc()).offset((f.page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-        )
-        return list(rows), total
+        counted = s.scalar(select(func.count()).select_from(
+            _query(f).with_only_columns(Event.id).limit(COUNT_CAP + 1).subquery())) or 0
+        rows = list(s.scalars(
+            _query(f).order_by(Event.id.desc()).offset((f.page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE + 1)
+        ))
+    return AuditPage(rows=rows[:PAGE_SIZE], total=min(counted, COUNT_CAP),
+                     capped=counted > COUNT_CAP, has_older=len(rows) > PAGE_SIZE)
+
+
+@dataclass
+class _Seen:
+    """Distinct types and actors up to an event id, grown by what is newer."""
+
+    upto: int = 0
+    types: set[str] = field(default_factory=set)
+    actors: set[str] = field(default_factory=set)
+
+
+_seen: dict[str, _Seen] = {}
+_seen_lock = threading.Lock()
+
+
+def _distinct() -> _Seen:
+    """The filter's suggestions without a DISTINCT over the whole log on every view:
+    the first view of a process reads them once, later ones only the events since."""
+    key = str(db.engine.url)
+    with db.reading() as s:
+        head = s.scalar(select(func.max(Event.id))) or 0
+        with _seen_lock:
+            seen = _seen.get(key)
+            if seen is None or head < seen.upto:  # a fresh or rebuilt database
+                seen = _seen[key] = _Seen()
+            if head > seen.upto:
+                newer = s.execute(select(Event.type, Event.actor_name).distinct()
+                                  .where(Event.id > seen.upto, Event.id <= head))
+                for type_, actor in newer:
+                    seen.types.add(type_)
+                    seen.actors.add(actor)
+                seen.upto = head
+            return _Seen(upto=seen.upto, types=set(seen.types), actors=set(seen.actors))
 
 
 def event_types() -> list[str]:
-    with db.reading() as s:
-        return list(s.scalars(select(Event.type).distinct().order_by(Event.type)))
+    return sorted(_distinct().types)
+
+
+def actor_names() -> list[str]:
+    return sorted(_distinct().actors)
 
 
 def export_csv(f: AuditFilter) -> Iterator[str]:

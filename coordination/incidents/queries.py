@@ -39,7 +39,8 @@ def get_incident(*, context: str = LIVE, incident_id: int,
                  with_timeline: bool = False) -> dict[str, Any]:
     """One incident with its units, destination, cases and contacts (IDs masked).
 
-    ``with_timeline`` adds every event about it (the incident page shows both).
+    ``with_timeline`` adds the latest page of events about it (the incident page shows
+    both; earlier pages come from ``timeline``).
     """
     with db.reading() as s:
         now = context_row(s, context).clock().now()
@@ -64,7 +65,7 @@ def get_incident(*, context: str = LIVE, incident_id: int,
             select(Contact).where(Contact.incident_id == i.id).order_by(Contact.id))]
         body["now"] = now.isoformat()
         if with_timeline:
-            body["timeline"] = timeline_rows(s, context, i.id)
+            body["timeline"], body["timeline_earlier"] = timeline_page(s, context, i.id)
         return body
 
 
@@ -110,6 +111,9 @@ def location_choices(*, context: str = LIVE, limit: int = 5000) -> list[dict[str
     return out
 
 
+TIMELINE_PAGE = 200
+
+
 def timeline(*, context: str = LIVE, incident_id: int) -> list[dict[str, Any]]:
     """Every event about the incident from the log, oldest first."""
     with db.reading() as s:
@@ -117,7 +121,32 @@ def timeline(*, context: str = LIVE, incident_id: int) -> list[dict[str, Any]]:
         return timeline_rows(s, context, incident_id)
 
 
+def timeline_window(*, context: str = LIVE, incident_id: int, before: int | None = None,
+                    limit: int = TIMELINE_PAGE) -> dict[str, Any]:
+    """The latest ``limit`` events about the incident (before seq ``before`` if given),
+    oldest first, and whether earlier ones exist: a 5,000-event timeline is read a page
+    at a time, newest page first, with "load earlier" for the rest (issue 19)."""
+    with db.reading() as s:
+        incident_row(s, incident_id, context)
+        rows, earlier = timeline_page(s, context, incident_id, before=before, limit=limit)
+        return {"events": rows, "earlier": earlier}
+
+
+def timeline_page(s: Session, context: str, incident_id: int, *, before: int | None = None,
+                  limit: int | None = None) -> tuple[list[dict[str, Any]], bool]:
+    """Served by the (context, subject_type, subject_id, seq) index, newest first."""
+    limit = limit or TIMELINE_PAGE
+    q = select(Event).where(Event.context == context, Event.subject_type == SUBJECT,
+                            Event.subject_id == str(incident_id))
+    if before is not None:
+        q = q.where(Event.seq < before)
+    rows = list(s.scalars(q.order_by(Event.seq.desc()).limit(limit + 1)))
+    earlier = len(rows) > limit
+    return [e.as_message() for e in reversed(rows[:limit])], earlier
+
+
 def timeline_rows(s: Session, context: str, incident_id: int) -> list[dict[str, Any]]:
+    """Every event about the incident, oldest first (reports and exports read it whole)."""
     rows = s.scalars(select(Event).where(
         Event.context == context, Event.subject_type == SUBJECT,
         Event.subject_id == str(incident_id)).order_by(Event.seq))

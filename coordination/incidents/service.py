@@ -11,6 +11,7 @@ context's counter row, which is always taken last.
 
 from __future__ import annotations
 
+from .board import BoardQuery, BoardSort, page_incidents
 from .cases import add_case, list_cases, record_case
 from .common import AUDIENCE, SUBJECT, incident_props, mask_id
 from .contacts import (
@@ -31,7 +32,14 @@ from .lifecycle import (
     set_clock,
     set_destination,
 )
-from .queries import get_incident, incidents_geojson, list_incidents, location_choices, timeline
+from .queries import (
+    get_incident,
+    incidents_geojson,
+    list_incidents,
+    location_choices,
+    timeline,
+    timeline_window,
+)
 from .settings import (
     default_priority,
     needs_negative_pressure,
@@ -43,7 +51,8 @@ __all__ = [
     "AUDIENCE", "DEFAULT_OBSERVATION_DAYS", "SUBJECT", "UNIT_FOLLOWS", "WITH_UNITS", "add_case",
     "add_contact", "change_status", "create_incident", "default_priority", "dispatch_unit",
     "get_contact", "get_incident", "incident_props", "incidents_geojson", "isolate_contact",
-    "list_cases", "list_contacts", "list_incidents", "location_choices", "mask_id",
+    "BoardQuery", "BoardSort", "list_cases", "list_contacts", "list_incidents", "page_incidents",
+    "location_choices", "mask_id", "timeline_window",
     "needs_negative_pressure", "negative_pressure_diseases", "record_case", "release_contact",
     "release_unit", "report_deadline", "set_clock", "set_destination", "suggest_isolation",
     "timeline",

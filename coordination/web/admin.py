@@ -102,13 +102,13 @@ def _filter() -> audit.AuditFilter:
 @page(Permission.VIEW_AUDIT)
 def audit_log() -> str:
     f = _filter()
-    rows, total = audit.search(f)
+    found = audit.search(f)
     query = {k: v for k, v in request.args.to_dict().items() if k != "page" and v}
     return render_template(
-        "admin/audit.html", rows=rows, total=total, f=f, types=audit.event_types(),
-        query=query,
+        "admin/audit.html", rows=found.rows, total=found.total, capped=found.capped, f=f,
+        types=audit.event_types(), actors=audit.actor_names(), query=query,
         newer=query | {"page": f.page - 1} if f.page > 1 else None,
-        older=query | {"page": f.page + 1} if f.page * audit.PAGE_SIZE < total else None,
+        older=query | {"page": f.page + 1} if found.has_older else None,
     )
 
 

@@ -28,18 +28,22 @@ from .api import int_arg as _int_arg
 from .context import current_context
 from .jsonbody import body as _body
 from .jsonbody import optional_object
-from .params import flag_arg
+from .params import query_model
 
 bp = Blueprint("incident_api", __name__, url_prefix="/api")
+
+
+def board_query() -> incidents.BoardQuery:
+    return query_model(incidents.BoardQuery)
 
 
 @bp.route("/incidents")
 @api(Permission.VIEW_INCIDENTS)
 def list_incidents() -> Any:
-    """Open incidents by priority and age; ``?all=1`` includes closed and cancelled."""
-    everything = flag_arg("all")
-    return jsonify({"incidents": incidents.list_incidents(context=current_context(),
-                                                          open_only=not everything)})
+    """Open incidents by priority and age, one page at a time (``page``, ``per_page`` up to
+    500); filters ``status``, ``type``, ``disease``, ``priority``; ``sort``;
+    ``?all=1`` includes closed and cancelled."""
+    return jsonify(incidents.page_incidents(context=current_context(), query=board_query()))
 
 
 @bp.route("/incidents", methods=["POST"])
@@ -72,8 +76,11 @@ def incident(incident_id: int) -> Any:
 @bp.route("/incidents/<int:incident_id>/timeline")
 @api(Permission.VIEW_INCIDENTS)
 def timeline(incident_id: int) -> Any:
-    return jsonify({"events": incidents.timeline(context=current_context(),
-                                                 incident_id=incident_id)})
+    """The latest page of the incident's events; ``?before=<seq>`` for the page before it."""
+    before = _int_arg("before", 0, lo=0, hi=2**31 - 1) or None
+    limit = _int_arg("limit", 200, lo=1, hi=1000)
+    return jsonify(incidents.timeline_window(context=current_context(), incident_id=incident_id,
+                                             before=before, limit=limit))
 
 
 @bp.route("/incidents/<int:incident_id>/recommendation")

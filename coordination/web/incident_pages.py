@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from ..auth.identity import current_principal
@@ -42,6 +43,7 @@ from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .access import page, principal
 from .context import current_context
 from .incident_steps import page_steps
+from .params import query_model
 
 bp = Blueprint("incident_pages", __name__)
 
@@ -85,6 +87,11 @@ def labels() -> dict[str, Any]:
         "failed": _("The request failed; nothing was changed."),
         "offline": _("Not sent: no connection. Try again."),
         "empty_board": _("No open incidents."),
+        "earlier_none": _("No earlier events."),
+        "count_one": _("%(num)s incident · page %(page)s of %(pages)s", num="{num}",
+                       page="{page}", pages="{pages}"),
+        "count_many": _("%(num)s incidents · page %(page)s of %(pages)s", num="{num}",
+                        page="{page}", pages="{pages}"),
         "ago": _("%(t)s ago", t="{t}"),
         "events": event_tags(),  # issue 5: "event · venue" by "event/venue"
     }
@@ -92,6 +99,7 @@ def labels() -> dict[str, Any]:
 
 def _urls() -> dict[str, str]:
     return {
+        "timeline": url_for("incident_api.timeline", incident_id=0).replace("/0/", "/{id}/"),
         "create": url_for("incident_api.create_incident"),
         "list": url_for("incident_api.list_incidents"),
         "layer": url_for("incident_api.incidents_layer"),
@@ -122,12 +130,27 @@ def incident_panel() -> dict[str, Any]:
 @page(Permission.VIEW_INCIDENTS)
 def board() -> str:
     me = principal()
-    rows = incidents.list_incidents(context=current_context())
+    q = query_model(incidents.BoardQuery)
+    found = incidents.page_incidents(context=current_context(), query=q)
+    keep = q.filters()
     return render_template(
-        "incidents/board.html", rows=rows, feed=feed_bootstrap(me, context=current_context()),
+        "incidents/board.html", rows=found["incidents"], found=found, q=q,
+        newer=url_for("incident_pages.board", **keep, page=q.page - 1) if q.page > 1 else None,
+        older=(url_for("incident_pages.board", **keep, page=q.page + 1)
+               if q.page < found["pages"] else None),
+        sorts=[(s.value, SORT_LABELS[s]) for s in incidents.BoardSort],
+        feed=feed_bootstrap(me, context=current_context()),
         config={"urls": _urls(), "labels": labels(),
                 "can_manage": allowed(me, Permission.MANAGE_INCIDENTS)},
         labels=labels())
+
+
+SORT_LABELS = {
+    incidents.BoardSort.PRIORITY: _l("Priority, then oldest"),
+    incidents.BoardSort.OLDEST: _l("Oldest first"),
+    incidents.BoardSort.NEWEST: _l("Newest first"),
+    incidents.BoardSort.CHANGED: _l("Last changed first"),
+}
 
 
 def _local(value: str, field: str) -> datetime | None:

@@ -7,10 +7,15 @@ error the caller sees rather than a silent "no".
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from flask import request
 from flask_babel import gettext as _
+from pydantic import BaseModel, ValidationError
 
 from ..errors import ValidationFailed
+
+M = TypeVar("M", bound=BaseModel)
 
 YES = frozenset({"1", "true", "on", "yes"})
 NO = frozenset({"", "0", "false", "off", "no"})
@@ -25,3 +30,17 @@ def flag_arg(name: str, *, form: bool = False) -> bool:
     if value in YES:
         return True
     raise ValidationFailed(_("The parameter %(name)s has an unknown value.", name=name))
+
+
+def query_model(model: type[M]) -> M:
+    """The query string read into a pydantic model; blank parameters mean "not given".
+
+    A bad value is a 400 that names its parameter, never a 500 or a silent default.
+    """
+    given = {k: v for k, v in request.args.to_dict().items() if v.strip() != ""}
+    try:
+        return model.model_validate(given)
+    except ValidationError as exc:
+        name = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise ValidationFailed(_("The parameter %(name)s has an unknown value.",
+                                 name=name)) from None

@@ -138,7 +138,15 @@
     if (!board || refreshTimer) return;
     refreshTimer = setTimeout(function () {
       refreshTimer = null;
-      getJSON(cfg.urls.list).then(function (body) { renderBoard(body.incidents); })
+      // The same page with the same filters the board was opened with.
+      getJSON(cfg.urls.list + global.location.search).then(function (body) {
+        renderBoard(body.incidents);
+        var count = document.getElementById("board-count");
+        if (count && body.total !== undefined) {
+          count.textContent = (body.total === 1 ? labels.count_one : labels.count_many)
+            .replace("{num}", body.total).replace("{page}", body.page).replace("{pages}", body.pages);
+        }
+      })
         .catch(function (err) { console.error(err); });
     }, 150);
   }
@@ -389,6 +397,36 @@
   if (timeline) {
     timeline.querySelectorAll(".timeline-text").forEach(function (span) {
       span.textContent = describe(JSON.parse(span.dataset.event));
+    });
+  }
+
+  // "Load earlier": the page holds the latest events; older pages come on demand.
+  function timelineItem(ev) {
+    var li = el("li");
+    li.dataset.seq = ev.seq;
+    li.dataset.type = ev.type;
+    var t = el("time", null, whenFormat.format(new Date(ev.at)));
+    t.dateTime = ev.at;
+    li.appendChild(t);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", "timeline-text", describe(ev)));
+    return li;
+  }
+
+  var earlierBtn = document.getElementById("timeline-earlier");
+  if (timeline && earlierBtn) {
+    earlierBtn.addEventListener("click", function () {
+      var first = timeline.querySelector("li[data-seq]");
+      var before = first ? first.dataset.seq : "";
+      earlierBtn.disabled = true;
+      getJSON(url("timeline", cfg.incident_id) + "?before=" + encodeURIComponent(before))
+        .then(function (body) {
+          var anchor = timeline.firstChild;
+          body.events.forEach(function (ev) { timeline.insertBefore(timelineItem(ev), anchor); });
+          if (body.earlier) earlierBtn.disabled = false;
+          else { earlierBtn.textContent = labels.earlier_none; }
+        })
+        .catch(function (err) { earlierBtn.disabled = false; console.error(err); });
     });
   }
 

@@ -36,3 +36,5 @@ def test_coverage_bench(tmp_path: Path) -> None:
     # radius's edge), the geodesic distance decides, and it must side with ours.
     assert report["disagreements"] <= report["places"] // 100
     assert report["ours_agree_with_geodesic"] == report["disagreements"]
+    # The two baselines compute the same thing by different means.
+    assert report["sjoin_equals_loop"] and report["sjoin_s"] > 0
