@@ -19,8 +19,8 @@ from ..ops import panels
 from ..ops.search import search
 from .access import api, principal
 from .context import current_context
-from .params import flag_arg
 from .jsonbody import body as _body
+from .params import flag_arg
 
 bp = Blueprint("ops_api", __name__, url_prefix="/api")
 
