@@ -107,7 +107,7 @@ def stock_outs(context: str) -> list[AlertIn]:
         for r in gap_report(context=context)["rows"]:
             if not r["critical"] or r["available"] > 0 or not r["target"]:
                 continue
-            zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",
+            zh, en = both(lambda r=r: _("Out of stock: %(item)s at %(depot)s",  # type: ignore[misc]
                                         item=localized(r["item_name_zh"], r["item_name_en"]),
                                         depot=localized(r["depot_name_zh"],
                                                         r["depot_name_en"])))
@@ -136,7 +136,7 @@ def time_rules(context: str, now: datetime) -> list[AlertIn]:
                                title_zh=zh, title_en=en, severity=Severity.CRITICAL,
                                subject=("incident", i.id), lon=i.lon, lat=i.lat, once=True))
         for g in gaps(context=context, start=now, end=now + timedelta(hours=GAP_HOURS)):
-            zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",
+            zh, en = both(lambda g=g: _("Roster gap: %(agency)s from %(start)s, %(hours)s h",  # type: ignore[misc]
                                         agency=localized(g["name_zh"], g.get("name_en")),
                                         start=g["start"][:16], hours=g["hours"]))
             out.append(AlertIn(kind=AlertKind.ROSTER_GAP,

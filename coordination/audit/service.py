@@ -104,7 +104,8 @@ _seen_lock = threading.Lock()
 def _distinct() -> _Seen:
     """The filter's suggestions without a DISTINCT over the whole log on every view:
     the first view of a process reads them once, later ones only the events since."""
-    key = str(db.engine.url)
+    engine = db.engine
+    key = str(engine.url) if engine is not None else ""
     with db.reading() as s:
         head = s.scalar(select(func.max(Event.id))) or 0
         with _seen_lock:

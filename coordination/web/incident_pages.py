@@ -132,7 +132,7 @@ def board() -> str:
     me = principal()
     q = query_model(incidents.BoardQuery)
     found = incidents.page_incidents(context=current_context(), query=q)
-    keep = q.filters()
+    keep: dict[str, Any] = dict(q.filters())
     return render_template(
         "incidents/board.html", rows=found["incidents"], found=found, q=q,
         newer=url_for("incident_pages.board", **keep, page=q.page - 1) if q.page > 1 else None,
