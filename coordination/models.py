@@ -28,8 +28,8 @@ metadata = Base.metadata
 
 __all__ = ["Context", "Event", "alert_models", "auth_models", "cap_models", "drill_models",
            "dutylog_models",
-           "facility_models", "geo_models", "incident_models", "incident_report_models", "job_models",
-           "metadata",
+           "facility_models", "geo_models", "incident_models", "incident_report_models",
+           "job_models", "metadata",
            "place_models",
            "plan_models", "position_models", "road_models", "roster_models", "stock_import_keys",
            "stock_models",

@@ -21,9 +21,9 @@ from sqlalchemy import select, update
 from coordination.db import utcnow
 from coordination.errors import Conflict
 from coordination.extensions import db
-from coordination.stock import service as stock
 from coordination.jobs import service as jobs
 from coordination.jobs.models import Job
+from coordination.stock import service as stock
 from coordination.stock.imports import MAX_ROWS
 
 from .test_stock_support import ACTOR, ledger_matches_balances, make_depot, make_item, on_hand, soon

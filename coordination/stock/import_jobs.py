@@ -57,8 +57,9 @@ def run_import(run: JobRun) -> dict[str, Any]:
     """The job's handler: the import itself, reporting as it goes."""
     params = run.params
 
-    def report(phase: str, **counts: int | None) -> None:
-        run.progress(phase, **counts)
+    def report(phase: str, *, total: int | None = None, done: int | None = None,
+               errors: int | None = None) -> None:
+        run.progress(phase, total=total, done=done, errors=errors)
 
     def finish(s: Session, body: dict[str, Any], rows: int) -> None:
         run.finish(s, body, rows=rows)
