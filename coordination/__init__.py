@@ -101,6 +101,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import register_web, shedding
 
     shedding.init_app(app)
+    from .jobs import foreground
+
+    foreground.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     init_i18n(app, babel)
@@ -118,10 +121,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def start_background_work(app: Flask) -> None:
     """What each serving process runs beside requests: fan-out, head ticker, drill injects,
-    the escalation sweep and outbound notification delivery (all persisted, so any number
-    of processes may run them)."""
+    the escalation sweep, outbound notification delivery and the job worker (imports);
+    all persisted, so any number of processes may run them."""
     from .alerts.watch import watcher
     from .drills import scheduler as drill_scheduler
+    from .jobs import service as jobs
     from .realtime.handlers import head_ticker
     from .realtime.publisher import fanout
     from .roster.escalation import deliverer, sweeper
@@ -132,6 +136,9 @@ def start_background_work(app: Flask) -> None:
     socketio.start_background_task(sweeper)
     socketio.start_background_task(deliverer)
     socketio.start_background_task(watcher, app)
+    from .stock import import_jobs  # noqa: F401 - registers its job handler
+
+    socketio.start_background_task(jobs.worker, app)
 
 
 def _check_redis(url: str) -> None:

@@ -123,16 +123,23 @@ def test_the_api_import_reports_every_bad_row(depot, app, make_user):
     make_user("logistics", username="log")
     auth = Auth(app.test_client())
     auth.login("log")
+    from coordination.jobs import service as jobs
+
     before = book_state()
     r = auth.client.post("/api/stock/import", headers={"X-CSRFToken": auth.csrf}, data={
         "kind": "receipt", "file": (io.BytesIO(_xlsx(_good_and_bad_rows())), "d.xlsx")})
-    assert r.status_code == 400
-    assert [(d["row"], d["field"]) for d in r.get_json()["details"]] == EXPECTED_BAD
+    assert r.status_code == 202
+    assert jobs.run_pending() == 1
+    job = auth.client.get(r.headers["Location"]).get_json()
+    assert job["status"] == "rejected"
+    assert [(d["row"], d["field"]) for d in job["result"]["problems"]] == EXPECTED_BAD
     assert book_state() == before
     r = auth.client.post("/api/stock/import", headers={"X-CSRFToken": auth.csrf}, data={
         "kind": "count", "depot": "D1",
         "file": (io.BytesIO(_csv([["item", "lot", "quantity"], ["N95", "OLD", 39]])), "c.csv")})
-    assert r.status_code == 201, r.get_json()
+    assert r.status_code == 202, r.get_json()
+    assert jobs.run_pending() == 1
+    assert auth.client.get(r.headers["Location"]).get_json()["status"] == "done"
     assert on_hand("D1", "N95") == 39
     for bad in ({"kind": "receipt"},
                 {"kind": "receipt", "file": (io.BytesIO(b"x"), "notes.pdf")},

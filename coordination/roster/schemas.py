@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from ..timefields import RequiredRoomTime, RoomTime
 from .models import AckMode, Layer, OverrideKind, RotationKind, StepTarget, TaskSource
 
 CODE = r"^[a-z][a-z0-9_]{1,39}$"
@@ -87,15 +88,12 @@ class OverrideIn(_In):
     kind: OverrideKind
     officer_id: int
     cover_officer_id: int | None = None
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: RequiredRoomTime
+    ends_at: RequiredRoomTime
     note: str = Field(default="", max_length=300)
 
     @model_validator(mode="after")
     def _order(self) -> OverrideIn:
-        for v in (self.starts_at, self.ends_at):
-            if v.tzinfo is None:
-                raise ValueError("times need a zone offset")
         if self.ends_at <= self.starts_at:
             raise ValueError("the shift ends before it starts")
         if self.kind == OverrideKind.SWAP and self.cover_officer_id is None:
@@ -130,8 +128,8 @@ class NewTask(_In):
     role: str | None = Field(default=None, max_length=80)
     title: str = Field(min_length=1, max_length=200)
     details: str = Field(default="", max_length=5000)
-    due_at: datetime | None = None
-    ack_deadline: datetime | None = None
+    due_at: RoomTime = None
+    ack_deadline: RoomTime = None
     source: TaskSource = TaskSource.MANUAL
     source_ref: str | None = Field(default=None, max_length=120)
     incident_ref: str | None = Field(default=None, max_length=120)
@@ -140,10 +138,7 @@ class NewTask(_In):
     ack_expiry_minutes: int | None = Field(default=None, ge=1, le=24 * 60)
 
     @model_validator(mode="after")
-    def _zones(self) -> NewTask:
-        for v in (self.due_at, self.ack_deadline):
-            if v is not None and v.tzinfo is None:
-                raise ValueError("times need a zone offset")
+    def _blank_role(self) -> NewTask:
         if self.role == "":
             self.role = None
         return self

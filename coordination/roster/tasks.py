@@ -55,11 +55,12 @@ def _chain(s: Session, agency: Agency) -> list[dict[str, Any]]:
 
 def create_task(
     *, context: str, agency_code: str, role: str | None, title: str, details: str = "",
-    due_at: datetime | None, ack_deadline: datetime | None, source: str,
+    due_at: datetime | str | None, ack_deadline: datetime | str | None, source: str,
     source_ref: str | None, incident_ref: str | None, actor: Actor,
     ack_mode: str = AckMode.SINGLE, quorum: int = 1, ack_expiry_minutes: int | None = None,
 ) -> dict[str, Any]:
-    """Create a task addressed to an agency role, resolved to whoever is on duty now."""
+    """Create a task addressed to an agency role, resolved to whoever is on duty now.
+    Times may come as the client sent them: the schema (``NewTask``) validates them."""
     with db.unit_of_work() as s:
         return create_task_in(
             s, context=context, agency_code=agency_code, role=role, title=title,
@@ -71,7 +72,8 @@ def create_task(
 
 def create_task_in(
     s: Session, *, context: str, agency_code: str, role: str | None, title: str,
-    details: str = "", due_at: datetime | None, ack_deadline: datetime | None, source: str,
+    details: str = "", due_at: datetime | str | None, ack_deadline: datetime | str | None,
+    source: str,
     source_ref: str | None, incident_ref: str | None, actor: Actor,
     ack_mode: str = AckMode.SINGLE, quorum: int = 1, ack_expiry_minutes: int | None = None,
 ) -> dict[str, Any]:

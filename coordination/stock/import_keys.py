@@ -38,21 +38,3 @@ def import_key(*, context: str, kind: str, default_depot: str | None, content: b
         digest.update(part.encode("utf-8") + b"\0")
     digest.update(content)
     return digest.hexdigest()
-
-
-class ImportProgress(Base):
-    """How far one import is, for the upload page's bar (polled while the upload waits).
-
-    The page names the job (a random id in the form) so it can ask before the answer
-    comes; each update is its own short transaction, a row every few thousand checked.
-    """
-
-    __tablename__ = "stock_import_progress"
-
-    job: Mapped[str] = mapped_column(String(40), primary_key=True)
-    context: Mapped[str] = mapped_column(ForeignKey("contexts.name"))
-    phase: Mapped[str] = mapped_column(String(16))
-    rows_total: Mapped[int] = mapped_column(Integer, default=0)
-    rows_done: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

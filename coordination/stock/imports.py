@@ -23,13 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..contexts import LIVE
-from ..errors import Conflict, CoordinationError, RowError, ValidationFailed
+from ..errors import Conflict, RowError, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from .bulk_import import apply_all
 from .common import emit, now_in
 from .import_keys import StockImport, import_key
-from .import_progress import EVERY, Reporter
 from .models import Depot, Item, Lot
 from .schemas import MAX_QUANTITY, CountIn, ReceiptIn
 
@@ -57,15 +56,23 @@ class ImportRejected(ValidationFailed):
     """The file was refused; ``details`` lists every bad row and field."""
 
 
-def read_table(content: bytes, filename: str) -> list[tuple[int, dict[str, Any]]]:
-    """Rows of a CSV or XLSX file as (spreadsheet row number, {column: value})."""
-    name = filename.lower()
-    if name.endswith(".xlsx"):
-        raw = _xlsx_rows(content)
-    elif name.endswith(".csv") or name.endswith(".txt"):
-        raw = _csv_rows(content)
-    else:
+#: Rows read or checked between two calls of the job's ``pace`` / ``report``.
+CHUNK = 500
+
+
+def check_filename(filename: str) -> None:
+    """Refuse, before any work, a file that is neither CSV nor XLSX."""
+    if not filename.lower().endswith((".xlsx", ".csv", ".txt")):
         raise ValidationFailed(_l("Import a .csv or .xlsx file."))
+
+
+def read_table(content: bytes, filename: str, pace: Callable[[], None] | None = None,
+               ) -> list[tuple[int, dict[str, Any]]]:
+    """Rows of a CSV or XLSX file as (spreadsheet row number, {column: value})."""
+    check_filename(filename)
+    pace = pace or (lambda: None)
+    raw = _xlsx_rows(content, pace) if filename.lower().endswith(".xlsx") \
+        else _csv_rows(content, pace)
     if not raw:
         raise ValidationFailed(_l("The file is empty."))
     header = [ALIASES.get(str(h or "").strip().lower(), str(h or "").strip().lower())
@@ -81,7 +88,7 @@ def read_table(content: bytes, filename: str) -> list[tuple[int, dict[str, Any]]
     return rows
 
 
-def _csv_rows(content: bytes) -> list[list[Any]]:
+def _csv_rows(content: bytes, pace: Callable[[], None]) -> list[list[Any]]:
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK
         try:
             text = content.decode(encoding)
@@ -90,10 +97,15 @@ def _csv_rows(content: bytes) -> list[list[Any]]:
             continue
     else:
         raise ValidationFailed(_l("The CSV file is neither UTF-8 nor GBK."))
-    return [list(r) for r in csv.reader(io.StringIO(text))]
+    rows: list[list[Any]] = []
+    for n, row in enumerate(csv.reader(io.StringIO(text))):
+        if n % CHUNK == 0:
+            pace()
+        rows.append(row)
+    return rows
 
 
-def _xlsx_rows(content: bytes) -> list[list[Any]]:
+def _xlsx_rows(content: bytes, pace: Callable[[], None]) -> list[list[Any]]:
     from openpyxl import load_workbook
 
     try:
@@ -102,7 +114,12 @@ def _xlsx_rows(content: bytes) -> list[list[Any]]:
         raise ValidationFailed(_l("The file is not a readable XLSX workbook.")) from None
     try:
         sheet = book.worksheets[0]
-        return [list(r) for r in sheet.iter_rows(values_only=True)]
+        rows: list[list[Any]] = []
+        for n, row in enumerate(sheet.iter_rows(values_only=True)):
+            if n % CHUNK == 0:
+                pace()
+            rows.append(list(row))
+        return rows
     finally:
         book.close()
 
@@ -171,7 +188,7 @@ def _validate(s: Session, context: str, kind: ImportKind, rows: list[tuple[int, 
         select(Lot.item_id, Lot.lot_number, Lot.expiry).where(Lot.context == context))}
     seen_expiry: dict[tuple[str, str], date | None] = {}
     for checked, (number, row) in enumerate(rows):
-        if progress is not None and checked and checked % EVERY == 0:
+        if progress is not None and checked and checked % CHUNK == 0:
             progress(checked, len(errors))
         bad = len(errors)
         depot = _text(row.get("depot")) or (default_depot or "")
@@ -240,39 +257,36 @@ def _validate(s: Session, context: str, kind: ImportKind, rows: list[tuple[int, 
     return errors, parsed
 
 
+#: ``report(phase, total=, done=, errors=)``: where an import is, for its job's bar.
+Report = Callable[..., None]
+#: ``finish(session, body, rows)``: record the job's end in the import's own transaction.
+Finish = Callable[[Session, dict[str, Any], int], None]
+
+
+def _no_report(_phase: str, **_counts: int | None) -> None:
+    return None
+
+
 def import_stock(*, content: bytes, filename: str, kind: ImportKind, actor: Actor,
                  default_depot: str | None = None, context: str = LIVE,
-                 job: str | None = None) -> dict[str, Any]:
+                 report: Report | None = None, finish: Finish | None = None) -> dict[str, Any]:
     """Apply a file of counts or receipts, or raise ``ImportRejected`` listing every bad row.
 
-    Validation runs in a read session, so the write lock is held only for the bulk
-    posting (``bulk_import``); a file already imported is a ``Conflict`` saying so.
-    With ``job``, the progress is written as it goes (``import_progress``).
+    Called directly by the CLI, and by the import job (``import_jobs``) that the page
+    and the API queue. Validation runs in a read session, so the write lock is held
+    only for the bulk posting (``bulk_import``): one short transaction, which is what
+    keeps the import all-or-nothing. A file already imported is a ``Conflict``.
     """
-    report = Reporter(job, context)
+    report = report or _no_report
     report("reading")
-    try:
-        body = _import(content, filename, kind, actor, default_depot, context, report)
-    except ImportRejected as exc:
-        report("rejected", errors=len(exc.details or []))
-        raise
-    except CoordinationError:
-        report("failed")
-        raise
-    report("done", done=body["rows"])
-    return body
-
-
-def _import(content: bytes, filename: str, kind: ImportKind, actor: Actor,
-            default_depot: str | None, context: str, report: Reporter) -> dict[str, Any]:
-    rows = read_table(content, filename)
+    rows = read_table(content, filename, pace=lambda: report("reading"))
     if not rows:
         raise ValidationFailed(_l("The file has no rows to import."))
-    key = import_key(context=context, kind=kind.value, default_depot=default_depot,
-                     content=content)
+    key = stock_import_key(context=context, kind=kind, default_depot=default_depot,
+                           content=content)
     report("checking", total=len(rows), done=0, errors=0)
     with db.reading() as s:
-        _refuse_repeat(s, key)
+        refuse_repeat(s, key)
         at = now_in(s, context)
         errors, parsed = _validate(s, context, kind, rows, default_depot, at.date(),
                                    lambda done, bad: report("checking", done=done, errors=bad))
@@ -285,14 +299,22 @@ def _import(content: bytes, filename: str, kind: ImportKind, actor: Actor,
         try:
             s.flush()  # the unique key: of two concurrent imports of one file, one waits here
         except IntegrityError:
-            raise _already() from None
+            raise already_imported() from None
         errors, applied, count = apply_all(s, context, parsed, actor, at)
         if errors:
             raise _rejected(errors)
         body = {"kind": kind.value, "filename": filename[:200], "rows": count,
                 "entries": applied}
         emit(s, context=context, type="stock.imported", actor=actor, payload=body)
+        if finish is not None:
+            finish(s, {k: v for k, v in body.items() if k != "entries"}, count)
         return body
+
+
+def stock_import_key(*, context: str, kind: ImportKind, default_depot: str | None,
+                     content: bytes) -> str:
+    return import_key(context=context, kind=kind.value, default_depot=default_depot,
+                      content=content)
 
 
 def _rejected(errors: list[RowError]) -> ImportRejected:
@@ -302,10 +324,11 @@ def _rejected(errors: list[RowError]) -> ImportRejected:
     )
 
 
-def _already() -> Conflict:
+def already_imported() -> Conflict:
     return Conflict(_l("This file was already imported; nothing was imported again."))
 
 
-def _refuse_repeat(s: Session, key: str) -> None:
+def refuse_repeat(s: Session, key: str) -> None:
+    """Raise "already imported" when a file of this key was applied before."""
     if s.scalar(select(StockImport.id).where(StockImport.key == key)) is not None:
-        raise _already()
+        raise already_imported()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from .catalogue import list_depots, list_items, save_depot, save_item
 from .dashboard import dashboard
 from .gaps import GapFilter, GapOptions, filter_choices, filtered, gap_report, paged
+from .import_jobs import import_job, recent_imports, submit_import
 from .imports import ImportKind, ImportRejected, import_stock
 from .ledger import adjust_stock, count_stock, issue_stock, receive_stock
 from .overview import depot_detail, depot_map, form_choices, logistics_overview
@@ -35,8 +36,8 @@ from .transfers import list_transfers, receive_transfer, send_transfer
 __all__ = [
     "GapFilter", "GapOptions", "ImportKind", "ImportRejected", "adjust_stock", "approve_request",
     "balances", "confirm_request", "count_stock", "create_request", "dashboard", "gap_report",
-    "get_request", "import_stock", "depot_detail", "depot_map", "filter_choices", "filtered",
-    "paged",
+    "get_request", "import_job", "import_stock", "recent_imports", "submit_import",
+    "depot_detail", "depot_map", "filter_choices", "filtered", "paged",
     "form_choices", "logistics_overview", "issue_stock", "list_depots", "list_items",
     "list_requests", "list_reservations", "list_targets", "list_transfers", "receive_stock",
     "receive_transfer", "reject_request", "release_reservation", "reserve_stock", "save_depot",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from ..errors import ValidationFailed
 from ..roster import ical, manage, notify, positions, queries
 from ..roster import service as roster
 from ..roster.photos import path_of
+from ..timefields import parse_time
 from .access import api, principal, public
 from .api import int_arg as _int_arg
 from .context import current_context as _context  # the one resolver, never ?context=
@@ -21,27 +21,6 @@ from .jsonbody import json_object as _json
 from .params import flag_arg
 
 bp = Blueprint("roster_api", __name__)
-
-
-
-def parse_time(raw: Any, *, tz: str | None = None) -> datetime | None:
-    """An ISO time from a query, form or JSON body; without an offset it is the command
-    room's zone. A JSON number or list is no time: a 400, not a ``TypeError``."""
-    if raw is None or raw == "":
-        return None
-    if not isinstance(raw, str):
-        raise ValidationFailed(_("%(value)s is not a time (use 2026-11-03T10:00+08:00).",
-                                 value=str(raw)[:40]))
-    from zoneinfo import ZoneInfo
-
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(_("%(value)s is not a time (use 2026-11-03T10:00+08:00).",
-                                 value=raw[:40])) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=ZoneInfo(tz or current_app.config["COORDINATION"].timezone))
-    return value
 
 
 # ------------------------------------------------------------------ who is on duty
@@ -194,7 +173,7 @@ def create_task() -> Any:
         context=_context(), agency_code=str(data.get("agency_code", "")),
         role=data.get("role") or None, title=str(data.get("title", "")),
         details=str(data.get("details", "")),
-        due_at=parse_time(data.get("due_at")), ack_deadline=parse_time(data.get("ack_deadline")),
+        due_at=data.get("due_at"), ack_deadline=data.get("ack_deadline"),
         source=str(data.get("source", "manual")), source_ref=data.get("source_ref"),
         incident_ref=data.get("incident_ref") or None, actor=principal().actor,
         ack_mode=str(data.get("ack_mode", "single")), quorum=data.get("quorum", 1),

@@ -31,9 +31,9 @@ from ..roster.models import (
     RotationKind,
     StepTarget,
 )
+from ..timefields import parse_time
 from .access import page, principal
 from .context import current_context
-from .roster_api import parse_time
 
 bp = Blueprint("roster_pages", __name__)
 
@@ -138,9 +138,6 @@ def add_override() -> Response:
     data = _form()
 
     def run() -> Any:
-        for key in ("starts_at", "ends_at"):
-            if key in data:
-                data[key] = parse_time(data[key])
         return manage.add_override(context=current_context(), data=data, actor=principal().actor)
 
     return _act(run, _("Override saved."), url_for("roster_pages.admin"))
@@ -185,7 +182,7 @@ def create_task() -> Response:
             context=current_context(), agency_code=f.get("agency_code", ""),
             role=f.get("role") or None,
             title=f.get("title", ""), details=f.get("details", ""),
-            due_at=parse_time(f.get("due_at")), ack_deadline=parse_time(f.get("ack_deadline")),
+            due_at=f.get("due_at"), ack_deadline=f.get("ack_deadline"),
             source="manual", source_ref=None, incident_ref=f.get("incident_ref") or None,
             actor=principal().actor, ack_mode=f.get("ack_mode", "single"),
             quorum=int(quorum) if quorum.isdigit() else 0,

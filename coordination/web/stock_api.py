@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import ValidationFailed
+from ..i18n import current_code
 from ..stock import service as stock
 from ..stock.exports import gap_report_file, stock_card_file
-from ..stock.import_progress import job_progress
 from ..stock.models import Category, RequestStatus, ResponseLevel, TransferStatus
 from ..stock.schemas import (
     AdjustmentIn,
@@ -325,7 +325,10 @@ def confirm(request_id: int) -> Any:
 @bp.route("/import", methods=["POST"])
 @api(Permission.MANAGE_STOCK)
 def import_file() -> Any:
-    """Multipart upload: ``file`` (.csv/.xlsx), ``kind`` (count|receipt), optional ``depot``."""
+    """Multipart upload: ``file`` (.csv/.xlsx), ``kind`` (count|receipt), optional ``depot``.
+
+    Queues the import as a job and answers 202 with it (``Location`` is where to poll);
+    the same file again is a 409 "already imported" (or "already being imported")."""
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise ValidationFailed(_("Attach a .csv or .xlsx file as \"file\"."))
@@ -336,18 +339,22 @@ def import_file() -> Any:
     content = upload.read(MAX_UPLOAD + 1)
     if len(content) > MAX_UPLOAD:
         raise ValidationFailed(_("The upload is too large."))
-    result = stock.import_stock(context=current_context(),
-                                content=content, filename=upload.filename, kind=kind,
-                                default_depot=(request.form.get("depot") or "").strip() or None,
-                                actor=principal().actor, job=request.form.get("job") or None)
-    return jsonify(result), 201
+    job = stock.submit_import(context=current_context(),
+                              content=content, filename=upload.filename, kind=kind,
+                              default_depot=(request.form.get("depot") or "").strip() or None,
+                              actor=principal().actor, locale=current_code())
+    resp = jsonify(job)
+    resp.status_code = 202
+    resp.headers["Location"] = url_for("stock_api.import_job", job=job["job"])
+    return resp
 
 
 @bp.route("/import-jobs/<job>")
 @api(Permission.MANAGE_STOCK)
 def import_job(job: str) -> Any:
-    """How far an import named ``job`` (its upload's form field) is: the page's bar."""
-    return jsonify(job_progress(job=job, context=current_context()))
+    """Where an import job is: status, rows done of the total, problems so far, then
+    its result (or every bad row). The import page polls it for its bar."""
+    return jsonify(stock.import_job(job_id=job, context=current_context()))
 
 
 @bp.route("/overview")

@@ -21,9 +21,9 @@ from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
 from ..feed import feed_bootstrap
+from ..i18n import current_code
 from ..stock import service as stock
 from ..stock.exports import CARD_COLUMNS, GAP_COLUMNS, cell, gap_report_file, stock_card_file
-from ..stock.imports import ImportRejected
 from ..stock.models import (
     CATEGORY_LABELS,
     DESTINATION_LABELS,
@@ -566,10 +566,13 @@ def confirm(request_id: int) -> Any:
 @bp.route("/import", methods=["GET", "POST"])
 @page(Permission.MANAGE_STOCK)
 def import_file() -> Any:
-    """Upload counts or receipts; a file with any bad row is listed row by row, not applied."""
+    """Upload counts or receipts: the file is queued as an import job and the browser
+    goes to the job's page, which shows its progress live and then the result."""
     depots = stock.list_depots(context=current_context())
     if request.method == "GET":
-        return _render("stock/import.html", depots=depots, values={})
+        return _render("stock/import.html", depots=depots, values={},
+                       jobs=_job_rows(stock.recent_imports(context=current_context())))
+    running: str | None = None
     try:
         upload = request.files.get("file")
         if upload is None or not upload.filename:
@@ -581,15 +584,34 @@ def import_file() -> Any:
         content = upload.read(MAX_UPLOAD + 1)
         if len(content) > MAX_UPLOAD:
             raise ValidationFailed(_("The upload is too large."))
-        result = stock.import_stock(context=current_context(),
-                                    content=content, filename=upload.filename, kind=kind,
-                                    default_depot=_optional("depot"), actor=principal().actor,
-                                    job=_optional("job"))
-    except ImportRejected as exc:
-        return _render("stock/import.html", exc.status, depots=depots, values=request.form,
-                       error=str(exc.message), problems=exc.details)
+        job = stock.submit_import(context=current_context(),
+                                  content=content, filename=upload.filename, kind=kind,
+                                  default_depot=_optional("depot"), actor=principal().actor,
+                                  locale=current_code())
     except CoordinationError as exc:
+        if isinstance(exc.details, dict):
+            running = exc.details.get("job")
         return _render("stock/import.html", exc.status, depots=depots, values=request.form,
-                       error=str(exc.message))
-    return _render("stock/import.html", 201, depots=depots, values={}, result=result)
+                       error=str(exc.message), running=running,
+                       jobs=_job_rows(stock.recent_imports(context=current_context())))
+    return redirect(url_for("stock_pages.import_job", job=job["job"]), 303)
 
+
+@bp.route("/import/jobs/<job>")
+@page(Permission.MANAGE_STOCK)
+def import_job(job: str) -> Any:
+    """One import job: a live bar while it runs; then what it imported, or every bad row."""
+    return _render("stock/import_job.html", job=_job_rows([stock.import_job(
+        job_id=job, context=current_context())])[0])
+
+
+def _job_rows(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Jobs with the words the page shows for their status and kind (never the codes)."""
+    status = {"queued": _("Waiting to start"), "running": _("Running"), "done": _("Imported"),
+              "rejected": _("Refused: problems in the file"),
+              "duplicate": _("Already imported"), "failed": _("Failed")}
+    kinds = {"receipt": _("Receipts"), "count": _("Physical counts")}
+    return [{**j, "status_label": status.get(j["status"], j["status"]),
+             "kind_label": kinds.get(j["params"].get("kind", ""), ""),
+             "percent": round(100 * j["rows_done"] / j["rows_total"]) if j["rows_total"] else 0}
+            for j in jobs]
