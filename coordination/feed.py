@@ -37,6 +37,8 @@ DESCRIPTIONS = {
     "facilities.loaded": _l("{actor} added {payload.count} facilities"),
     "facility.capacity_reported": _l(
         "{actor} reported capacity and occupancy of {payload.name} ({payload.status})"),
+    "facility.capabilities_changed": _l(
+        "{actor} updated the care services of {payload.name}"),
     "units.loaded": _l("{actor} added {payload.count} units"),
     "task.created": _l("Task for {payload.agency_name_zh}: {payload.title}"),
     "task.escalated": _l("Task escalated to {payload.step.target}: {payload.title}"),
@@ -134,6 +136,8 @@ DESCRIPTIONS = {
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
     "incident.destination_set": _l(
         "{actor} set the destination of incident #{payload.id} to {payload.destination_name}"),
+    "incident.condition_set": _l(
+        "{actor} set the patient's condition on incident #{payload.id} to {payload.condition}"),
     "incident.case_confirmed": _l("{actor} confirmed the {payload.disease} case of incident "
                                   "#{payload.id}"),
     "incident.case_added": _l("{actor} recorded a case location for incident "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .facilities.capabilities import condition_labels
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
 from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
@@ -26,6 +27,7 @@ CODED: dict[str, dict[str, str]] = {
     "incident.unit_dispatched": {"payload.type": "incident_type"},
     "incident.reported": {"payload.type": "incident_type"},
     "incident.clock_set": {"payload.clock": "clock"},
+    "incident.condition_set": {"payload.condition": "condition"},
     "incident.case_confirmed": {"payload.disease": "disease"},
     "unit.status_changed": {"payload.previous": "unit_status", "payload.status": "unit_status"},
     "facility.capacity_reported": {"payload.status": "facility_status"},
@@ -56,6 +58,7 @@ def vocabularies() -> dict[str, dict[str, str]]:
         "stock_reason": _str(REASON_LABELS),
         "target_mode": _str(TARGET_MODE_LABELS),
         "facility_status": _str(FACILITY_STATUS),
+        "condition": condition_labels(),
     }
 
 

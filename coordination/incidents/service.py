@@ -29,6 +29,7 @@ from .lifecycle import (
     change_status,
     create_incident,
     set_clock,
+    set_condition,
     set_destination,
 )
 from .queries import get_incident, incidents_geojson, list_incidents, location_choices, timeline
@@ -45,6 +46,6 @@ __all__ = [
     "get_contact", "get_incident", "incident_props", "incidents_geojson", "isolate_contact",
     "list_cases", "list_contacts", "list_incidents", "location_choices", "mask_id",
     "needs_negative_pressure", "negative_pressure_diseases", "record_case", "release_contact",
-    "release_unit", "report_deadline", "set_clock", "set_destination", "suggest_isolation",
-    "timeline",
+    "release_unit", "report_deadline", "set_clock", "set_condition", "set_destination",
+    "suggest_isolation", "timeline",
 ]
