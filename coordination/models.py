@@ -14,7 +14,7 @@ from .geo import models as geo_models
 from .geo import places as place_models
 from .geo import road_models
 from .incident_reports import models as incident_report_models
-from .incidents import cap_models, zone_models
+from .incidents import cap_models, patient_models, zone_models
 from .incidents import models as incident_models
 from .plans import models as plan_models
 from .roster import models as roster_models
@@ -28,7 +28,7 @@ metadata = Base.metadata
 __all__ = ["Context", "Event", "alert_models", "auth_models", "cap_models", "drill_models",
            "dutylog_models",
            "facility_models", "geo_models", "incident_models", "incident_report_models", "metadata",
-           "place_models",
+           "patient_models", "place_models",
            "plan_models", "position_models", "road_models", "roster_models", "stock_import_keys",
            "stock_models",
            "unit_models", "zone_models"]

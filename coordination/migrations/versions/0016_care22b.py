@@ -1,4 +1,4 @@
-"""Care capabilities of facilities and the patient's condition on an incident.
+"""Care capabilities of facilities, the patient's condition on an incident, MCI patients.
 
 Revision ID: 0016_care22b
 Revises: 0015_report21
@@ -22,9 +22,42 @@ def upgrade() -> None:
         batch.add_column(sa.Column('capabilities_at', sa.DateTime(), nullable=True))
     with op.batch_alter_table('incidents') as batch:
         batch.add_column(sa.Column('condition', sa.String(length=24), nullable=True))
+    op.create_table(
+        'incident_patients',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('context', sa.String(length=64), nullable=False),
+        sa.Column('incident_id', sa.Integer(), nullable=False),
+        sa.Column('tag', sa.String(length=40), nullable=False),
+        sa.Column('triage', sa.String(length=16), nullable=False),
+        sa.Column('status', sa.String(length=16), nullable=False),
+        sa.Column('name', sa.String(length=120), nullable=False),
+        sa.Column('id_number', sa.String(length=40), nullable=False),
+        sa.Column('sex', sa.String(length=8), nullable=False),
+        sa.Column('age', sa.Integer(), nullable=True),
+        sa.Column('note', sa.Text(), nullable=False),
+        sa.Column('unit_id', sa.Integer(), nullable=True),
+        sa.Column('destination_id', sa.Integer(), nullable=True),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('registered_at', sa.DateTime(), nullable=False),
+        sa.Column('registered_by', sa.String(length=120), nullable=False),
+        sa.Column('status_at', sa.DateTime(), nullable=False),
+        sa.Column('handed_over_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['context'], ['contexts.name']),
+        sa.ForeignKeyConstraint(['incident_id'], ['incidents.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['unit_id'], ['units.id'], ondelete='SET NULL'),
+        sa.ForeignKeyConstraint(['destination_id'], ['facilities.id'], ondelete='SET NULL'),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('incident_id', 'tag', name='uq_incident_patients_tag'),
+    )
+    op.create_index('ix_incident_patients_incident_id', 'incident_patients', ['incident_id'])
+    op.create_index('ix_incident_patients_destination', 'incident_patients',
+                    ['destination_id', 'status'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_incident_patients_destination', table_name='incident_patients')
+    op.drop_index('ix_incident_patients_incident_id', table_name='incident_patients')
+    op.drop_table('incident_patients')
     with op.batch_alter_table('incidents') as batch:
         batch.drop_column('condition')
     with op.batch_alter_table('facilities') as batch:
