@@ -18,6 +18,7 @@ numbers; the boards show both masked.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -367,13 +368,19 @@ def release(*, context: str = LIVE, patient_id: int, version: int,
 # --- boards -------------------------------------------------------------------------------
 
 
+def _natural(tag: str) -> list[Any]:
+    """WG-8 before WG-10: digit runs compare as numbers."""
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"(\d+)", tag) if part]
+
+
 def _rows(s: Session, q: Any) -> list[dict[str, Any]]:
     rows = list(s.execute(
         q.outerjoin(Unit, Unit.id == Patient.unit_id)
         .outerjoin(Facility, Facility.id == Patient.destination_id)
         .add_columns(Unit.call_sign, Facility.name)))
     out = [patient_body(p, unit=sign, destination=dest) for p, sign, dest in rows]
-    out.sort(key=lambda r: (TRIAGE_ORDER[Triage(r["triage"])], r["tag"]))
+    out.sort(key=lambda r: (TRIAGE_ORDER[Triage(r["triage"])], _natural(r["tag"])))
     return out
 
 

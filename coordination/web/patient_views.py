@@ -183,9 +183,9 @@ def register_form(incident_id: int) -> Response:
                 "note": form.get("note", "")})
         except ValidationError as exc:
             field = str(exc.errors()[0]["loc"][0])
-            names = {"tag": _("Tag number"), "triage": _("Triage (START)"), "name": _("Name"),
-                     "id_number": _("ID number"), "sex": _("Sex"), "age": _("Age"),
-                     "note": _("Note")}
+            names = {"tag": _("Tag number"), "triage": _("Triage (START)"),
+                     "name": _("Patient name"), "id_number": _("ID number"), "sex": _("Sex"),
+                     "age": _("Age (years)"), "note": _("Note")}
             raise ValidationFailed(_("Check the patient's %(field)s.",
                                      field=names.get(field, _("details")))) from None
         patients.register_patient(context=current_context(), incident_id=incident_id,

@@ -54,7 +54,23 @@ def upgrade() -> None:
                     ['destination_id', 'status'])
 
 
+    op.create_table(
+        'sms_inbound',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('context', sa.String(length=64), nullable=False),
+        sa.Column('message_id', sa.String(length=120), nullable=False),
+        sa.Column('sender', sa.String(length=40), nullable=False),
+        sa.Column('text', sa.Text(), nullable=False),
+        sa.Column('task_id', sa.Integer(), nullable=True),
+        sa.Column('outcome', sa.String(length=40), nullable=False),
+        sa.Column('received_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('context', 'message_id', name='uq_sms_inbound_message'),
+    )
+
+
 def downgrade() -> None:
+    op.drop_table('sms_inbound')
     op.drop_index('ix_incident_patients_destination', table_name='incident_patients')
     op.drop_index('ix_incident_patients_incident_id', table_name='incident_patients')
     op.drop_table('incident_patients')
