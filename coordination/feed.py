@@ -37,6 +37,8 @@ DESCRIPTIONS = {
     "facilities.loaded": _l("{actor} added {payload.count} facilities"),
     "facility.capacity_reported": _l(
         "{actor} reported capacity and occupancy of {payload.name} ({payload.status})"),
+    "facility.capabilities_changed": _l(
+        "{actor} updated the care services of {payload.name}"),
     "units.loaded": _l("{actor} added {payload.count} units"),
     "task.created": _l("Task for {payload.agency_name_zh}: {payload.title}"),
     "task.escalated": _l("Task escalated to {payload.step.target}: {payload.title}"),
@@ -137,6 +139,26 @@ DESCRIPTIONS = {
     "incident.clock_set": _l("{actor} set the {payload.clock} time of incident #{payload.id}"),
     "incident.destination_set": _l(
         "{actor} set the destination of incident #{payload.id} to {payload.destination_name}"),
+    "incident.patient_registered": _l(
+        "{actor} registered patient {payload.tag} ({payload.triage}) at incident #{payload.id}"),
+    "incident.patient_retriaged": _l(
+        "{actor} re-triaged patient {payload.tag} of incident #{payload.id}: "
+        "{payload.previous} → {payload.triage}"),
+    "incident.patients_distributed": _l(
+        "{actor} distributed {payload.assigned} patients of incident #{payload.id} to "
+        "hospitals ({payload.unplaced} without a place)"),
+    "incident.patient_destination_set": _l(
+        "{actor} sent patient {payload.tag} of incident #{payload.id} to "
+        "{payload.destination_name}"),
+    "incident.patient_loaded": _l(
+        "{actor}: patient {payload.tag} of incident #{payload.id} left in {payload.unit}"),
+    "incident.patient_handed_over": _l(
+        "{actor}: patient {payload.tag} of incident #{payload.id} handed over at "
+        "{payload.destination_name}"),
+    "incident.patient_released": _l(
+        "{actor} released patient {payload.tag} of incident #{payload.id} at the scene"),
+    "incident.condition_set": _l(
+        "{actor} set the patient's condition on incident #{payload.id} to {payload.condition}"),
     "incident.case_confirmed": _l("{actor} confirmed the {payload.disease} case of incident "
                                   "#{payload.id}"),
     "incident.case_added": _l("{actor} recorded a case location for incident "

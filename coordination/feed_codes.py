@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .facilities.capabilities import condition_labels
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
 from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
+from .incidents.patient_models import TRIAGE_LABELS
 from .roster.models import OVERRIDE_LABELS, STEP_LABELS
 from .stock.models import REASON_LABELS, TARGET_MODE_LABELS
 from .units.models import STATUS_LABELS as UNIT_STATUS
@@ -26,6 +28,9 @@ CODED: dict[str, dict[str, str]] = {
     "incident.unit_dispatched": {"payload.type": "incident_type"},
     "incident.reported": {"payload.type": "incident_type"},
     "incident.clock_set": {"payload.clock": "clock"},
+    "incident.condition_set": {"payload.condition": "condition"},
+    "incident.patient_registered": {"payload.triage": "triage"},
+    "incident.patient_retriaged": {"payload.triage": "triage", "payload.previous": "triage"},
     "incident.case_confirmed": {"payload.disease": "disease"},
     "unit.status_changed": {"payload.previous": "unit_status", "payload.status": "unit_status"},
     "facility.capacity_reported": {"payload.status": "facility_status"},
@@ -56,6 +61,8 @@ def vocabularies() -> dict[str, dict[str, str]]:
         "stock_reason": _str(REASON_LABELS),
         "target_mode": _str(TARGET_MODE_LABELS),
         "facility_status": _str(FACILITY_STATUS),
+        "condition": condition_labels(),
+        "triage": _str(TRIAGE_LABELS),
     }
 
 

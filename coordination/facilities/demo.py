@@ -22,6 +22,7 @@ from ..units import service as units
 from ..units.models import UnitStatus
 from ..units.schemas import NewUnit
 from . import service
+from .capabilities import parse_capabilities
 from .models import BedKind, FacilityKind, FacilityStatus
 from .schemas import Beds, CapacityReportIn, NewFacility
 
@@ -33,6 +34,18 @@ SHORT = {
     "150902": "集宁区", "150921": "卓资县", "150922": "化德县", "150923": "商都县",
     "150924": "兴和县", "150925": "凉城县", "150926": "察右前旗", "150927": "察右中旗",
     "150928": "察右后旗", "150929": "四子王旗", "150981": "丰镇市",
+}
+
+
+# The regional rescue centres the Ordos plan builds (胸痛、卒中、创伤、危重孕产妇、危重新生儿
+# 救治中心 at the city and banner hospitals), given to the demo's regional hospitals: the
+# city centre hospital has all five; Fengzhen in the south is a level 2 trauma centre
+# whose stroke centre is down now (a CT scanner out), so a stroke call near it is taken on
+# to Jining and the page says why; the infectious-disease hospital has isolation and dialysis.
+CENTRES = {
+    "DH-01": "负压隔离;透析",
+    "DH-02": "胸痛;卒中;创伤:1;危重孕产妇;危重新生儿;儿科;透析;烧伤",
+    "DH-03": "胸痛;卒中!;创伤:2;危重孕产妇;儿科",
 }
 
 
@@ -60,9 +73,11 @@ def demo_facilities(seats: dict[str, tuple[float, float]]) -> list[NewFacility]:
             lat: float, figures: dict[BedKind, Beds] | None = None,
             status: FacilityStatus = FacilityStatus.OPEN) -> None:
         initial = CapacityReportIn(status=status, figures=figures) if figures is not None else None
+        caps = parse_capabilities(CENTRES[code]) if code in CENTRES else None
         out.append(NewFacility(
             code=code, name=name[0], name_en=name[1], kind=kind, area=area, lon=lon, lat=lat,
             contact_name=_person(rng), contact_phone=_phone(rng), initial=initial,
+            capabilities=caps,
             address=f"{SHORT[area]}{rng.choice(['新华街', '建设路', '民主路', '解放路'])}"
                     f"{rng.randrange(1, 200)}号",
         ))

@@ -101,6 +101,9 @@ class Facility(Base):
     contact_phone: Mapped[str] = mapped_column(String(40), default="")
     status: Mapped[str] = mapped_column(String(16), default=FacilityStatus.OPEN.value)
     figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Services provided and whether each can take a patient now (facilities/capabilities.py).
+    capabilities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    capabilities_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_report_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from .capabilities import CapabilitiesIn
 from .models import BedKind, FacilityKind, FacilityStatus
 
 
@@ -52,3 +53,5 @@ class NewFacility(BaseModel):
     contact_name: str = Field(default="", max_length=120)
     contact_phone: str = Field(default="", max_length=40)
     initial: CapacityReportIn | None = None
+    # The services the facility provides; None leaves a stored facility's as they are.
+    capabilities: CapabilitiesIn | None = None

@@ -22,6 +22,7 @@ from ..events import Actor
 from ..extensions import db
 from ..geo.models import AdminArea
 from ..geo.region import BBox, check_position
+from .capabilities import CapabilitiesIn
 from .models import STALE, BedKind, CapacityReport, Facility, FacilityKind, FacilityStatus
 from .schemas import Beds, CapacityReportIn, NewFacility
 
@@ -55,6 +56,7 @@ def properties(f: Facility) -> dict[str, Any]:
         "area": f.area_code,
         "status": f.status,
         "figures": f.figures or {},
+        "capabilities": f.capabilities or {},
         "last_report_at": f.last_report_at.isoformat() if f.last_report_at else None,
         "reports": f.kind in REPORTING_KINDS,
         "address": f.address,
@@ -113,6 +115,8 @@ def create_facilities(
                 area_code=item.area, lon=item.lon, lat=item.lat, address=item.address,
                 contact_name=item.contact_name, contact_phone=item.contact_phone,
                 status="open", figures={}, created_at=now,
+                capabilities=item.capabilities.stored() if item.capabilities else {},
+                capabilities_at=now if item.capabilities else None,
             )
             s.add(f)
             created.append((f, item))
@@ -188,6 +192,30 @@ def adjust_occupancy(s: Any, f: Facility, *, bed: str, delta: int, actor: Actor,
     events.append(s, context=f.context, type="facility.capacity_reported", actor=actor,
                   audience=AUDIENCE, subject=("facility", f.id), payload=body)
     return body
+
+
+def set_capabilities(*, facility_id: int, data: CapabilitiesIn, actor: Actor,
+                     context: str = LIVE) -> dict[str, Any]:
+    """Replace the services a facility provides and their availability now, and tell every map.
+
+    The whole set is sent each time (a form lists every service): a service
+    left out is no longer provided. One ``facility.capabilities_changed`` event
+    carries the facility's new map feature, so an open recommendation reranks.
+    """
+    with db.unit_of_work() as s:
+        ctx = _context(s, context)
+        f = s.get(Facility, facility_id, with_for_update=True)
+        if f is None or f.context != context:
+            raise NotFound(_l("No such facility."))
+        before = f.capabilities or {}
+        f.capabilities, f.capabilities_at = data.stored(), ctx.clock().now()
+        s.flush()
+        body = properties(f) | {"note": data.note, "previous": before}
+        events.append(
+            s, context=context, type="facility.capabilities_changed", actor=actor,
+            audience=AUDIENCE, subject=("facility", f.id), payload=body,
+        )
+        return body
 
 
 def facilities_geojson(
@@ -292,6 +320,8 @@ def upsert_facilities(
             if f is None and item.initial is None:
                 plain.append({
                     "context": context, "code": item.code, "status": "open", "figures": {},
+                    "capabilities": item.capabilities.stored() if item.capabilities else {},
+                    "capabilities_at": now if item.capabilities else None,
                     "created_at": now, "name": item.name, "name_en": item.name_en,
                     "kind": item.kind.value,
                     "area_code": item.area, "lon": item.lon, "lat": item.lat,
@@ -307,6 +337,8 @@ def upsert_facilities(
             f.kind, f.area_code = item.kind.value, item.area
             f.lon, f.lat, f.address = item.lon, item.lat, item.address
             f.contact_name, f.contact_phone = item.contact_name, item.contact_phone
+            if item.capabilities is not None:
+                f.capabilities, f.capabilities_at = item.capabilities.stored(), now
         if plain:
             s.execute(insert(Facility), plain)
         s.flush()

@@ -28,12 +28,15 @@ from .places import PopulatedPlace
 FACILITY_OPTIONAL = {"area": "area_code", "address": "address",
                      "contact_name": "contact_name", "contact_phone": "contact_phone"}
 PLACE_OPTIONAL = {"area": "area_code"}
-FACILITY_FIELDS = ("code", "name", "kind", *FACILITY_OPTIONAL)
+# Capabilities are not "optional" in that sense: a layer without the column leaves the stored
+# services alone (NewFacility.capabilities None), a blank cell means none provided.
+FACILITY_FIELDS = ("code", "name", "kind", *FACILITY_OPTIONAL, "capabilities")
 PLACE_FIELDS = ("code", "name", "kind", "population", *PLACE_OPTIONAL)
 FIELD_LABELS = {
     "code": _l("Id (code)"), "name": _l("Name"), "kind": _l("Type"),
     "population": _l("Population"), "area": _l("Area code"), "address": _l("Address"),
     "contact_name": _l("Contact person"), "contact_phone": _l("Contact phone"),
+    "capabilities": _l("Care services"),
     "lon": _l("Longitude"), "lat": _l("Latitude"),
 }
 # Columns a layer file may carry that describe the file, not the row.

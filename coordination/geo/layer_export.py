@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..contexts import LIVE
 from ..extensions import db
+from ..facilities.capabilities import capability_text
 from ..facilities.models import BedKind, Facility
 from ..units import service as units
 from . import rfc7946
@@ -28,6 +29,7 @@ def _facility(f: Facility) -> dict[str, Any]:
         "code": f.code, "name": f.name, "kind": f.kind, "area": f.area_code,
         "address": f.address, "contact_name": f.contact_name,
         "contact_phone": f.contact_phone, "status": f.status,
+        "capabilities": capability_text(f.capabilities),
         "last_report_at": f.last_report_at.isoformat() if f.last_report_at else None,
     }
     figures = f.figures or {}

@@ -67,6 +67,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "address": ("address", "addr", "地址"),
     "contact_name": ("contact_name", "contact_na", "contact", "联系人"),
     "contact_phone": ("contact_phone", "contact_ph", "phone", "tel", "联系电话", "电话"),
+    "capabilities": ("capabilities", "capabiliti", "services", "救治能力", "救治中心", "服务能力"),
 }
 
 

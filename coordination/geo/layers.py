@@ -27,6 +27,7 @@ from ..errors import CoordinationError, NotFound, RowError
 from ..events import Actor
 from ..extensions import db
 from ..facilities import service as facilities
+from ..facilities.capabilities import CapabilitiesIn, CapabilityTextError, parse_capabilities
 from ..facilities.models import BedKind, Facility, FacilityKind
 from ..facilities.schemas import Beds, CapacityReportIn, NewFacility
 from . import layer_columns
@@ -300,6 +301,20 @@ def _figures(raw: RawRow, errors: list[RowError]) -> CapacityReportIn | None:
     return CapacityReportIn(figures=figures) if figures else None
 
 
+def _capabilities(raw: RawRow, errors: list[RowError]) -> CapabilitiesIn | None:
+    """The optional services column (``胸痛;卒中;创伤:1``); None when the layer has none."""
+    column = next((c for c in COLUMNS["capabilities"] if c in raw.values), None)
+    if column is None:
+        return None
+    try:
+        return parse_capabilities(_text(raw.values[column]))
+    except CapabilityTextError as exc:
+        errors.append(RowError(raw.number, column, str(_l(
+            "Unknown care service %(part)s (for example 胸痛, 卒中, 创伤:1, stroke, "
+            "trauma:2).", part=str(exc)))))
+        return None
+
+
 # --- the file -------------------------------------------------------------------------------
 
 
@@ -356,6 +371,7 @@ def check_layer(layer: RawLayer, kind: str, *, region: BBox | None, areas: set[s
                 out.errors.append(RowError(raw.number, area_col, str(_l(
                     "Unknown area %(code)s.", code=common["area"]))))
         population: Any = None
+        caps: CapabilitiesIn | None = None
         if kind == PLACES:
             column, value = _pick(raw.values, "population")
             population = _whole(value)
@@ -367,12 +383,13 @@ def check_layer(layer: RawLayer, kind: str, *, region: BBox | None, areas: set[s
             initial = None
         else:
             initial = _figures(raw, out.errors)
+            caps = _capabilities(raw, out.errors)
         if len(out.errors) > bad or common is None or shape is None or subtype is None:
             continue
         geom, lon, lat = shape.geom, shape.lon, shape.lat
         area = common["area"] or None
         try:
-            _add(out, kind, common, subtype, geom, lon, lat, area, population, initial)
+            _add(out, kind, common, subtype, geom, lon, lat, area, population, initial, caps)
         except ValidationError as exc:
             first = exc.errors()[0]
             out.errors.append(RowError(raw.number, ".".join(str(p) for p in first["loc"]),
@@ -388,7 +405,7 @@ def check_layer(layer: RawLayer, kind: str, *, region: BBox | None, areas: set[s
 
 def _add(out: Checked, kind: str, common: dict[str, Any], subtype: str, geom: BaseGeometry,
          lon: float, lat: float, area: str | None, population: Any,
-         initial: CapacityReportIn | None) -> None:
+         initial: CapacityReportIn | None, caps: CapabilitiesIn | None = None) -> None:
     from shapely.geometry import mapping
 
     if kind == PLACES:
@@ -401,7 +418,7 @@ def _add(out: Checked, kind: str, common: dict[str, Any], subtype: str, geom: Ba
             code=common["code"], name=common["name"], kind=FacilityKind(subtype),
             lon=lon, lat=lat, area=area, address=common["address"],
             contact_name=common["contact_name"], contact_phone=common["contact_phone"],
-            initial=initial))
+            initial=initial, capabilities=caps))
 
 
 def _existing(kind: str, context: str) -> tuple[set[str], dict[str, str]]:

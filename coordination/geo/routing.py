@@ -338,6 +338,25 @@ class RoadNetwork:
         eta[snap > self.max_snap_m] = np.nan
         return eta
 
+    def eta_from(self, origin: tuple[float, float], destinations: np.ndarray, *,
+                 limit_seconds: float = np.inf) -> np.ndarray:
+        """Driving seconds from one origin (the scene) to each destination (hospitals).
+
+        The mirror of ``eta_seconds``: one forward Dijkstra from the origin's
+        node serves every destination. Same ``nan``/``inf`` conventions.
+        """
+        from scipy.sparse.csgraph import dijkstra
+
+        destinations = np.asarray(destinations, dtype=np.float64).reshape(-1, 2)
+        node, dist = self.snap(np.array([origin]))
+        if float(dist[0]) > self.max_snap_m:
+            return np.full(len(destinations), np.nan)
+        times = dijkstra(self.graph, directed=True, indices=int(node[0]), limit=limit_seconds)
+        nodes, snap = self.snap(destinations)
+        eta = times[nodes] + (snap + float(dist[0])) / self.access_mps
+        eta[snap > self.max_snap_m] = np.nan
+        return eta
+
     def eta_naive(self, origins: np.ndarray, destination: tuple[float, float]) -> np.ndarray:
         """The same answer by one forward Dijkstra per origin: the benchmark's baseline."""
         from scipy.sparse.csgraph import dijkstra

@@ -41,6 +41,7 @@ from .models import (
 )
 from .schemas import (
     ClockIn,
+    ConditionIn,
     DestinationIn,
     IncidentIn,
     StatusChangeIn,
@@ -218,4 +219,18 @@ def set_destination(*, context: str = LIVE, incident_id: int, data: DestinationI
         i.version += 1
         body = incident_body(s, i, now)
         record_event(s, i, "incident.destination_set", actor, body | {"destination_name": name})
+        return body
+
+
+def set_condition(*, context: str = LIVE, incident_id: int, data: ConditionIn,
+                  actor: Actor) -> dict[str, Any]:
+    """Record what the patient needs (STEMI, stroke …): the destinations rerank on it."""
+    with db.unit_of_work() as s:
+        now = context_row(s, context).clock().now()
+        i = incident_row(s, incident_id, context, lock=True)
+        previous = i.condition
+        i.condition = data.condition.value if data.condition else None
+        i.version += 1
+        body = incident_body(s, i, now)
+        record_event(s, i, "incident.condition_set", actor, body | {"previous": previous})
         return body

@@ -122,6 +122,8 @@ class Incident(Base):
     type: Mapped[str] = mapped_column(String(24))
     disease: Mapped[str | None] = mapped_column(String(32), nullable=True)
     disease_name: Mapped[str] = mapped_column(String(120), default="")
+    # The dispatcher's pick of what the patient needs (facilities/capabilities.Condition).
+    condition: Mapped[str | None] = mapped_column(String(24), nullable=True)
     priority: Mapped[int] = mapped_column(Integer, default=Priority.MEDIUM.value)
     status: Mapped[str] = mapped_column(String(16), default=IncidentStatus.REPORTED.value)
     status_at: Mapped[datetime] = mapped_column(UTCDateTime())

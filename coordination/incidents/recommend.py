@@ -34,9 +34,11 @@ from .. import events, runtime
 from ..contexts import LIVE
 from ..events import Event
 from ..extensions import db
+from ..facilities.capabilities import Condition, condition_for
 from ..facilities.models import BedKind, Facility, FacilityKind, FacilityStatus
 from ..units.models import Unit, UnitStatus
 from . import diseases
+from .care import care_destinations
 from .common import context_row, incident_row
 from .settings import needs_negative_pressure
 
@@ -341,10 +343,51 @@ def beds_needed(disease: str | None) -> tuple[list[FacilityKind], list[str]]:
     return DESTINATION_KINDS, [bed]
 
 
+def _network_or_none(context: str, network: Any, use_network: bool) -> tuple[Any, str | None]:
+    """The road network for the care ranking; a failure to load it is logged and said."""
+    if network is not None or not use_network:
+        return network, None
+    try:
+        return road_network(context), None
+    except Exception:  # noqa: BLE001 - logged with its traceback and shown, never silent
+        log.exception("road network of %s unavailable; care ETAs by straight line", context)
+        return None, str(ROAD_UNAVAILABLE)
+
+
+def care_choices(s: Session, *, context: str, i: Any, condition: Condition, limit: int,
+                 model: EtaModel, network: Any, use_network: bool,
+                 explicit: bool) -> dict[str, Any]:
+    """Capable centres for the incident's patient by road ETA (``care.care_destinations``).
+
+    ``fallback`` is true when the condition only came from the incident's type
+    and no hospital of the context records the service at all (capabilities
+    never loaded): the caller then offers the nearest free beds as before, and
+    the notice says so, rather than an empty list. A condition the dispatcher
+    picked is never overridden.
+    """
+    net, notice = _network_or_none(context, network, use_network)
+    care = care_destinations(
+        s, context=context, lon=i.lon, lat=i.lat, condition=condition, network=net,
+        straight=lambda lon, lat, lons, lats: straight_eta(lon, lat, lons, lats, model),
+        limit=limit)
+    care["notice"] = care["notice"] or notice
+    care["fallback"] = bool(care["unrecorded"] and not explicit)
+    if care["fallback"]:
+        care["notice"] = str(_l("No hospital here records a %(service)s; the nearest with a "
+                                "free bed are shown.", service=care["capability_label"]))
+    return care
+
+
 def recommend(*, context: str = LIVE, incident_id: int, limit: int = 5,
               model: EtaModel | None = None, network: Any = None,
-              use_network: bool = True) -> dict[str, Any]:
-    """Units ranked by ETA and destinations ranked by distance, for one incident."""
+              use_network: bool = True, condition: str | None = None) -> dict[str, Any]:
+    """Units ranked by ETA and destinations, for one incident.
+
+    Without a condition the destinations are the nearest with a free bed of the
+    kind the disease needs; with one (``condition``, else the incident's pick,
+    else what its type implies) they are the capable centres by road ETA, with
+    the nearer hospitals that were skipped and why (``care``).
+    """
     model = model or EtaModel.configured()
     with db.reading() as s:
         context_row(s, context)
@@ -352,12 +395,23 @@ def recommend(*, context: str = LIVE, incident_id: int, limit: int = 5,
         required = needs_negative_pressure(i.disease)
         cands = FLEET.candidates(s, context=context, negative_pressure=required)
         kinds, beds = beds_needed(i.disease)
-        destinations = nearest_facilities(s, context=context, lon=i.lon, lat=i.lat,
-                                          kinds=kinds, beds=beds, limit=3)
+        picked = condition_for(i.type, condition or i.condition)
+        care = None
+        if picked is not None:
+            care = care_choices(s, context=context, i=i, condition=picked, limit=3,
+                                model=model, network=network, use_network=use_network,
+                                explicit=bool(condition or i.condition))
+        if care is not None and not care["fallback"]:
+            destinations = care["destinations"]
+        else:
+            destinations = nearest_facilities(s, context=context, lon=i.lon, lat=i.lat,
+                                              kinds=kinds, beds=beds, limit=3)
     ranked, method, notice = _rank_safely(i.lon, i.lat, cands, model=model, limit=limit,
                                           context=context, network=network,
                                           use_network=use_network)
     return {
+        "condition": picked.value if picked else None,
+        "care": care,
         "incident_id": i.id,
         "negative_pressure_required": required,
         "candidates": len(cands),

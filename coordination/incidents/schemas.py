@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
+from ..facilities.capabilities import Condition
 from ..geo.datums import Datum, to_wgs84
 from . import diseases
 from .models import DISEASE_TYPES, Clock, IncidentStatus, IncidentType, Priority
@@ -100,6 +101,14 @@ class DestinationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     facility_id: int | None
+
+
+class ConditionIn(BaseModel):
+    """The dispatcher's pick of what the patient needs; None clears it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    condition: Condition | None
 
 
 class CaseIn(BaseModel):

@@ -30,6 +30,7 @@ from .lifecycle import (
     change_status,
     create_incident,
     set_clock,
+    set_condition,
     set_destination,
 )
 from .queries import (
@@ -54,6 +55,6 @@ __all__ = [
     "BoardQuery", "BoardSort", "list_cases", "list_contacts", "list_incidents", "page_incidents",
     "location_choices", "mask_id", "timeline_window",
     "needs_negative_pressure", "negative_pressure_diseases", "record_case", "release_contact",
-    "release_unit", "report_deadline", "set_clock", "set_destination", "suggest_isolation",
-    "timeline",
+    "release_unit", "report_deadline", "set_clock", "set_condition", "set_destination",
+    "suggest_isolation", "timeline",
 ]

@@ -18,11 +18,12 @@ from ..contexts import LIVE
 from ..errors import Conflict, NotFound
 from ..events import Actor
 from ..extensions import db
+from ..facilities.capabilities import condition_for
 from ..units import service as units
 from ..units.models import Unit, UnitStatus
 from ..units.schemas import StatusIn
 from .models import Assignment, Incident
-from .recommend import beds_needed, nearest_facilities
+from .recommend import EtaModel, beds_needed, care_choices, nearest_facilities
 from .zone_models import EpidemicZone
 
 # After a patient the unit is cleaned before it serves again; these are the
@@ -33,13 +34,33 @@ AWAITING_SERVICE = frozenset({UnitStatus.DECONTAMINATING.value})
 def destination_choices(*, context: str = LIVE, incident_id: int,
                         limit: int = 5) -> list[dict[str, Any]]:
     """The designated hospitals or clinics with a free bed of the needed kind, nearest first."""
+    return care_or_beds(context=context, incident_id=incident_id, limit=limit)["destinations"]
+
+
+def care_or_beds(*, context: str = LIVE, incident_id: int, limit: int = 5) -> dict[str, Any]:
+    """What the incident page offers as destinations.
+
+    With a condition (picked, or implied by the type): the capable centres by
+    road ETA, and ``care`` says the window and which nearer hospitals were
+    skipped and why. Without: the nearest with a free bed of the needed kind.
+    """
     with db.reading() as s:
         i = s.get(Incident, incident_id)
         if i is None or i.context != context:
             raise NotFound(_l("No such incident."))
+        picked = condition_for(i.type, i.condition)
+        if picked is not None:
+            care = care_choices(s, context=context, i=i, condition=picked, limit=limit,
+                                model=EtaModel.configured(), network=None, use_network=True,
+                                explicit=bool(i.condition))
+            if not care["fallback"]:
+                return {"destinations": care["destinations"], "care": care}
+        else:
+            care = None
         kinds, beds = beds_needed(i.disease)
-        return nearest_facilities(s, context=context, lon=i.lon, lat=i.lat, kinds=kinds,
-                                  beds=beds, limit=limit)
+        return {"destinations": nearest_facilities(s, context=context, lon=i.lon, lat=i.lat,
+                                                   kinds=kinds, beds=beds, limit=limit),
+                "care": care}
 
 
 def units_awaiting_service(*, context: str = LIVE, incident_id: int) -> list[dict[str, Any]]:

@@ -20,9 +20,11 @@ from .. import runtime
 from ..alerts import service as alerts
 from ..auth.principal import Principal, allowed
 from ..auth.roles import Permission
+from ..extensions import db
 from ..facilities import service as facilities
 from ..facilities.models import FacilityKind
 from ..incidents import service as incidents
+from ..incidents.patients import triage_counts
 from ..roster import queries as roster_queries
 from ..roster import service as roster
 from ..stock.gaps import gap_report
@@ -44,9 +46,12 @@ def incidents_panel(context: str) -> dict[str, Any]:
     keep = ("id", "type", "disease", "disease_name", "priority", "status", "status_at",
             "logged_at", "report_deadline", "deadline_missed", "address", "patients", "lon",
             "lat", "negative_pressure", "event_ref", "venue_ref")
+    with db.reading() as s:
+        counts = triage_counts(s, [r["id"] for r in rows])
     out = []
     for r in rows:
         item = {k: r.get(k) for k in keep}
+        item["triage"] = counts.get(r["id"])  # MCI patients by START category, handed over
         item["units"] = [{"id": u["unit_id"], "call_sign": u["call_sign"],
                           "status": u["unit_status"]} for u in r.get("units", [])]
         item["reported_up"] = bool(r["clocks"].get("reported"))

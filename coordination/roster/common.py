@@ -66,6 +66,10 @@ def officers_by_id(s: Session, ids: set[int]) -> dict[int, Officer]:
 
 
 def officer_of(s: Session, context: str, actor: Actor) -> Officer | None:
+    if actor.kind == "sms" and actor.id is not None:
+        # An SMS reply (roster/sms_inbound): the sender's phone already named the officer.
+        o = s.get(Officer, actor.id)
+        return o if o is not None and o.context == context else None
     if actor.kind != "user" or actor.id is None:
         return None
     return s.scalar(select(Officer).where(Officer.context == context,

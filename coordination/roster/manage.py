@@ -292,7 +292,8 @@ def set_channel(*, context: str, kind: str, config: dict[str, Any], enabled: boo
             row = ChannelConfig(context=context, kind=kind)
             s.add(row)
         row.config, row.enabled = dict(config), enabled
-        safe = {k: v for k, v in config.items() if k not in ("secret", "token", "password")}
+        safe = {k: v for k, v in config.items()
+                if k not in ("secret", "token", "password", "inbound_secret")}
         _event(s, context, "roster.channel_set", actor,
                {"kind": kind, "enabled": enabled, "config": safe})
         return {"kind": kind, "enabled": enabled, "config": safe}

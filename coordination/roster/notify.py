@@ -100,7 +100,12 @@ class SmsChannel:
     timeout: float = 5.0
 
     def send(self, target: str, payload: dict[str, Any]) -> str:
-        text = self.template.format_map(_Defaults(payload))[:500]
+        text = self.template.format_map(_Defaults(payload))
+        if payload.get("sms_code") and "{sms_code}" not in self.template:
+            from .sms_inbound import REPLY_HINT
+
+            text += " " + REPLY_HINT.format(code=payload["sms_code"])
+        text = text[:500]
         body = json.dumps({"to": target, "text": text}, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json"}
         if self.token:
@@ -166,6 +171,12 @@ def enqueue_step(
         "at": now.isoformat(),
         "ack_deadline": task.ack_deadline.isoformat() if task.ack_deadline else None,
     }
+    sms_config = configs.get("sms")
+    reply_secret = str((sms_config.config or {}).get("inbound_secret", "")) if sms_config else ""
+    if reply_secret:
+        from .sms_inbound import short_code
+
+        payload["sms_code"] = short_code(task.id, reply_secret)
     rows: list[tuple[str, str]] = []
     hook = configs.get("webhook")
     url = agency.webhook_url or (str(hook.config.get("url", "")) if hook else "")

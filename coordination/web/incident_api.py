@@ -11,11 +11,13 @@ from typing import Any
 from flask import Blueprint, jsonify
 
 from ..auth.roles import Permission
+from ..facilities.capabilities import Condition
 from ..incidents import recommend
 from ..incidents import service as incidents
 from ..incidents.schemas import (
     CaseIn,
     ClockIn,
+    ConditionIn,
     ContactIn,
     DestinationIn,
     DispatchIn,
@@ -28,6 +30,7 @@ from .api import int_arg as _int_arg
 from .context import current_context
 from .jsonbody import body as _body
 from .jsonbody import optional_object
+from .map_api import _enum_arg
 from .params import query_model
 
 bp = Blueprint("incident_api", __name__, url_prefix="/api")
@@ -86,9 +89,19 @@ def timeline(incident_id: int) -> Any:
 @bp.route("/incidents/<int:incident_id>/recommendation")
 @api(Permission.VIEW_INCIDENTS)
 def recommendation(incident_id: int) -> Any:
+    """``?condition=stroke`` previews the capable centres for a condition not yet recorded."""
     limit = _int_arg("limit", 5, lo=1, hi=50)
+    condition = _enum_arg("condition", Condition)
     return jsonify(recommend.recommend(context=current_context(),
-                                       incident_id=incident_id, limit=limit))
+                                       incident_id=incident_id, limit=limit,
+                                       condition=condition.value if condition else None))
+
+
+@bp.route("/incidents/<int:incident_id>/condition", methods=["POST"])
+@api(Permission.MANAGE_INCIDENTS)
+def set_condition(incident_id: int) -> Any:
+    return jsonify(incidents.set_condition(context=current_context(), incident_id=incident_id,
+                                           data=_body(ConditionIn), actor=principal().actor))
 
 
 @bp.route("/incidents/<int:incident_id>/status", methods=["POST"])

@@ -67,6 +67,12 @@ def labels() -> dict[str, Any]:
         "none": _("none"),
         "recommended": _("Recommended units"),
         "destinations": _("Destinations with a free bed"),
+        "care_destinations": _("Centres that can take this patient, by road ETA"),
+        "care_window": _("window: %(window)s", window="{window}"),
+        "no_care": _("No hospital that can take this patient reports a free bed."),
+        "within_window": _("within the window"),
+        "beyond_window": _("%(min)s min beyond the window", min="{min}"),
+        "skipped": _("Nearer hospitals skipped"),
         "no_units": _("No available unit fits this incident."),
         "no_destination": _("No designated hospital or fever clinic reports a free bed of "
                              "the needed kind."),

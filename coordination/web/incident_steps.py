@@ -19,10 +19,11 @@ from werkzeug.wrappers import Response
 from ..auth.principal import Principal, allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
+from ..facilities.capabilities import Condition, condition_labels
 from ..i18n import pick
 from ..incidents import confirm, steps
 from ..incidents import service as incidents
-from ..incidents.schemas import DestinationIn
+from ..incidents.schemas import ConditionIn, DestinationIn
 from ..plans import for_incident
 from ..plans import service as plans
 from ..plans.schemas import ActivationIn
@@ -36,10 +37,14 @@ def page_steps(body: dict[str, Any], me: Principal) -> dict[str, Any]:
     """What the incident page needs to offer each step to whoever may take it."""
     context = current_context()
     manage = allowed(me, Permission.MANAGE_INCIDENTS) and body["open"]
+    offer = (steps.care_or_beds(context=context, incident_id=body["id"]) if manage
+             else {"destinations": [], "care": None})
     out: dict[str, Any] = {
         "can_confirm": manage and confirm.can_confirm(body),
-        "destinations": steps.destination_choices(context=context, incident_id=body["id"])
-        if manage else [],
+        "can_pick_condition": manage,
+        "conditions": condition_labels(),
+        "destinations": offer["destinations"],
+        "care": offer["care"],
         "awaiting_service": steps.units_awaiting_service(context=context,
                                                          incident_id=body["id"])
         if allowed(me, Permission.UPDATE_UNIT_STATUS) else [],
@@ -95,6 +100,22 @@ def set_destination(incident_id: int) -> Response:
                                   actor=principal().actor)
 
     return _back(incident_id, call, _("Destination set."))
+
+
+@bp.route("/incidents/<int:incident_id>/condition", methods=["POST"])
+@page(Permission.MANAGE_INCIDENTS)
+def set_condition(incident_id: int) -> Response:
+    raw = request.form.get("condition", "").strip()
+
+    def call() -> None:
+        try:
+            picked = Condition(raw) if raw else None
+        except ValueError:
+            raise ValidationFailed(_("Choose a condition.")) from None
+        incidents.set_condition(context=current_context(), incident_id=incident_id,
+                                data=ConditionIn(condition=picked), actor=principal().actor)
+
+    return _back(incident_id, call, _("Condition recorded; destinations ranked for it."))
 
 
 @bp.route("/incidents/<int:incident_id>/units/<int:unit_id>/release", methods=["POST"])

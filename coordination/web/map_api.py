@@ -15,6 +15,7 @@ from ..auth.roles import Permission
 from ..config import Settings
 from ..errors import ValidationFailed
 from ..facilities import service as facilities
+from ..facilities.capabilities import CapabilitiesIn
 from ..facilities.models import FacilityKind
 from ..facilities.schemas import CapacityReportIn
 from ..geo import places
@@ -90,6 +91,15 @@ def report_capacity(facility_id: int) -> Any:
         facility_id=facility_id, data=_body(CapacityReportIn), actor=principal().actor,
         context=current_context())
     return jsonify(body), 201
+
+
+@bp.route("/facilities/<int:facility_id>/capabilities", methods=["POST"])
+@api(Permission.REPORT_CAPACITY)
+def set_capabilities(facility_id: int) -> Any:
+    """The full set of services provided and which are available now (whoever reports beds)."""
+    return jsonify(facilities.set_capabilities(
+        facility_id=facility_id, data=_body(CapabilitiesIn), actor=principal().actor,
+        context=current_context()))
 
 
 @bp.route("/units/<int:unit_id>")

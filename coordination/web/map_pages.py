@@ -17,6 +17,13 @@ from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
 from ..facilities import service as facilities
+from ..facilities.capabilities import (
+    TRAUMA_LEVELS,
+    CapabilitiesIn,
+    Capability,
+    CapabilityState,
+)
+from ..facilities.capabilities import labels as capability_labels
 from ..facilities.models import BED_LABELS, KIND_LABELS, STATUS_LABELS, BedKind, FacilityStatus
 from ..facilities.schemas import Beds, CapacityReportIn
 from ..geo import service as geo
@@ -73,6 +80,7 @@ def index() -> str:
     return render_template(
         "facilities/index.html", rows=rows, kind_labels=_str(KIND_LABELS),
         status_labels=_str(STATUS_LABELS), bed_labels=_str(BED_LABELS),
+        capability_labels=capability_labels(),
     )
 
 
@@ -128,7 +136,43 @@ def report(facility_id: int) -> str | Response | tuple[str, int]:
         "facilities/report.html", f=current, kind_labels=_str(KIND_LABELS),
         status_labels=_str(STATUS_LABELS), bed_labels=_str(BED_LABELS),
         statuses=list(FacilityStatus), beds=list(BedKind),
+        capabilities=capability_labels(), trauma_levels=TRAUMA_LEVELS,
     ), status
+
+
+def _form_capabilities(form: Any) -> CapabilitiesIn:
+    """Each service: ``<code>-provided`` checked, ``<code>-available`` checked, trauma level."""
+    caps: dict[Capability, CapabilityState] = {}
+    for cap in Capability:
+        if not form.get(f"{cap.value}-provided"):
+            continue
+        level = None
+        if cap is Capability.TRAUMA:
+            raw = form.get("trauma-level", "3").strip()
+            if raw not in {str(n) for n in TRAUMA_LEVELS}:
+                raise ValidationFailed(_("Choose a trauma centre level."))
+            level = int(raw)
+        caps[cap] = CapabilityState(available=bool(form.get(f"{cap.value}-available")),
+                                    level=level)
+    note = form.get("note", "").strip()
+    if len(note) > 1000:
+        raise ValidationFailed(_("The note is too long."))
+    return CapabilitiesIn(capabilities=caps, note=note)
+
+
+@bp.route("/facilities/<int:facility_id>/capabilities", methods=["POST"])
+@page(Permission.REPORT_CAPACITY)
+def capabilities(facility_id: int) -> Response:
+    """The services form of the report page: what is provided and what is available now."""
+    try:
+        facilities.set_capabilities(facility_id=facility_id,
+                                    data=_form_capabilities(request.form),
+                                    actor=principal().actor, context=current_context())
+    except CoordinationError as exc:
+        flash(str(exc.message), "error")
+    else:
+        flash(_("Care services recorded."), "info")
+    return redirect(url_for("map_pages.report", facility_id=facility_id))
 
 
 def _str(labels: dict[Any, Any]) -> dict[str, str]:

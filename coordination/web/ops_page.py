@@ -19,6 +19,7 @@ from ..auth.roles import Permission
 from ..facilities.models import KIND_LABELS as FACILITY_KIND_LABELS
 from ..feed import CONFIG_TYPES
 from ..incidents.models import CLOCK_LABELS, Clock
+from ..incidents.patient_models import TRIAGE_SHORT
 from ..ops import panels
 from ..plans.schema import LEVEL_NAMES
 from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
@@ -60,6 +61,8 @@ def ops_labels() -> dict[str, Any]:
         "deadline": _("report"),
         "panel_failed": _("This panel could not be loaded; the others still work."),
         "no_hits": _("Nothing found."),
+        "triage": {t.value: str(v) for t, v in TRIAGE_SHORT.items()},
+        "handed_over": _("%(n)s of %(total)s handed over", n="{n}", total="{total}"),
         "hit_kinds": {"incident": _("Incident"), "unit": _("Unit"), "facility": _("Facility"),
                       "area": _("Area"), "place": _("Place"), "person": _("Person")},
         "clocks": {c.name.lower(): str(CLOCK_LABELS[c]) for c in Clock},  # the five clocks

@@ -57,6 +57,23 @@ def calendar(token: str) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
+@bp.post("/api/sms/inbound")
+@public
+def sms_inbound() -> Any:
+    """A reply forwarded by the SMS gateway: authenticated by its signature, not a session.
+
+    Live context only: drills do not send SMS. A wrong signature or a stale
+    timestamp is 401; the outcome (acknowledged, declined, repeated, …) is 200
+    so the gateway does not retry an answer already taken.
+    """
+    from ..roster import sms_inbound
+
+    return jsonify(sms_inbound.receive(
+        body=request.get_data(cache=False),
+        timestamp=request.headers.get(notify.TIMESTAMP_HEADER, ""),
+        signature=request.headers.get(notify.SIGNATURE_HEADER, "")))
+
+
 # ----------------------------------------------------------------------- admin
 
 @bp.get("/api/roster")

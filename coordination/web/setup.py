@@ -81,6 +81,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(incident_pages.bp)
     app.register_blueprint(incident_steps.bp)
     csrf.exempt(incident_api.bp)
+    from . import patient_views
+
+    app.register_blueprint(patient_views.api_bp)
+    app.register_blueprint(patient_views.pages_bp)
+    csrf.exempt(patient_views.api_bp)
     from . import cap_api, zone_api, zone_pages
 
     for extra in (cap_api.bp, zone_api.bp, zone_pages.bp):

@@ -18,7 +18,7 @@
   });
   var INCIDENT_EVENTS = ["incident.reported", "incident.status_changed", "incident.unit_dispatched",
     "incident.unit_released", "incident.clock_set", "incident.destination_set",
-    "incident.case_confirmed"];
+    "incident.case_confirmed", "incident.condition_set"];
 
   var el = global.CoordinationDom.el;
 
@@ -357,14 +357,40 @@
     recBox.appendChild(list);
     recBox.appendChild(msg);
     if (cfg.incident_id) return;  // the incident page lists them with a button each
-    recBox.appendChild(el("h4", null, labels.destinations));
-    if (!rec.destinations.length) recBox.appendChild(el("p", "empty", labels.no_destination));
+    var care = rec.care && !rec.care.fallback ? rec.care : null;
+    if (rec.care && rec.care.fallback && rec.care.notice) {
+      recBox.appendChild(el("p", "eta-notice", rec.care.notice));
+    }
+    recBox.appendChild(el("h4", null, care ? labels.care_destinations : labels.destinations));
+    if (care) {
+      recBox.appendChild(el("p", "care-need", care.condition_label + " · " +
+        fill(labels.care_window, { window: care.window_label })));
+      if (care.notice) recBox.appendChild(el("p", "eta-notice", care.notice));
+    }
+    if (!rec.destinations.length) {
+      recBox.appendChild(el("p", "empty", care ? labels.no_care : labels.no_destination));
+    }
     var dl = el("ol", "destination-list");
     rec.destinations.forEach(function (d) {
-      dl.appendChild(el("li", null, d.name + " · " + (labels.kinds[d.kind] || d.kind) + " · " +
-        fill(labels.km, { km: (d.distance_m / 1000).toFixed(1) })));
+      var text = d.name + " · " + (labels.kinds[d.kind] || d.kind) + " · " +
+        fill(labels.km, { km: (d.distance_m / 1000).toFixed(1) });
+      if (care && d.eta_seconds !== null) {
+        text += " · " + fill(labels.eta, { min: Math.round(d.eta_seconds / 60) }) + " · " +
+          (d.within_window ? labels.within_window
+            : fill(labels.beyond_window, { min: d.over_window_minutes }));
+      }
+      dl.appendChild(el("li", d.within_window === false ? "beyond-window" : null, text));
     });
     recBox.appendChild(dl);
+    if (care && care.skipped.length) {
+      recBox.appendChild(el("h4", null, labels.skipped));
+      var sl = el("ul", "skipped-list");
+      care.skipped.forEach(function (k) {
+        sl.appendChild(el("li", null, k.name + " · " +
+          fill(labels.eta, { min: Math.round(k.eta_seconds / 60) }) + " — " + k.why));
+      });
+      recBox.appendChild(sl);
+    }
   }
 
   function dispatch(id, unit, button, msg) {

@@ -492,6 +492,7 @@
       case "unit.moved": (p.positions || []).forEach(moveUnit); break;
       case "unit.status_changed": applyUnit(p); break;
       case "facility.capacity_reported":
+      case "facility.capabilities_changed":
         if (!updateFacility(p) && !facilities[p.id]) loadFacilities();
         break;
       case "facilities.loaded": loadFacilities(); break;

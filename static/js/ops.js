@@ -277,6 +277,14 @@
         tag.appendChild(document.createTextNode(" " + u.call_sign));
         bottom.appendChild(tag);
       });
+      if (i.triage && i.triage.total) {
+        var tri = el("span", "triage-tags");
+        ["immediate", "delayed", "minor", "expectant"].forEach(function (t) {
+          if (i.triage[t]) tri.appendChild(el("span", "triage triage-" + t, (labels.triage || {})[t] + " " + i.triage[t]));
+        });
+        tri.appendChild(el("span", "tag", fill(labels.handed_over, { n: i.triage.handed_over || 0, total: i.triage.total })));
+        bottom.appendChild(tri);
+      }
       var dl = el("span", "deadline");
       dl.dataset.deadline = i.report_deadline || "";
       dl.dataset.reported = i.reported_up ? "1" : "";
