@@ -95,6 +95,22 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_healthy(self, seconds: float) -> ServerProcess:
+        """Poll ``/api/health`` until it answers; a process that exits or stays silent
+        for ``seconds`` is killed and reported with its log."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/api/health", timeout=1).ok:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"server did not start:\n{self.log()}")
+
 
 def start_server(
     *,
@@ -130,18 +146,7 @@ def start_server(
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(url=f"http://127.0.0.1:{port}", port=port, proc=proc,
                            log_path=log_path, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")
-        try:
-            if requests.get(server.url + "/api/health", timeout=1).ok:
-                return server
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    server.kill()
-    raise RuntimeError(f"server did not start:\n{server.log()}")
+    return server.wait_healthy(60)
 
 
 def login_session(base_url: str, username: str, password: str) -> requests.Session:
