@@ -95,6 +95,29 @@ class ServerProcess:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_healthy(self, stalled: float) -> ServerProcess:
+        """Poll ``/api/health`` for the condition (healthy, or exited) rather than bound
+        the start: a demo server migrates and seeds first, which on a loaded 2-core
+        machine takes what it takes. Only a server that is alive, unhealthy and silent
+        (its log has not grown) for ``stalled`` seconds is killed and reported."""
+        last_size, last_progress = -1, time.monotonic()
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if requests.get(self.url + "/api/health", timeout=5).ok:
+                    return self
+            except requests.RequestException:
+                pass
+            size = self.log_path.stat().st_size if self.log_path.exists() else 0
+            if size != last_size:
+                last_size, last_progress = size, time.monotonic()
+            elif time.monotonic() - last_progress > stalled:
+                break
+            time.sleep(0.1)
+        self.kill()
+        raise RuntimeError(f"server stalled for {stalled:g} s without starting:\n{self.log()}")
+
 
 # A server that neither answers nor writes to its log for this long is stuck (generous:
 # a healthy one on a loaded machine writes within seconds).
@@ -135,27 +158,7 @@ def start_server(
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = ServerProcess(url=f"http://127.0.0.1:{port}", port=port, proc=proc,
                            log_path=log_path, env=env)
-    # Poll for the condition (healthy, or exited) rather than bound the start: a demo
-    # server migrates and seeds first, which on a loaded 2-core machine takes what it
-    # takes. Only a server that is alive, unhealthy and silent (its log has not grown)
-    # for STALLED_S is given up on; while it writes its log it is making progress.
-    last_size, last_progress = -1, time.monotonic()
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}:\n{server.log()}")
-        try:
-            if requests.get(server.url + "/api/health", timeout=5).ok:
-                return server
-        except requests.RequestException:
-            pass
-        size = log_path.stat().st_size if log_path.exists() else 0
-        if size != last_size:
-            last_size, last_progress = size, time.monotonic()
-        elif time.monotonic() - last_progress > STALLED_S:
-            break
-        time.sleep(0.1)
-    server.kill()
-    raise RuntimeError(f"server stalled for {STALLED_S} s without starting:\n{server.log()}")
+    return server.wait_healthy(STALLED_S)
 
 
 def login_session(base_url: str, username: str, password: str) -> requests.Session:

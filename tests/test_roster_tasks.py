@@ -216,8 +216,13 @@ def test_my_tasks_api_ack_and_someone_elses(app, client, auth, make_user):
     r2 = auth.post_json(f"/api/tasks/{t['id']}/ack", {"key": "abcdefgh2"})
     assert r1.status_code == 200 and r2.status_code == 200 and r2.get_json()["repeated"]
     assert client.get("/my/tasks").status_code == 200
-    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
     import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48)).save(buf, format="PNG")
+    png = buf.getvalue()
 
     r = client.post(f"/api/tasks/{t['id']}/notes", data={
         "text": "on site", "photo": (io.BytesIO(png), "p.png")},

@@ -1,29 +1,71 @@
-"""Progress photos: checked by their bytes, stored under a random name in the instance folder."""
+"""Progress photos: checked by their bytes, stored under a random name in the instance folder.
+
+An officer's photo is personal data and comes from a phone on a field network: the
+file's name and Content-Type say nothing. What is kept is only what Pillow reads as a
+whole JPEG, PNG or WebP image of sensible dimensions; anything else is refused with a
+400 that says what is wrong, before anything is written.
+"""
 
 from __future__ import annotations
 
+import io
 import secrets
+import warnings
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
+from PIL import Image, UnidentifiedImageError
 
 from ..errors import ValidationFailed
 
 MAX_BYTES = 8 * 1024 * 1024
-SIGNATURES = {b"\xff\xd8\xff": "jpg", b"\x89PNG\r\n\x1a\n": "png"}
+#: A phone's camera gives at most about 8,000 px a side (50 MP); more is not a photo of
+#: a scene but a decompression bomb (a few KB that decode to gigabytes).
+MAX_SIDE = 10_000
+MAX_PIXELS = 60_000_000
+#: Smaller than this shows nothing an operator can use (and is how tracking pixels look).
+MIN_SIDE = 32
+FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 
 
 def photo_kind(data: bytes) -> str:
-    """The file type from the first bytes (never from the client's name or header)."""
+    """The file extension for ``data``, decided by decoding it (never by the client's
+    name or header); raises ValidationFailed for anything but a whole, sensible photo."""
     if len(data) > MAX_BYTES:
         raise ValidationFailed(_l("The photo is too large (at most 8 MB)."))
-    for magic, ext in SIGNATURES.items():
-        if data.startswith(magic):
-            return ext
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    raise ValidationFailed(_l("The photo must be a JPEG, PNG or WebP image."))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=list(FORMATS)) as img:
+                kind = FORMATS.get(img.format or "")
+                width, height = img.size
+                if kind is None:
+                    raise ValidationFailed(_l("The photo must be a JPEG, PNG or WebP image."))
+                _check_size(width, height)
+                img.load()  # a truncated or corrupt file fails here, not in a browser
+    except UnidentifiedImageError:
+        raise ValidationFailed(_l("The photo must be a JPEG, PNG or WebP image.")) from None
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise ValidationFailed(_l(
+            "The photo has too many pixels (at most %(side)d pixels a side and %(mp)d "
+            "megapixels).", side=MAX_SIDE, mp=MAX_PIXELS // 1_000_000)) from None
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise ValidationFailed(_l("The photo is damaged or incomplete; take or "
+                                  "choose it again.")) from None
+    return kind
+
+
+def _check_size(width: int, height: int) -> None:
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise ValidationFailed(_l(
+            "The photo is too large: %(width)d × %(height)d pixels (at most %(side)d "
+            "pixels a side and %(mp)d megapixels).",
+            width=width, height=height, side=MAX_SIDE, mp=MAX_PIXELS // 1_000_000))
+    if width < MIN_SIDE or height < MIN_SIDE:
+        raise ValidationFailed(_l(
+            "The photo is too small: %(width)d × %(height)d pixels (at least %(side)d "
+            "pixels a side).", width=width, height=height, side=MIN_SIDE))
 
 
 def store(data: bytes, ext: str, folder: Path) -> str:

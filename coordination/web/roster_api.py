@@ -290,10 +290,17 @@ def photo_dir() -> Path:
 @bp.get("/api/tasks/photos/<name>")
 @api(Permission.READ_EVENTS)
 def photo(name: str) -> Any:
-    """A progress photo; names are random and unguessable, readers must be signed in."""
+    """A progress photo; names are random and unguessable, readers must be signed in.
+
+    Photos show officers and patients: personal data, so no browser or proxy keeps a
+    copy (a shared command-room PC, the back button after sign-out), as for every page.
+    """
     from flask import abort, send_file
 
     found = path_of(photo_dir(), name)
     if found is None:
         abort(404)
-    return send_file(found, max_age=3600)
+    resp = send_file(found, max_age=0, conditional=False, etag=False)
+    resp.headers["Cache-Control"] = "private, no-store"
+    resp.headers.pop("Expires", None)
+    return resp

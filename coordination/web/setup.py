@@ -218,6 +218,6 @@ def register_web(app: Flask) -> None:
         if request.endpoint != "static":
             # Pages and JSON carry names, phone and ID numbers: no browser or proxy keeps
             # them (a shared command-room PC, the back button after sign-out). Routes that
-            # choose their own caching (favicon, officer photos) keep it.
+            # choose their own caching (the favicon) keep it.
             resp.headers.setdefault("Cache-Control", "no-store")
         return resp

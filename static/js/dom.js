@@ -42,13 +42,18 @@
   }
 
   /* JSON POST with the session's CSRF token; resolves to {ok, status, body}. */
-  /* The server's own "nothing was saved, try again" (503, code "retry"): the write
-     rolled back, so sending it again is safe. A few tries, Retry-After apart. */
+  /* The server's own "nothing was saved, try again": a write that rolled back (503,
+     code "retry") or one refused before it started because the server is overloaded
+     (503 "overloaded", 429). Sending it again is safe. A few tries, Retry-After apart,
+     each wait spread by ±50 % so a room of screens does not come back in step. */
   var RETRIES = 3;
+  var RETRY_CODES = { retry: true, overloaded: true };
   function retryDelay(resp, data) {
-    if (resp.status !== 503 || !data || data.code !== "retry") return null;
+    var shed = resp.status === 429 || (resp.status === 503 && data && RETRY_CODES[data.code]);
+    if (!shed) return null;
     var seconds = parseInt(resp.headers.get("Retry-After") || "2", 10);
-    return Math.min(isNaN(seconds) ? 2 : seconds, 10) * 1000;
+    var base = Math.min(isNaN(seconds) ? 2 : seconds, 10) * 1000;
+    return Math.round(base * (0.5 + Math.random()));
   }
 
   function postJSON(url, body, triesLeft) {

@@ -59,24 +59,36 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import math
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-import requests
+from tests.benchmarks.harness import (
+    ClientProcess,
+    CpuMeter,
+    app_servers,
+    bare_servers,
+    common_args,
+    cpu_seconds,
+    failure_text,
+    finish_args,
+    fmt,
+    format_table,
+    log,
+    migrate_with_tokens,
+    open_loop,
+    run_dir,
+    run_matrix,
+)
 
-from tests.support import REDIS_URL, free_port, start_server
+__all__ = ["Clients", "cpu_seconds", "main"]  # map_bench uses Clients
 
-ROOT = Path(__file__).resolve().parents[2]
 MODES = ("embedded", "redis", "baseline", "baseline-redis")
 DEFAULT_MODES = "embedded,redis,baseline,baseline-redis"
 WARM_PREFIX = "w-"
@@ -121,80 +133,14 @@ class Run:
 # --- processes ---------------------------------------------------------------
 
 
-class BareServer:
-    """A ``bare_server`` process, shaped like support.ServerProcess for our purposes."""
-
-    command = [sys.executable, "-m", "tests.benchmarks.bare_server"]
-
-    def __init__(self, token: str, workdir: Path, redis_url: str | None, channel: str,
-                 index: int = 0, stride: int = 1) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / f"bare-{self.port}.log"
-        cmd = [*self.command, "--port", str(self.port),
-               "--token", token, "--channel", channel, "--index", str(index),
-               "--stride", str(stride)]
-        if redis_url:
-            cmd += ["--redis", redis_url]
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"bare server exited:\n{self.log_path.read_text()}")
-            try:
-                if requests.get(self.url + "/api/health", timeout=1).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("bare server did not start")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-
-
-def cpu_seconds(pid: int) -> tuple[float, float]:
-    """(user, system) CPU seconds of a process, all its threads, from /proc."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return math.nan, math.nan
-    tick = os.sysconf("SC_CLK_TCK")
-    return int(fields[11]) / tick, int(fields[12]) / tick
-
-
 def make_tokens(database_url: str, instance: Path) -> tuple[str, str]:
     """Migrate a fresh database and create two operator tokens: clients', driver's."""
-    from coordination import create_app, migrate
-    from coordination.auth import service as auth_service
-    from coordination.events import Actor
-    from coordination.extensions import db
-
-    create_app({"database_url": database_url, "instance_path": instance,
-                "secret_key": "bench", "redis_url": None})
-    try:
-        migrate.upgrade()
-        actor = Actor.system("bench")
-        _, clients = auth_service.create_token(name="bench-clients", roles=["operator"],
-                                               actor=actor)
-        _, driver = auth_service.create_token(name="bench-driver", roles=["operator"],
-                                              actor=actor)
-    finally:
-        db.dispose()
-        logging.getLogger().setLevel(logging.WARNING)  # create_app set INFO for the server
-    return clients, driver
+    made = migrate_with_tokens(database_url, instance, {"bench-clients": ["operator"],
+                                                        "bench-driver": ["operator"]})
+    return made["bench-clients"], made["bench-driver"]
 
 
-class Clients:
+class Clients(ClientProcess):
     """The ``fanout_clients`` process."""
 
     def __init__(self, urls: list[str], token: str, n: int, impl: str,
@@ -203,34 +149,10 @@ class Clients:
                                "measure_prefix": MEASURE_PREFIX, "impl": impl}
         if count:
             cfg["count"] = count  # counting mode, see fanout_clients
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.benchmarks.fanout_clients", json.dumps(cfg)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        )
-
-    def _read(self) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RuntimeError(f"clients process ended (rc={self.proc.wait()})")
-        doc = json.loads(line)
-        if "error" in doc:
-            raise RuntimeError(doc["error"])
-        return doc
-
-    def ready(self) -> dict[str, Any]:
-        return self._read()
+        super().__init__("tests.benchmarks.fanout_clients", cfg)
 
     def drain(self, expected: int, timeout: float) -> dict[str, Any]:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps({"drain": expected, "timeout": timeout}) + "\n")
-        self.proc.stdin.flush()
-        return self._read()["result"]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=10)
+        return self.order({"drain": expected, "timeout": timeout})
 
 
 # --- driver ------------------------------------------------------------------
@@ -238,71 +160,41 @@ class Clients:
 
 async def _drive(urls: list[str], path: str, token: str | None, rate: float, warmup: float,
                  duration: float, concurrency: int, grace: float) -> dict[str, Any]:
-    """Open-loop posts at ``rate``; returns what was posted and how fast.
-
-    Post ``i`` is due at ``start + i / rate`` and waits for one of
-    ``concurrency`` slots; a post that has not got a slot ``grace`` seconds
-    after the window's end is not sent (counted as ``unsent``), so a server
-    that cannot keep up costs a lower achieved rate, never an unbounded run.
-    """
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    """Open-loop posts at ``rate`` (``harness.open_loop``): a warm-up second that is
+    not counted, then the window; returns what was posted and how fast."""
     n_warm = int(round(rate * warmup))
     n = int(round(rate * duration))
     loop = asyncio.get_running_loop()
-    slots = asyncio.Semaphore(concurrency)
     http: list[float] = []
     done: list[float] = []
     errors: list[str] = []
-    unsent = 0
     posted_all = 0
-    start = loop.time() + 0.05
-    window_start = start + n_warm / rate
-    cutoff = window_start + duration + grace
 
-    async def post(session: aiohttp.ClientSession, i: int, measured: bool) -> None:
-        nonlocal unsent, posted_all
-        body = {"text": f"{MEASURE_PREFIX if measured else WARM_PREFIX}{i} fan-out benchmark "
-                        "entry, about the length of a real duty-log line",
-                "category": "info"}
-        async with slots:
-            t = loop.time()
-            if t > cutoff:
-                unsent += measured
-                return
-            try:
-                async with session.post(urls[i % len(urls)] + path, json=body,
-                                        headers=headers) as resp:
-                    await resp.read()
-                    ok = resp.status == 201
-                    if not ok:
-                        errors.append(f"HTTP {resp.status}")
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                ok = False
-                errors.append(repr(exc))
-        posted_all += ok
-        if measured and ok:
-            end = loop.time()
-            http.append(end - t)
-            done.append(end)
+    def request(i: int) -> tuple[str, dict[str, Any]]:
+        prefix = MEASURE_PREFIX if i >= n_warm else WARM_PREFIX
+        return path, {"text": f"{prefix}{i} fan-out benchmark entry, about the length of "
+                              "a real duty-log line", "category": "info"}
 
-    # werkzeug's dev server answers every request with "Connection: close", so
-    # each post is a new connection (and a new server thread), ours and baseline's alike.
-    connector = aiohttp.TCPConnector(limit=concurrency, limit_per_host=0)
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        tasks = []
-        for i in range(n_warm + n):
-            delay = start + i / rate - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(post(session, i, i >= n_warm)))
-        await asyncio.gather(*tasks)
+    def outcome(i: int, result: int | BaseException, seconds: float) -> None:
+        nonlocal posted_all
+        ok = result == 201
+        if not ok:
+            errors.append(f"HTTP {result}" if isinstance(result, int) else repr(result))
+            return
+        posted_all += 1
+        if i >= n_warm:
+            http.append(seconds)
+            done.append(loop.time())
+
+    out = await open_loop(urls, token, rate, n_warm + n, concurrency, grace, request,
+                          outcome)
+    window_start = out["start"] + n_warm / rate
     http.sort()
     elapsed = max(max(done) - window_start, duration) if done else duration
     return {
         "posted": len(done),
         "posted_all": posted_all,
-        "unsent": unsent,
+        "unsent": out["unsent"],
         "errors": len(errors),
         "error_sample": errors[:3],
         "window_start_wall": time.time() - (loop.time() - window_start),
@@ -319,32 +211,22 @@ async def _drive(urls: list[str], path: str, token: str | None, rate: float, war
 def run_one(mode: str, n: int, rate: float, args: argparse.Namespace, workdir: Path) -> Run:
     run = Run(mode=mode, clients=n, target_rate=rate, duration=args.duration,
               client_impl=args.client)
-    tag = uuid.uuid4().hex[:8]
-    here = workdir / f"{mode}-{n}-{rate:g}-{tag}"
-    here.mkdir(parents=True)
+    here, tag = run_dir(workdir, mode, n, rate)
     channel = f"bench-fanout-{tag}"
     servers: list[Any] = []
     clients: Clients | None = None
+    count = 2 if mode in ("redis", "baseline-redis") else 1
     try:
         if mode in ("embedded", "redis"):
             db_url = f"sqlite:///{here / 'bench.db'}"
             client_token, driver_token = make_tokens(db_url, here / "setup")
-            env = {"COORDINATION_SOCKETIO_CHANNEL": channel,
-                   "COORDINATION_HEAD_INTERVAL_SECONDS": "5", **args.server_env_dict}
-            count = 2 if mode == "redis" else 1
-            for k in range(count):
-                servers.append(start_server(
-                    database_url=db_url, instance=here / f"instance{k}",
-                    redis_url=REDIS_URL if mode == "redis" else None, extra_env=env,
-                ))
+            servers = app_servers(db_url, here, count, redis=mode == "redis",
+                                  channel=channel, extra_env=args.server_env_dict)
             path, auth = "/api/duty-log", driver_token
         else:
-            client_token = driver_token = uuid.uuid4().hex
-            count = 2 if mode == "baseline-redis" else 1
-            for k in range(count):
-                servers.append(BareServer(client_token, here,
-                                          REDIS_URL if mode == "baseline-redis" else None,
-                                          channel, index=k, stride=count))
+            client_token = uuid.uuid4().hex
+            servers = list(bare_servers(client_token, here, count,
+                                        redis=mode == "baseline-redis", channel=channel))
             path, auth = "/emit", None
         urls = [s.url for s in servers]
         clients = Clients(urls, client_token, n, args.client)
@@ -356,26 +238,20 @@ def run_one(mode: str, n: int, rate: float, args: argparse.Namespace, workdir: P
                 for k, s in enumerate(servers)}
         pids["clients"] = clients.proc.pid
         spies = _start_py_spy(args, pids, f"{mode}-{n}-{rate:g}") if args.py_spy else []
-        before = {k: cpu_seconds(p) for k, p in pids.items()}
-        me_before = os.times()
-        t_before = time.monotonic()
+        meter = CpuMeter(pids)
         drive = asyncio.run(_drive(urls, path, auth, rate, args.warmup, args.duration,
                                    args.concurrency, args.grace))
         result = clients.drain(drive["posted"], args.drain)
-        wall = time.monotonic() - t_before
-        me_after = os.times()
+        meter.stop()
         for spy in spies:
             spy.wait(timeout=args.warmup + args.duration + args.drain + 30)
-        after = {k: cpu_seconds(p) for k, p in pids.items()}
-        for k in pids:
-            user, system = (after[k][0] - before[k][0]), (after[k][1] - before[k][1])
-            run.cpu[k] = round(100 * (user + system) / wall, 1)
-            run.cpu_user_sys[k] = (round(user, 2), round(system, 2))
-        run.cpu["driver"] = round(100 * ((me_after.user - me_before.user)
-                                         + (me_after.system - me_before.system)) / wall, 1)
-        server_cpu = sum(sum(after[k]) - sum(before[k]) for k in pids if k.startswith("server"))
+        for k, (user, system) in meter.used.items():
+            run.cpu[k] = round(100 * (user + system) / meter.wall, 1)
+            if k != "driver":
+                run.cpu_user_sys[k] = (round(user, 2), round(system, 2))
         sent = drive["posted_all"]
-        run.server_cpu_ms_per_event = round(1000 * server_cpu / sent, 2) if sent else None
+        run.server_cpu_ms_per_event = (round(1000 * meter.seconds("server") / sent, 2)
+                                       if sent else None)
         run.posted = drive["posted"]
         run.unsent = drive["unsent"]
         run.post_errors = drive["errors"]
@@ -391,11 +267,7 @@ def run_one(mode: str, n: int, rate: float, args: argparse.Namespace, workdir: P
             span = max(result["last_receive"] - drive["window_start_wall"], args.duration)
             run.delivered_rate = round(result["delivered"] / n / span, 1)
     except Exception as exc:  # noqa: BLE001 - one failed run must not hide the others
-        run.error = f"{type(exc).__name__}: {exc}"
-        for s in servers:
-            tail = _tail(s.log_path)
-            if tail:
-                run.error += f"\n--- {s.log_path.name} ---\n{tail}"
+        run.error = failure_text(exc, servers)
     finally:
         if clients is not None:
             clients.stop()
@@ -424,17 +296,6 @@ def _start_py_spy(args: argparse.Namespace, pids: dict[str, int],
 
 def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
-
-
-def _tail(path: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- report ------------------------------------------------------------------
@@ -481,18 +342,12 @@ def table(runs: list[Run]) -> str:
             f"{r.achieved_rate:g}", f"{r.delivered_rate:g}",
             f"{r.delivered}/{r.expected}" + (f" ({100 * r.delivered / r.expected:.1f}%)"
                                              if r.expected else ""),
-            _f(r.p50_ms), _f(r.p95_ms), _f(r.p99_ms), _f(r.max_ms),
+            fmt(r.p50_ms), fmt(r.p95_ms), fmt(r.p99_ms), fmt(r.max_ms),
             ratio(r, r.p95_vs_baseline, "baseline"),
             ratio(r, r.p95_vs_baseline_redis, "baseline-redis"),
-            _f(r.http_p95_ms), _f(r.server_cpu_ms_per_event, digits=2), cpu,
+            fmt(r.http_p95_ms), fmt(r.server_cpu_ms_per_event, 2), cpu,
         ])
-    widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(head)]
-
-    def line(cells: list[str]) -> str:
-        return "  ".join(c.rjust(w) if i else c.ljust(w)
-                         for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
-
-    out = [line(head), "  ".join("-" * w for w in widths), *(line(row) for row in rows)]
+    out = format_table(head, rows)
     out.append("(!) did not carry the target: <95 % of the rate posted or deliveries missing; "
                "its latencies are at the load it did carry.")
     out.append("*   a side of this ratio did not carry the target, so the two p95s are at "
@@ -525,7 +380,7 @@ def goals(runs: list[Run]) -> str:
         if r.mode == "embedded" and r.clients == 100 and r.target_rate >= 200:
             ok = kept_up(r) and r.p95_ms is not None and r.p95_ms < GOAL_P95_MS
             lines.append(f"goal: embedded p95 < {GOAL_P95_MS:g} ms at 200 ev/s to 100 clients: "
-                         f"{'met' if ok else 'NOT met'} (p95 {_f(r.p95_ms)} ms at "
+                         f"{'met' if ok else 'NOT met'} (p95 {fmt(r.p95_ms)} ms at "
                          f"{r.achieved_rate:g} ev/s posted, {r.delivered}/{r.expected} "
                          "delivered)")
         if r.mode in ("embedded", "redis") and r.p95_vs_baseline is not None:
@@ -539,50 +394,25 @@ def goals(runs: list[Run]) -> str:
     return "\n".join(lines)
 
 
-def _f(value: float | None, suffix: str = "", digits: int = 1) -> str:
-    return "-" if value is None else f"{value:.{digits}f}{suffix}"
-
-
 # --- entry point ---------------------------------------------------------------
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m tests.benchmarks.fanout",
-                                description=__doc__.split("\n\n")[0])
-    p.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+                                description=(__doc__ or "").split("\n\n")[0])
+    common_args(p, duration=10.0, clients="10,100", rate="200,30", modes=DEFAULT_MODES,
+                concurrency=8, drain=10.0)
     p.add_argument("--warmup", type=float, default=1.0, help="uncounted seconds before")
-    p.add_argument("--rate", default="200,30",
-                   help="target events per second; comma-separated for several")
-    p.add_argument("--clients", default="10,100", help="comma-separated N values")
-    p.add_argument("--modes", default=DEFAULT_MODES, help=f"comma-separated, of {MODES}")
     p.add_argument("--client", choices=("socketio", "raw"), default="raw",
                    help="client implementation (see fanout_clients)")
-    p.add_argument("--concurrency", type=int, default=8,
-                   help="driver's posts in flight at once (in total)")
     p.add_argument("--grace", type=float, default=2.0,
                    help="seconds after the window in which late posts may still start")
-    p.add_argument("--drain", type=float, default=10.0,
-                   help="seconds to wait for late deliveries after the last post")
-    p.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    p.add_argument("--server-env", action="append", default=[], metavar="NAME=VALUE",
-                   help="extra environment for `coordination serve` (repeatable), e.g. a "
-                        "COORDINATION_* setting to compare")
     p.add_argument("--py-spy", type=Path, default=None, metavar="DIR",
                    help="profile every process with py-spy (if installed) into DIR; "
                         "profiling costs CPU, so figures from such a run are not comparable")
-    args = p.parse_args(argv)
-    args.rates = [float(x) for x in args.rate.split(",") if x.strip()]
-    try:
-        args.server_env_dict = dict(item.split("=", 1) for item in args.server_env)
-    except ValueError:
-        p.error("--server-env takes NAME=VALUE")
-    args.client_counts = [int(x) for x in args.clients.split(",") if x.strip()]
-    args.mode_list = [m.strip() for m in args.modes.split(",") if m.strip()]
+    args = finish_args(p, p.parse_args(argv), MODES)
     if args.py_spy and not Path(sys.executable).with_name("py-spy").exists():
         p.error("--py-spy needs py-spy in this virtualenv (pip install py-spy)")
-    bad = [m for m in args.mode_list if m not in MODES]
-    if bad:
-        p.error(f"unknown mode(s) {bad}; choose from {MODES}")
     return args
 
 
@@ -595,19 +425,12 @@ def main(argv: list[str] | None = None) -> list[Run]:
         if not ok:
             log(f"Redis not available ({why}); skipping the redis modes")
             args.mode_list = [m for m in args.mode_list if "redis" not in m]
-    runs: list[Run] = []
-    started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="fanout-") as tmp:
-        for rate in args.rates:
-            for n in args.client_counts:
-                for mode in args.mode_list:
-                    log(f"running {mode} with {n} clients at {rate:g}/s …")
-                    runs.append(run_one(mode, n, rate, args, Path(tmp)))
+    runs, took = run_matrix(args, "fanout", run_one)
     compare(runs)
     print()
     print(f"fan-out: {args.duration:g} s measured (+{args.warmup:g} s warm-up) per run, "
           f"{args.client} clients, driver concurrency {args.concurrency}, "
-          f"{os.cpu_count()} CPUs, total {time.monotonic() - started:.0f} s")
+          f"{os.cpu_count()} CPUs, total {took:.0f} s")
     print(table(runs))
     g = goals(runs)
     if g:

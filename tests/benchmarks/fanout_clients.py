@@ -128,6 +128,59 @@ async def _connect(i: int, url: str, token: str, handler: Any,
     return sio
 
 
+async def open_raw(session: aiohttp.ClientSession, url: str, token: str,
+                   timeout: float = 20.0) -> aiohttp.ClientWebSocketResponse:
+    """Engine.IO 4 open and Socket.IO 5 connect (``40{"token": ...}``) over one
+    WebSocket; the socket, once the server has accepted. An emit that races the
+    connect's answer is dropped here (a replaying client asks the log for it)."""
+    ws_url = url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
+    ws = await session.ws_connect(ws_url, autoping=True, max_msg_size=0)
+    opening = await ws.receive_str(timeout=timeout)
+    if not opening.startswith("0"):
+        raise ConnectionError(f"unexpected Engine.IO open {opening[:80]!r}")
+    await ws.send_str("40" + json.dumps({"token": token}))
+    while True:
+        reply = await ws.receive_str(timeout=timeout)
+        if reply == "2":
+            await ws.send_str("3")
+        elif reply.startswith("40"):
+            return ws
+        elif not reply.startswith("42"):
+            raise ConnectionError(f"Socket.IO connect refused: {reply[:200]!r}")
+
+
+async def pump(ws: aiohttp.ClientWebSocketResponse, on_event: Any,
+               on_other: Any = None, on_ack: Any = None) -> None:
+    """Read Socket.IO frames until the server ends the connection (or it breaks).
+
+    ``on_event(event, t)`` gets every event of an ``"event"`` or ``"events"`` (a run in
+    one message) emit, ``t`` the receive time taken first; ``on_other(name, args)``
+    other emits, ``on_ack(body)`` acknowledgements (``43<id>[...]``). Pings are answered.
+    """
+    now = time.time
+    async for msg in ws:
+        if msg.type is not aiohttp.WSMsgType.TEXT:
+            break
+        data = msg.data
+        if data.startswith("42"):
+            t = now()
+            name, *args = json.loads(data[2:])
+            if name == "event" and args:
+                on_event(args[0], t)
+            elif name == "events" and args:
+                for one in args[0]:
+                    on_event(one, t)
+            elif on_other is not None:
+                on_other(name, args)
+        elif data.startswith("43"):
+            if on_ack is not None:
+                on_ack(data[2:])
+        elif data == "2":
+            await ws.send_str("3")
+        elif data.startswith("1") or data.startswith("41"):
+            break  # Engine.IO close / Socket.IO disconnect from the server
+
+
 class RawClient:
     """Just enough Engine.IO 4 + Socket.IO 5 over one aiohttp WebSocket."""
 
@@ -139,41 +192,16 @@ class RawClient:
         self.task: asyncio.Task[None] | None = None
 
     async def connect(self, url: str, token: str) -> None:
-        ws_url = url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = ws = await self.session.ws_connect(ws_url, autoping=True, max_msg_size=0)
-        opening = await ws.receive_str(timeout=20)
-        if not opening.startswith("0"):
-            raise ConnectionError(f"unexpected Engine.IO open {opening[:80]!r}")
-        await ws.send_str("40" + json.dumps({"token": token}))
-        while True:
-            reply = await ws.receive_str(timeout=20)
-            if reply == "2":
-                await ws.send_str("3")
-                continue
-            if reply.startswith("40"):
-                break
-            raise ConnectionError(f"Socket.IO connect refused: {reply[:200]!r}")
+        self.ws = await open_raw(self.session, url, token)
         self.connected = True
         self.task = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         assert self.ws is not None
-        ws, on_event, now = self.ws, self.on_event, time.time
-        async for msg in ws:
-            if msg.type is not aiohttp.WSMsgType.TEXT:
-                break
-            data = msg.data
-            if data.startswith("42"):
-                t = now()
-                name, *args = json.loads(data[2:])
-                if name == "event" and args:
-                    on_event(args[0], t)
-                elif name == "events" and args:  # a run of events in one message
-                    for one in args[0]:
-                        on_event(one, t)
-            elif data == "2":
-                await ws.send_str("3")
-        self.connected = False
+        try:
+            await pump(self.ws, self.on_event)
+        finally:
+            self.connected = False
 
 
 async def _connect_raw(url: str, token: str, handler: Any,

@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 
-from .fanout_clients import percentile
+from .fanout_clients import open_raw, percentile, pump
 
 
 class Screen:
@@ -57,22 +57,7 @@ class Screen:
         self._ids = itertools.count(1)
 
     async def connect(self) -> None:
-        ws_url = self.url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = ws = await self.session.ws_connect(ws_url, autoping=True, max_msg_size=0)
-        opening = await ws.receive_str(timeout=30)
-        if not opening.startswith("0"):
-            raise ConnectionError(f"unexpected Engine.IO open {opening[:80]!r}")
-        await ws.send_str("40" + json.dumps({"token": self.token}))
-        while True:
-            reply = await ws.receive_str(timeout=30)
-            if reply == "2":
-                await ws.send_str("3")
-            elif reply.startswith("40"):
-                break
-            elif reply.startswith("42"):
-                continue  # an emit racing the connect ack; the replay below covers it
-            else:
-                raise ConnectionError(f"Socket.IO connect refused: {reply[:200]!r}")
+        self.ws = await open_raw(self.session, self.url, self.token, timeout=30)
         self.connected = True
 
     async def run(self) -> None:
@@ -99,32 +84,8 @@ class Screen:
 
     async def _read(self) -> None:
         assert self.ws is not None
-        ws, now = self.ws, time.time
         try:
-            async for msg in ws:
-                if msg.type is not aiohttp.WSMsgType.TEXT:
-                    break
-                data = msg.data
-                if data.startswith("42"):
-                    t = now()
-                    name, *args = json.loads(data[2:])
-                    if name == "event" and args:
-                        self._live(args[0], t)
-                    elif name == "events" and args:
-                        for one in args[0]:
-                            self._live(one, t)
-                    elif name == "head" and args:
-                        self._head(args[0])
-                elif data.startswith("43"):
-                    body = data[2:]
-                    split = body.index("[")
-                    fut = self._acks.pop(int(body[:split]), None)
-                    if fut is not None and not fut.done():
-                        fut.set_result(json.loads(body[split:]))
-                elif data == "2":
-                    await ws.send_str("3")
-                elif data.startswith("1") or data.startswith("41"):
-                    break  # Engine.IO close / Socket.IO disconnect from the server
+            await pump(self.ws, self._live, self._other, self._ack)
         except (aiohttp.ClientError, OSError):
             pass
         finally:
@@ -133,6 +94,16 @@ class Screen:
                 if not fut.done():
                     fut.cancel()
             self._acks.clear()
+
+    def _other(self, name: str, args: list[Any]) -> None:
+        if name == "head" and args:
+            self._head(args[0])
+
+    def _ack(self, body: str) -> None:
+        split = body.index("[")
+        fut = self._acks.pop(int(body[:split]), None)
+        if fut is not None and not fut.done():
+            fut.set_result(json.loads(body[split:]))
 
     def _head(self, msg: dict[str, Any]) -> None:
         """As live.js: behind a newer head, replay after a random moment, unless delayed."""
