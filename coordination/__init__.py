@@ -122,6 +122,7 @@ def start_background_work(app: Flask) -> None:
     of processes may run them)."""
     from .alerts.watch import watcher
     from .drills import scheduler as drill_scheduler
+    from .incident_reports.schedule import runner as report_schedule
     from .realtime.handlers import head_ticker
     from .realtime.publisher import fanout
     from .roster.escalation import deliverer, sweeper
@@ -132,6 +133,7 @@ def start_background_work(app: Flask) -> None:
     socketio.start_background_task(sweeper)
     socketio.start_background_task(deliverer)
     socketio.start_background_task(watcher, app)
+    socketio.start_background_task(report_schedule, app)
 
 
 def _check_redis(url: str) -> None:

@@ -24,8 +24,10 @@ from ..contexts import context_row as _context
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
+from ..incident_reports import service as reports
+from ..incidents.models import Incident
 from . import registry, resources, responsible, roster_link
-from .models import ActivationStatus, ActivationTask, PlanActivation
+from .models import ActivationStatus, ActivationTask, PlanActivation, SubjectKind
 from .schema import LEVEL_ORDER, Level, Phase, Plan, Task, format_offset
 from .schemas import ActivationIn, LevelChangeIn, StandDownIn
 
@@ -183,8 +185,18 @@ def stand_down(*, activation_id: int, data: StandDownIn, actor: Actor,
         body = _summary(a) | {"summary": summary}
         events.append(s, context=context, type="plan.stood_down", actor=actor,
                       audience=AUDIENCE, subject=("plan_activation", a.id), payload=body)
+        _final_report(s, a, actor, now)
     roster_link.cancel_tasks(open_ids, context=context, actor=actor)
     return body
+
+
+def _final_report(s: Session, a: PlanActivation, actor: Actor, now: datetime) -> None:
+    """Stand-down of a plan for an incident drafts its final report (结案报告) once."""
+    if a.subject_kind != SubjectKind.INCIDENT.value or not a.subject_ref.isdigit():
+        return
+    i = s.get(Incident, int(a.subject_ref), with_for_update=True)
+    if i is not None and i.context == a.context:
+        reports.draft_final_on_close(s, i, actor=actor, now=now, trigger="stood_down")
 
 
 def _summary(a: PlanActivation) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from ..units.models import STATUS_LABELS as UNIT_STATUS_LABELS
 from .access import page, principal
 from .context import current_context
 from .incident_steps import page_steps
+from .report_pages import report_section
 
 bp = Blueprint("incident_pages", __name__)
 
@@ -167,6 +168,7 @@ def incident(incident_id: int) -> str:
         clocks=[(c, CLOCK_LABELS[c], body["clocks"][c.name.lower()]) for c in Clock],
         to_input=_input, next_status=nxt, labels=labels(),
         contact_labels=_str(CONTACT_STATUS_LABELS), steps=page_steps(body, me),
+        upward=report_section(incident_id),
         config={"urls": _urls(), "labels": labels(), "incident_id": incident_id,
                 "can_manage": allowed(me, Permission.MANAGE_INCIDENTS)})
 

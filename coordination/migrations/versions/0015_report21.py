@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0015_report21'
 down_revision = '0015_scale19'
 branch_labels = None
