@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response as Redirect
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from pydantic import ValidationError
+from werkzeug.wrappers import Response as Redirect
 
 from ..auth.principal import allowed
 from ..auth.roles import ROLE_LABELS, Permission, Role
