@@ -88,7 +88,7 @@ def test_review_issue_by_a_named_person_stops_the_countdown(operator):
     assert one["clocks"]["reported"] == issued["issued_at"]
     assert one["deadline_missed"] is False
     # Immutable: editing the issued version is a 409 over the API.
-    assert operator.client.patch(f"/api/reports/{r['id']}", json={"summary": "x"},
+    assert operator.client.post(f"/api/reports/{r['id']}/edit", json={"summary": "x"},
                                  headers={"X-CSRFToken": operator.csrf}).status_code == 409
     page = operator.client.get(f"/reports/{r['id']}").text
     assert "应急办值班长" in page and "王值班" in page
@@ -97,7 +97,7 @@ def test_review_issue_by_a_named_person_stops_the_countdown(operator):
 def test_exports_parse(operator):
     inc = operator.post_json("/api/incidents", PLAGUE).get_json()
     r = _initial(inc["id"])
-    operator.client.patch(f"/api/reports/{r['id']}", json={"measures": "隔离 <b>患者</b>"},
+    operator.client.post(f"/api/reports/{r['id']}/edit", json={"measures": "隔离 <b>患者</b>"},
                           headers={"X-CSRFToken": operator.csrf})
     operator.post_json(f"/api/reports/{r['id']}/review", {})
     operator.post_json(f"/api/reports/{r['id']}/issue", {"position": "值班长"})
@@ -129,7 +129,7 @@ def test_roles_and_bad_input(operator, make_user, auth, client):
     r = _initial(inc["id"])
     bad = operator.post_json(f"/api/incidents/{inc['id']}/reports", {"kind": "weekly"})
     assert bad.status_code == 400
-    bad = operator.client.patch(f"/api/reports/{r['id']}", json={"title": "x"},
+    bad = operator.client.post(f"/api/reports/{r['id']}/edit", json={"title": "x"},
                                 headers={"X-CSRFToken": operator.csrf})
     assert bad.status_code == 400
     assert operator.client.get("/api/reports/999999").status_code == 404

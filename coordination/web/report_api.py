@@ -3,7 +3,7 @@
     GET   /api/incidents/<id>/reports       every version, and the next progress report due
     POST  /api/incidents/<id>/reports       {"kind": "progress", ...} drafts one (201)
     GET   /api/reports/<id>                 one version with its siblings
-    PATCH /api/reports/<id>                 {"summary"|"measures"|"next_steps": ...}
+    POST  /api/reports/<id>/edit            {"summary"|"measures"|"next_steps": ...}
     POST  /api/reports/<id>/review | /issue {"position": ...} | /correct
     GET   /api/reports/<id>/cap             application/cap+xml (CAP 1.2, schema-valid)
 
@@ -60,7 +60,7 @@ def get_report(report_id: int) -> Any:
     return jsonify(reports.get_report(context=current_context(), report_id=report_id))
 
 
-@bp.route("/reports/<int:report_id>", methods=["PATCH"])
+@bp.route("/reports/<int:report_id>/edit", methods=["POST"])
 @api(Permission.MANAGE_INCIDENTS)
 def edit_report(report_id: int) -> Any:
     data: ReportEditIn = body(ReportEditIn)
