@@ -125,6 +125,7 @@ def start_background_work(app: Flask) -> None:
     all persisted, so any number of processes may run them."""
     from .alerts.watch import watcher
     from .drills import scheduler as drill_scheduler
+    from .incident_reports.schedule import runner as report_schedule
     from .jobs import service as jobs
     from .realtime.handlers import head_ticker
     from .realtime.publisher import fanout
@@ -139,6 +140,7 @@ def start_background_work(app: Flask) -> None:
     from .stock import import_jobs  # noqa: F401 - registers its job handler
 
     socketio.start_background_task(jobs.worker, app)
+    socketio.start_background_task(report_schedule, app)
 
 
 def _check_redis(url: str) -> None:

@@ -10,9 +10,12 @@ from coordination.extensions import db
 from coordination.incidents import confirm, service, steps, zones
 from coordination.incidents.models import Case, Incident
 from coordination.plans import for_incident
+from coordination.plans import service as plans
+from coordination.plans.schema import Level
 from coordination.units.models import Unit
 
 from . import map_factories as mf
+from .roster_factories import crew
 from .support import csrf_from
 from .test_incidents import ACTOR, dispatch, events_of, log
 
@@ -105,8 +108,15 @@ def test_the_page_offers_each_step_and_the_forms_take_it(app, auth, make_user):
     assert r.status_code == 302 and mf.get(Unit, u.id).status == "available"
     r = client.post(f"/incidents/{inc['id']}/confirm", data={"csrf_token": token})
     assert r.status_code == 302 and zones.list_zones()
-    r = client.post(f"/incidents/{inc['id']}/activate-plan",
-                    data={"csrf_token": token, "plan_id": "plague-human-case", "level": "IV"})
+    form = {"csrf_token": token, "plan_id": "plague-human-case", "level": "IV"}
+    r = client.post(f"/incidents/{inc['id']}/activate-plan", data=form)
+    # No agency is on the roster here: told before activating, per task, where it goes.
+    assert r.status_code == 409 and 'id="recipients-form"' in r.get_data(as_text=True)
+    crew("live", "cdc", users=False)
+    pre = plans.recipients_preview(plan_id="plague-human-case", level=Level.IV)
+    chosen = {f"recipient.{t['task_id']}": f"officer:{pre['officers'][0]['id']}"
+              for t in pre["tasks"] if not t["ok"]}
+    r = client.post(f"/incidents/{inc['id']}/activate-plan", data=form | chosen)
     assert r.status_code == 302 and "/plans/activations/" in r.headers["Location"]
     html = client.get(f"/incidents/{inc['id']}").get_data(as_text=True)
     assert 'class="plan-active"' in html and 'id="incident-zones"' in html

@@ -36,9 +36,19 @@ def drill(app):
     return name
 
 
+def _choices(context, plan, level):
+    """Send every task whose role has nobody on duty to the first officer by name."""
+    pre = plans.recipients_preview(plan_id=plan, level=Level(level), context=context)
+    if not pre["gaps"]:
+        return {}
+    return {t["task_id"]: f"officer:{pre['officers'][0]['id']}" for t in pre["tasks"]
+            if not t["ok"]}
+
+
 def _activate(context, level="IV", ref="FP-2026-001", plan=PLAN):
-    return plans.activate_plan(plan_id=plan, data=ActivationIn(level=level, subject_ref=ref),
-                               actor=OPERATOR, context=context)
+    return plans.activate_plan(plan_id=plan, data=ActivationIn(
+        level=level, subject_ref=ref, recipients=_choices(context, plan, level)),
+        actor=OPERATOR, context=context)
 
 
 def test_activation_creates_exactly_the_levels_tasks_with_deadlines(drill):
@@ -56,7 +66,9 @@ def test_activation_creates_exactly_the_levels_tasks_with_deadlines(drill):
         assert datetime.fromisoformat(r["ack_due_at"]) == T0 + task.ack
     # Handed to the roster where the agency is kept, resolved to the officer on duty.
     by_agency = {r["agency"]: r for r in rows}
-    assert by_agency["hospital"]["state"] == "unassigned"
+    # The hospital is not on the roster: its task went to the officer chosen by name.
+    assert by_agency["hospital"]["state"] == "open" and by_agency["hospital"]["assignee"]
+    assert all(r["state"] != "unassigned" for r in rows)
     ems = by_agency["ems"]
     assert ems["state"] == "open" and ems["assignee"]
     task = roster.get_task(context=drill, task_id=ems["roster_task_id"])
@@ -79,7 +91,8 @@ def test_raising_the_level_adds_its_tasks_and_lowering_drops_none(drill):
     before = plans.activation_view(activation_id=body["id"], context=drill)["total"]
     set_drill_time(drill, T0 + timedelta(hours=1))
     raised = plans.change_level(activation_id=body["id"], actor=OPERATOR, context=drill,
-                                data=LevelChangeIn(level=Level.III, reason="死亡病例"))
+                                data=LevelChangeIn(level=Level.III, reason="死亡病例",
+                                                   recipients=_choices(drill, PLAN, "III")))
     assert raised["added"] == ["trace-supply"] and raised["direction"] == "raised"
     view = plans.activation_view(activation_id=body["id"], context=drill)
     assert view["total"] == before + 1 and view["level"] == "III"
@@ -175,9 +188,18 @@ def test_api_and_pages(app, make_user, auth, tmp_path):
     (tmp_path / "broken.yaml").write_text("id: broken\nversion: [\n", encoding="utf-8")
     make_user("operator", username="op", locale="en")  # English messages below
     auth.login("op")
+    crew("live", "cdc", users=False)
     with force_locale("en"):
-        resp = auth.post_json(f"/api/plans/{PLAN}/activate",
+        # Tasks whose agency keeps nobody on duty: told before, nothing activated.
+        told = auth.post_json(f"/api/plans/{PLAN}/activate",
                               {"level": "IV", "subject_ref": "FP-9"})
+        assert told.status_code == 409 and told.get_json()["code"] == "recipients_needed"
+        assert plans.list_activations(context="live") == []
+        pre = auth.client.get(f"/api/plans/{PLAN}/recipients?level=IV").get_json()
+        officer = pre["officers"][0]["id"]
+        choose = {t["task_id"]: f"officer:{officer}" for t in pre["tasks"] if not t["ok"]}
+        resp = auth.post_json(f"/api/plans/{PLAN}/activate",
+                              {"level": "IV", "subject_ref": "FP-9", "recipients": choose})
         assert resp.status_code == 201, resp.get_json()
         activation_id = resp.get_json()["id"]
         again = auth.post_json(f"/api/plans/{PLAN}/activate",
@@ -188,7 +210,8 @@ def test_api_and_pages(app, make_user, auth, tmp_path):
         assert undefined.status_code == 400 and "level I" in undefined.get_json()["error"]
         bogus = auth.post_json(f"/api/plans/{PLAN}/activate", {"level": "V", "subject_ref": "X"})
         assert bogus.status_code == 400
-    raised = auth.post_json(f"/api/plans/activations/{activation_id}/level", {"level": "III"})
+    raised = auth.post_json(f"/api/plans/activations/{activation_id}/level",
+                            {"level": "III", "recipients": _choices("live", PLAN, "III")})
     assert raised.get_json()["added"] == ["trace-supply"]
     page = auth.client.get(f"/plans/activations/{activation_id}")
     assert page.status_code == 200 and "trace-supply" in page.text
@@ -235,4 +258,5 @@ def test_drill_activations_stay_out_of_live(drill, make_user, auth):
                            headers=bound_token(drill, "trainer"))
     assert seen.status_code == 200 and seen.get_json()["subject_ref"] == "FP-2026-001"
     # The same incident reference may be active in live and in a drill at once.
+    crew("live", "cdc", users=False)
     _activate("live")

@@ -146,8 +146,11 @@ def test_an_operator_stands_an_activation_down_over_the_api_once(make_user, auth
         crew("live", code, users=False)
     make_user("operator", username="op-stand")
     auth.login("op-stand")
+    pre = auth.client.get("/api/plans/food-poisoning/recipients?level=IV").get_json()
+    chosen = {t["task_id"]: f"officer:{pre['officers'][0]['id']}" for t in pre["tasks"]
+              if not t["ok"]}
     resp = auth.post_json("/api/plans/food-poisoning/activate",
-                          {"level": "IV", "subject_ref": "FP-77"})
+                          {"level": "IV", "subject_ref": "FP-77", "recipients": chosen})
     assert resp.status_code == 201, resp.text
     activation_id = resp.get_json()["id"]
     open_tasks = [t for t in auth.client.get("/api/tasks?open=1").get_json()["tasks"]]
@@ -166,7 +169,7 @@ def test_an_operator_stands_an_activation_down_over_the_api_once(make_user, auth
     assert again.status_code == 409
     # The incident reference is free again: the same plan may be activated for it.
     reopened = auth.post_json("/api/plans/food-poisoning/activate",
-                              {"level": "IV", "subject_ref": "FP-77"})
+                              {"level": "IV", "subject_ref": "FP-77", "recipients": chosen})
     assert reopened.status_code == 201
 
 

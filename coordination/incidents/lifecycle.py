@@ -17,6 +17,7 @@ from ..events import Actor
 from ..extensions import db
 from ..facilities.models import Facility
 from ..geo.region import BBox, check_position
+from ..incident_reports import service as reports
 from ..units import service as units
 from ..units.models import Unit, UnitStatus
 from .closing import check_close
@@ -91,6 +92,7 @@ def create_incident(*, context: str = LIVE, data: IncidentIn, actor: Actor,
         s.flush()
         body = incident_props(i, [], now)
         record_event(s, i, "incident.reported", actor, body)
+        reports.draft_initial_on_logging(s, i, actor=actor, now=now)  # 初次报告, same unit
     early_warning(context, body["id"])
     return body
 
@@ -177,6 +179,8 @@ def change_status(*, context: str = LIVE, incident_id: int, data: StatusChangeIn
                              for c in unit_changes]})
         if incomplete is not None:
             record_event(s, i, "incident.closed_incomplete", actor, incomplete)
+        if data.status == IncidentStatus.CLOSED:  # 结案报告 drafted at close
+            reports.draft_final_on_close(s, i, actor=actor, now=now, trigger="closed")
         return body
 
 

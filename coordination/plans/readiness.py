@@ -23,7 +23,7 @@ from typing import Any
 from .. import events
 from ..contexts import LIVE, context_row
 from ..extensions import db
-from . import duty_cover, registry, resources, responsible
+from . import duty_cover, recipients, registry, resources, responsible
 from .schema import LEVEL_ORDER
 
 HORIZON_HOURS = 72
@@ -70,6 +70,7 @@ def readiness(*, context: str = LIVE, hours: int = HORIZON_HOURS) -> dict[str, A
     now, (have, roster) = _inputs(context, agencies, hashes)
     duty = duty_cover.coverage(roster, start=now, hours=hours)
     rows = []
+    seen: dict[str, dict[str, Any]] = {}
     with db.reading() as s:
         for pid, lr in sorted(found.plans.items()):
             plan = lr.plan
@@ -87,6 +88,13 @@ def readiness(*, context: str = LIVE, hours: int = HORIZON_HOURS) -> dict[str, A
                                   "ok": d["known"] and bool(d["now"]) and d["gap"] is None})
                 res = resources.compare(plan.resources_for(level), have)
                 vacant = responsible.vacant(s, context=context, plan=plan, level=level, at=now)
+                # No task to nobody: the tasks that would reach no one if activated now.
+                unreached = [{"task_id": g["task_id"], "title": g["title"],
+                              "role_title": g["role_title"], "agency": g["agency"],
+                              "kept": g["kept"]}
+                             for g in recipients.gaps(recipients.check(
+                                 s, context=context, plan=plan, pairs=plan.tasks_for(level),
+                                 at=now, cache=seen))]
                 rows.append({
                     "plan_id": pid, "title": plan.title.model_dump(), "level": level.value,
                     "roles": roles, "roles_ok": all(r["ok"] for r in roles),
@@ -95,8 +103,9 @@ def readiness(*, context: str = LIVE, hours: int = HORIZON_HOURS) -> dict[str, A
                     "isolation_rooms": res["isolation_rooms"],
                     "rooms_ok": res["isolation_rooms"]["short"] == 0,
                     "vacant_positions": vacant, "positions_ok": not vacant,
+                    "unreached_tasks": unreached, "recipients_ok": not unreached,
                 })
     for r in rows:
         r["ready"] = (r["roles_ok"] and r["items_ok"] and r["units_ok"] and r["rooms_ok"]
-                      and r["positions_ok"])
+                      and r["positions_ok"] and r["recipients_ok"])
     return {"now": now.isoformat(), "hours": hours, "rows": rows}

@@ -20,7 +20,7 @@ from ..errors import Conflict
 from ..events import Actor
 from ..roster import positions
 from ..roster import service as roster
-from ..roster.models import Agency, Assignee, Officer
+from ..roster.models import Agency, Assignee, Officer, StepTarget
 from ..roster.models import Task as RosterTask
 from . import responsible
 from .models import PlanActivation
@@ -58,18 +58,37 @@ def details_text(task: Task, people: dict[str, list[dict[str, Any]]] | None = No
 
 def create_task(s: Session, *, context: str, agency: str, role: str, task: Task, plan: Plan,
                 incident_ref: str, source_ref: str, due_at: datetime, ack_deadline: datetime,
-                actor: Actor) -> int | None:
-    """Create the roster task in the caller's transaction; None when the agency is not kept."""
-    if _agency(s, context, agency) is None:
+                actor: Actor, holder: str | None = None,
+                chain: list[dict[str, Any]] | None = None,
+                choice: str | None = None) -> int | None:
+    """Create the roster task in the caller's transaction; None when the agency is not kept.
+
+    ``holder`` and ``chain`` are the operator's choice for a role with nobody on duty
+    (plans/recipients.py): the agency that holds the task and where it goes first. A
+    task sent to the command room is also an alert on the command room's list.
+    """
+    holder = holder or agency
+    if _agency(s, context, holder) is None:
         return None
     found = positions.resolve(s, context=context, at=ack_deadline - task.ack,
                               wanted=[(agency, st.responsible) for st in task.checklist])
     people = {pos: holders or [] for (_a, pos), holders in found.items()}
     created = roster.create_task_in(
-        s, context=context, agency_code=agency, role=None,
+        s, context=context, agency_code=holder, role=None,
         title=f"{task.title.zh} / {task.title.en}"[:200], details=details_text(task, people),
         due_at=due_at, ack_deadline=ack_deadline, source="plan", source_ref=source_ref[:120],
-        incident_ref=incident_ref[:120], actor=actor)
+        incident_ref=incident_ref[:120], actor=actor, chain=chain)
+    if chain and chain[0]["target"] == StepTarget.COMMAND_ROOM.value:
+        from ..alerts.models import AlertKind, Severity
+        from ..alerts.service import AlertIn, raise_in
+
+        who = plan.role(role).title
+        raise_in(s, context=context, actor=actor, data=AlertIn(
+            kind=AlertKind.ESCALATION, key=f"plan-task:{created['id']}",
+            title_zh=f"预案任务交指挥大厅（{who.zh}无人在岗）：{task.title.zh}"[:300],
+            title_en=f"Plan task for the command room (nobody on duty as {who.en}): "
+                     f"{task.title.en}"[:300],
+            severity=Severity.HIGH, subject=("task", created["id"])))
     return int(created["id"])
 
 
@@ -97,7 +116,9 @@ def task_states(s: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
         if seq == current:
             people.setdefault(task_id, []).append(name)
     return {t.id: {"status": str(t.status), "acknowledged_at": t.acknowledged_at,
-                   "assignee": ", ".join(people.get(t.id, [])) or None} for t in tasks}
+                   "assignee": ", ".join(people.get(t.id, [])) or None,
+                   "target": t.chain[t.step_index]["target"] if t.chain else None}
+            for t in tasks}
 
 
 def notify(s: Session, *, context: str, agencies: list[str], activation: PlanActivation,

@@ -254,6 +254,32 @@ class StandDown(Strict):
     criteria: list[Text] = Field(min_length=1)
 
 
+class Reporting(Strict):
+    """How often a progress report (进程报告) goes upward while the plan is active, per level.
+
+    The initial report follows the reporting deadline and the final report the stand-down;
+    a level not named here has no schedule (progress reports are then drafted on demand).
+    """
+
+    progress_every: dict[Level, timedelta] = Field(default_factory=dict)
+
+    @field_validator("progress_every", mode="before")
+    @classmethod
+    def _offsets(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: parse_offset(v) for k, v in value.items()}
+        return value
+
+    @field_validator("progress_every")
+    @classmethod
+    def _positive(cls, value: dict[Level, timedelta]) -> dict[Level, timedelta]:
+        for level, every in value.items():
+            if every < timedelta(minutes=10):
+                raise ValueError(f"level {level.value}: a progress report at most every 10 "
+                                 "minutes")
+        return value
+
+
 class Plan(Strict):
     id: Annotated[str, Field(pattern=SLUG)]
     version: Annotated[str, Field(min_length=1, max_length=40)]
@@ -266,6 +292,7 @@ class Plan(Strict):
     resources: dict[Level, Resources] = Field(default_factory=dict)
     notify: list[str] = Field(default_factory=list)
     stand_down: StandDown
+    reporting: Reporting = Field(default_factory=Reporting)
     sources: list[str] = Field(default_factory=list)
 
     @field_validator("version", mode="before")
@@ -285,6 +312,10 @@ class Plan(Strict):
     def tasks_for(self, level: Level) -> list[tuple[Phase, Task]]:
         """The tasks a plan activated at ``level`` must have, in plan order."""
         return [(p, t) for p, t in self.tasks() if level in self.task_levels(t)]
+
+    def progress_every(self, level: Level) -> timedelta | None:
+        """The progress-report interval at ``level``, or None (on demand only)."""
+        return self.reporting.progress_every.get(level)
 
     def resources_for(self, level: Level) -> Resources:
         return self.resources.get(level) or Resources()

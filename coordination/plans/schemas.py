@@ -17,6 +17,10 @@ class ActivationIn(BaseModel):
     subject_kind: SubjectKind = SubjectKind.INCIDENT
     subject_ref: Annotated[str, Field(min_length=1, max_length=120)]
     note: Annotated[str, Field(max_length=1000)] = ""
+    # Plan task id -> where it goes when its role has nobody on duty: "head",
+    # "command_room" or "officer:<id>" (plans/recipients.py).
+    recipients: dict[Annotated[str, Field(max_length=64)],
+                     Annotated[str, Field(max_length=40)]] = Field(default_factory=dict)
 
     @field_validator("subject_ref", "note")
     @classmethod
@@ -36,6 +40,8 @@ class LevelChangeIn(BaseModel):
 
     level: Level
     reason: Annotated[str, Field(max_length=1000)] = ""
+    recipients: dict[Annotated[str, Field(max_length=64)],
+                     Annotated[str, Field(max_length=40)]] = Field(default_factory=dict)
 
 
 class StandDownIn(BaseModel):

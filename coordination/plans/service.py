@@ -24,8 +24,10 @@ from ..contexts import context_row as _context
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..events import Actor
 from ..extensions import db
-from . import registry, resources, responsible, roster_link
-from .models import ActivationStatus, ActivationTask, PlanActivation
+from ..incident_reports import service as reports
+from ..incidents.models import Incident
+from . import recipients, registry, resources, responsible, roster_link
+from .models import ActivationStatus, ActivationTask, PlanActivation, SubjectKind
 from .schema import LEVEL_ORDER, Level, Phase, Plan, Task, format_offset
 from .schemas import ActivationIn, LevelChangeIn, StandDownIn
 
@@ -47,13 +49,28 @@ def _check_level(plan: Plan, level: Level) -> None:
                                   defined=defined))
 
 
+def _routes(s: Session, context: str, plan: Plan, pairs: list[tuple[Phase, Task]],
+            choices: dict[str, str], at: datetime) -> dict[str, recipients.Route]:
+    """Every task's recipient, or a 409 listing the tasks that would reach nobody."""
+    rows = recipients.check(s, context=context, plan=plan, pairs=pairs, at=at)
+    return recipients.routes(s, context=context, rows=rows, choices=choices)
+
+
 def _add_tasks(s: Session, a: PlanActivation, plan: Plan, pairs: list[tuple[Phase, Task]],
-               level: Level, actor: Actor) -> list[ActivationTask]:
-    """Create plan tasks (deadlines from activation time) and hand each to the roster."""
+               level: Level, actor: Actor, routes: dict[str, recipients.Route]
+               ) -> list[ActivationTask]:
+    """Create plan tasks (deadlines from activation time) and hand each to its recipient.
+
+    ``routes`` comes from ``_routes``: a task without one is refused, never created.
+    """
     created = []
     order = {t.id: n for n, (_p, t) in enumerate(plan.tasks())}
     now = _context(s, a.context).clock().now()
     for phase, task in pairs:
+        route = routes.get(task.id)
+        if route is None or route.agency is None:
+            raise recipients.RecipientsNeeded(_l("The task %(task)s has no recipient.",
+                                                 task=task.id))
         role = plan.role(task.owner)
         row = ActivationTask(
             context=a.context, activation_id=a.id, plan_task_id=task.id, phase_id=phase.id,
@@ -67,7 +84,11 @@ def _add_tasks(s: Session, a: PlanActivation, plan: Plan, pairs: list[tuple[Phas
         row.roster_task_id = roster_link.create_task(
             s, context=a.context, agency=role.agency, role=role.id, task=task, plan=plan,
             incident_ref=a.subject_ref, source_ref=f"plan:{a.id}:{task.id}",
-            due_at=row.due_at, ack_deadline=row.ack_due_at, actor=actor)
+            due_at=row.due_at, ack_deadline=row.ack_due_at, actor=actor,
+            holder=route.agency, chain=route.chain, choice=route.choice)
+        if row.roster_task_id is None:  # the check above makes this unreachable
+            raise recipients.RecipientsNeeded(_l("The task %(task)s has no recipient.",
+                                                 task=task.id))
         created.append(row)
     return created
 
@@ -87,6 +108,8 @@ def activate_plan(*, plan_id: str, data: ActivationIn, actor: Actor,
                 PlanActivation.active_key == key)) is not None:
             raise Conflict(_l("The plan %(plan)s is already active for %(ref)s; raise or lower "
                               "its level instead.", plan=plan.id, ref=data.subject_ref))
+        pairs = plan.tasks_for(data.level)
+        routes = _routes(s, context, plan, pairs, data.recipients, now)
         shortfalls = resources.check(s, context, plan.resources_for(data.level))
         a = PlanActivation(
             context=context, plan_id=plan.id, plan_version=plan.version,
@@ -104,10 +127,12 @@ def activate_plan(*, plan_id: str, data: ActivationIn, actor: Actor,
         except IntegrityError:
             raise Conflict(_l("The plan %(plan)s is already active for %(ref)s.",
                               plan=plan.id, ref=data.subject_ref)) from None
-        tasks = _add_tasks(s, a, plan, plan.tasks_for(data.level), data.level, actor)
+        tasks = _add_tasks(s, a, plan, pairs, data.level, actor, routes)
         notified = [plan.role(r).agency for r in plan.notify]
         body = _summary(a) | {"tasks": len(tasks), "short": shortfalls["short"],
-                              "notified": notified}
+                              "notified": notified,
+                              "redirected": {k: r.choice for k, r in routes.items()
+                                             if r.choice}}
         events.append(s, context=context, type="plan.activated", actor=actor,
                       audience=AUDIENCE, subject=("plan_activation", a.id), payload=body)
         roster_link.notify(s, context=context, agencies=notified, activation=a, plan=plan,
@@ -135,7 +160,8 @@ def change_level(*, activation_id: int, data: LevelChangeIn, actor: Actor,
         have = set(s.scalars(select(ActivationTask.plan_task_id).where(
             ActivationTask.activation_id == a.id)))
         missing = [(p, t) for p, t in plan.tasks_for(data.level) if t.id not in have]
-        added = _add_tasks(s, a, plan, missing, data.level, actor)
+        routes = _routes(s, context, plan, missing, data.recipients, now)
+        added = _add_tasks(s, a, plan, missing, data.level, actor, routes)
         previous = a.level
         a.level = data.level.value
         a.level_history = [*a.level_history, {"level": data.level.value, "at": now.isoformat(),
@@ -183,8 +209,18 @@ def stand_down(*, activation_id: int, data: StandDownIn, actor: Actor,
         body = _summary(a) | {"summary": summary}
         events.append(s, context=context, type="plan.stood_down", actor=actor,
                       audience=AUDIENCE, subject=("plan_activation", a.id), payload=body)
+        _final_report(s, a, actor, now)
     roster_link.cancel_tasks(open_ids, context=context, actor=actor)
     return body
+
+
+def _final_report(s: Session, a: PlanActivation, actor: Actor, now: datetime) -> None:
+    """Stand-down of a plan for an incident drafts its final report (结案报告) once."""
+    if a.subject_kind != SubjectKind.INCIDENT.value or not a.subject_ref.isdigit():
+        return
+    i = s.get(Incident, int(a.subject_ref), with_for_update=True)
+    if i is not None and i.context == a.context:
+        reports.draft_final_on_close(s, i, actor=actor, now=now, trigger="stood_down")
 
 
 def _summary(a: PlanActivation) -> dict[str, Any]:
@@ -217,7 +253,7 @@ def _task_rows(s: Session, a: PlanActivation, now: datetime) -> list[dict[str, A
             "agency": r.agency, "added_at_level": r.added_at_level,
             "due_at": r.due_at.isoformat(), "ack_due_at": r.ack_due_at.isoformat(),
             "roster_task_id": r.roster_task_id, "state": state,
-            "assignee": st.get("assignee"),
+            "assignee": st.get("assignee"), "target": st.get("target"),
             "overdue": not closed and now > r.due_at,
             "ack_overdue": state in ("open", "unassigned") and now > r.ack_due_at,
             "ack_late": bool(acked_at and acked_at > r.ack_due_at) or (
@@ -286,6 +322,23 @@ def plans_overview(*, context: str = LIVE) -> dict[str, Any]:
                for r in found.invalid]
     return {"plans": plans, "invalid": invalid,
             "active": list_activations(context=context, active_only=True)}
+
+
+def recipients_preview(*, plan_id: str, level: Level, context: str = LIVE) -> dict[str, Any]:
+    """Before activating: who each task of ``level`` would reach now, and the choices for
+    those that would reach nobody (the same check activation makes)."""
+    loaded = registry.get_plan(plan_id, context=context)
+    plan = loaded.plan
+    assert plan is not None
+    _check_level(plan, level)
+    with db.reading() as s:
+        now = _context(s, context).clock().now()
+        rows = recipients.check(s, context=context, plan=plan, pairs=plan.tasks_for(level),
+                                at=now)
+        gaps = recipients.gaps(rows)
+        return {"plan_id": plan.id, "level": level.value, "at": now.isoformat(),
+                "tasks": rows, "gaps": len(gaps),
+                "officers": recipients.officers(s, context) if gaps else []}
 
 
 def plan_detail(*, plan_id: str, context: str = LIVE) -> dict[str, Any]:

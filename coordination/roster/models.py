@@ -53,6 +53,9 @@ class StepTarget(StrEnum):
     BACKUP = "backup"
     HEAD = "head"
     COMMAND_ROOM = "command_room"
+    # A named officer (``officer_id`` on the step), chosen by the operator when a plan
+    # task's role has nobody on duty; never part of an agency's configured chain.
+    OFFICER = "officer"
 
 
 class TaskStatus(StrEnum):
@@ -95,6 +98,7 @@ STEP_LABELS = {
     StepTarget.BACKUP: _l("Backup on duty"),
     StepTarget.HEAD: _l("Agency head"),
     StepTarget.COMMAND_ROOM: _l("Command-room alert"),
+    StepTarget.OFFICER: _l("Named officer"),
 }
 STATUS_LABELS = {
     TaskStatus.OPEN: _l("Waiting for acknowledgement"),

@@ -118,6 +118,9 @@ class ChainIn(_In):
             if step.target in seen:
                 raise ValueError(f"step {n} goes back to {step.target.value}: the chain loops")
             seen.add(step.target)
+            if step.target == StepTarget.OFFICER:
+                raise ValueError(f"step {n}: a named officer is chosen per task, not in the "
+                                 "agency's chain")
             if step.target == StepTarget.COMMAND_ROOM and n != len(self.steps):
                 raise ValueError("the command-room alert must be the last step")
         return self

@@ -30,9 +30,12 @@ from .task_reads import task_dicts
 
 
 def _step_officers(s: Session, task: Task, agency: Agency, target: str,
-                   at: datetime) -> list[int]:
+                   at: datetime, officer_id: int | None = None) -> list[int]:
     if target == StepTarget.COMMAND_ROOM:
         return []
+    if target == StepTarget.OFFICER:
+        named = s.get(Officer, officer_id) if officer_id else None
+        return [named.id] if named is not None and named.active else []
     if target == StepTarget.HEAD:
         head = s.get(Officer, agency.head_officer_id) if agency.head_officer_id else None
         return [head.id] if head is not None and head.active else []
@@ -63,7 +66,7 @@ def fire_steps(
     together and the tasks' dicts built from four queries, so a batch of hundreds
     costs a few statements per task: the event and nothing else.
     """
-    duty: dict[tuple[int, str | None, str], list[int]] = {}
+    duty: dict[tuple[int, str | None, str, int | None], list[int]] = {}
     fired: list[TaskStep] = []  # not added: rows go in below with one executemany each
     step_rows: list[dict[str, Any]] = []
     assignee_rows: list[dict[str, Any]] = []
@@ -72,9 +75,10 @@ def fire_steps(
         assert agency is not None
         index = min(wanted, len(task.chain) - 1)
         step = task.chain[index]
-        key = (agency.id, task.role, step["target"])
+        key = (agency.id, task.role, step["target"], step.get("officer_id"))
         if key not in duty:
-            duty[key] = _step_officers(s, task, agency, step["target"], now)
+            duty[key] = _step_officers(s, task, agency, step["target"], now,
+                                       step.get("officer_id"))
         officer_ids = duty[key]
         task.step_index = index
         task.step_seq += 1

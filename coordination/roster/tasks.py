@@ -76,8 +76,14 @@ def create_task_in(
     source: str,
     source_ref: str | None, incident_ref: str | None, actor: Actor,
     ack_mode: str = AckMode.SINGLE, quorum: int = 1, ack_expiry_minutes: int | None = None,
+    chain: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """:func:`create_task` inside the caller's transaction (a plan activation's)."""
+    """:func:`create_task` inside the caller's transaction (a plan activation's).
+
+    ``chain`` replaces the agency's escalation chain for this one task: a plan
+    activation sends a task whose role has nobody on duty to the agency head, the
+    command room or a named officer, as the operator chose.
+    """
     data: NewTask = parse(NewTask, {
         "agency_code": agency_code, "role": role, "title": title, "details": details,
         "due_at": due_at, "ack_deadline": ack_deadline, "source": source,
@@ -94,7 +100,8 @@ def create_task_in(
         ack_deadline=data.ack_deadline, status=TaskStatus.OPEN,
         ack_mode=data.ack_mode.value,
         quorum=data.quorum if data.ack_mode == AckMode.QUORUM else 1,
-        ack_expiry_minutes=data.ack_expiry_minutes, chain=_chain(s, agency),
+        ack_expiry_minutes=data.ack_expiry_minutes,
+        chain=[dict(x) for x in chain] if chain else _chain(s, agency),
         step_index=0, step_seq=0, created_at=now, created_by=actor.name,
     )
     s.add(task)

@@ -44,6 +44,7 @@ from .access import page, principal
 from .context import current_context
 from .incident_steps import page_steps
 from .params import query_model
+from .report_pages import report_section
 
 bp = Blueprint("incident_pages", __name__)
 
@@ -196,6 +197,7 @@ def incident(incident_id: int) -> str:
         clocks=[(c, CLOCK_LABELS[c], body["clocks"][c.name.lower()]) for c in Clock],
         to_input=_input, next_status=nxt, labels=labels(),
         contact_labels=str_labels(CONTACT_STATUS_LABELS), steps=page_steps(body, me),
+        upward=report_section(incident_id),
         config={"urls": _urls(), "labels": labels(), "incident_id": incident_id,
                 "can_manage": allowed(me, Permission.MANAGE_INCIDENTS)})
 

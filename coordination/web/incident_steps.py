@@ -26,9 +26,11 @@ from ..incidents import service as incidents
 from ..incidents.schemas import ConditionIn, DestinationIn
 from ..plans import for_incident
 from ..plans import service as plans
+from ..plans.recipients import RecipientsNeeded
 from ..plans.schemas import ActivationIn
 from .access import page, principal
 from .context import current_context
+from .plan_recipients import choices_from, choose_page
 
 bp = Blueprint("incident_steps", __name__)
 
@@ -136,7 +138,7 @@ def back_in_service(incident_id: int, unit_id: int) -> Response:
 
 @bp.route("/incidents/<int:incident_id>/activate-plan", methods=["POST"])
 @page(Permission.ACTIVATE_PLANS)
-def activate_plan(incident_id: int) -> Response:
+def activate_plan(incident_id: int) -> Response | tuple[str, int]:
     """Activate a plan with this incident as its subject; on to the plan's checklist."""
     form = request.form
     try:
@@ -147,11 +149,17 @@ def activate_plan(incident_id: int) -> Response:
         try:
             data = ActivationIn.model_validate({
                 "level": form.get("level", ""), "subject_kind": "incident",
-                "subject_ref": for_incident.subject_ref(incident_id), "note": _note()})
+                "subject_ref": for_incident.subject_ref(incident_id), "note": _note(),
+                "recipients": choices_from(form)})
         except ValidationError:
             raise ValidationFailed(_("Choose a response level.")) from None
         body = plans.activate_plan(context=current_context(), plan_id=plan_id, data=data,
                                    actor=principal().actor)
+    except RecipientsNeeded as exc:  # told before activating: choose per task
+        return choose_page(exc, action=url_for("incident_steps.activate_plan",
+                                               incident_id=incident_id),
+                           form=form, cancel=url_for("incident_pages.incident",
+                                                     incident_id=incident_id))
     except CoordinationError as exc:
         flash(str(exc.message), "error")
         return redirect(url_for("incident_pages.incident", incident_id=incident_id))

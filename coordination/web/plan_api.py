@@ -9,13 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
 
 from ..auth.principal import allowed
 from ..auth.roles import Permission
+from ..errors import ValidationFailed
 from ..major_events import cover, venues
 from ..major_events import sitrep as plan_sitrep
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
+from ..plans.schema import Level
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from .access import api, principal
 from .context import current_context as _context  # the one resolver, never ?context=
@@ -104,6 +107,17 @@ def stand_down(activation_id: int) -> Any:
 @api(Permission.VIEW_PLANS)
 def plan(plan_id: str) -> Any:
     return jsonify(plans.plan_detail(plan_id=plan_id, context=_context()))
+
+
+@bp.route("/<plan_id>/recipients")
+@api(Permission.ACTIVATE_PLANS)
+def recipients(plan_id: str) -> Any:
+    """Who each task would reach if the plan were activated now at ``?level=``."""
+    try:
+        level = Level(request.args.get("level", ""))
+    except ValueError:
+        raise ValidationFailed(_("Give a response level: I, II, III or IV.")) from None
+    return jsonify(plans.recipients_preview(plan_id=plan_id, level=level, context=_context()))
 
 
 @bp.route("/<plan_id>/activate", methods=["POST"])

@@ -25,6 +25,7 @@ from ..major_events.sitrep import parse_day
 from ..plans import readiness as plan_readiness
 from ..plans import service as plans
 from ..plans.models import SUBJECT_LABELS, SubjectKind
+from ..plans.recipients import RecipientsNeeded
 from ..plans.schema import LEVEL_NAMES
 from ..plans.schemas import ActivationIn, LevelChangeIn, StandDownIn
 from ..roster.models import STATUS_LABELS as TASK_LABELS
@@ -32,6 +33,7 @@ from ..vocab import messages
 from . import reports
 from .access import page, principal
 from .context import current_context
+from .plan_recipients import choices_from, choose_page
 
 bp = Blueprint("plan_pages", __name__, url_prefix="/plans")
 
@@ -132,9 +134,13 @@ def activate(plan_id: str) -> Response | tuple[str, int]:
         data = _form(ActivationIn, level=request.form.get("level", ""),
                      subject_kind=request.form.get("subject_kind", "incident"),
                      subject_ref=request.form.get("subject_ref", ""),
-                     note=request.form.get("note", ""))
+                     note=request.form.get("note", ""),
+                     recipients=choices_from(request.form))
         body = plans.activate_plan(context=current_context(),
                                    plan_id=plan_id, data=data, actor=principal().actor)
+    except RecipientsNeeded as exc:
+        return choose_page(exc, action=url_for("plan_pages.activate", plan_id=plan_id),
+                           form=request.form, cancel=url_for("plan_pages.plan", plan_id=plan_id))
     except CoordinationError as exc:
         flash(str(exc.message), "error")
         return render_template("plans/plan.html", plan=plans.plan_detail(context=current_context(),
@@ -155,12 +161,18 @@ def activation(activation_id: int) -> str:
 
 @bp.route("/activations/<int:activation_id>/level", methods=["POST"])
 @page(Permission.ACTIVATE_PLANS)
-def change_level(activation_id: int) -> Response:
+def change_level(activation_id: int) -> Response | tuple[str, int]:
     try:
         data = _form(LevelChangeIn, level=request.form.get("level", ""),
-                     reason=request.form.get("reason", ""))
+                     reason=request.form.get("reason", ""),
+                     recipients=choices_from(request.form))
         plans.change_level(context=current_context(),
                            activation_id=activation_id, data=data, actor=principal().actor)
+    except RecipientsNeeded as exc:
+        back = url_for("plan_pages.activation", activation_id=activation_id)
+        return choose_page(exc, action=url_for("plan_pages.change_level",
+                                               activation_id=activation_id),
+                           form=request.form, cancel=back)
     except CoordinationError as exc:
         flash(str(exc.message), "error")
     else:

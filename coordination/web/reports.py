@@ -41,6 +41,11 @@ def _css() -> str:
     return CSS.read_text("utf-8") if CSS.exists() else ""
 
 
+def report_css() -> str:
+    """The print style sheet, inlined into a PDF (the renderer fetches nothing)."""
+    return _css()
+
+
 def html_to_pdf(html: str, *, base_url: str) -> bytes:
     """A PDF of a report page; 503 with the fix when WeasyPrint cannot run here."""
     try:
@@ -75,4 +80,4 @@ def sitrep_pdf(*, event_id: str, day: date | None, base_url: str,
 
 
 __all__ = ["CSS", "PdfUnavailable", "drill_report_html", "drill_report_pdf",
-           "html_to_pdf", "no_fetch", "sitrep_html", "sitrep_pdf"]
+           "html_to_pdf", "no_fetch", "report_css", "sitrep_html", "sitrep_pdf"]

@@ -104,6 +104,11 @@ def register_web(app: Flask) -> None:
     app.register_blueprint(plan_pages.bp)
     app.register_blueprint(plan_api.bp)
     csrf.exempt(plan_api.bp)
+    from . import report_api, report_pages  # the reports upward (issue 21)
+
+    app.register_blueprint(report_api.bp)
+    app.register_blueprint(report_pages.bp)
+    csrf.exempt(report_api.bp)
     from . import roster_api, roster_pages  # roster
 
     app.register_blueprint(roster_pages.bp)
