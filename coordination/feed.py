@@ -197,7 +197,8 @@ def describe(message: dict[str, Any]) -> str:
 
             return pick(cur)
         if isinstance(cur, str):
-            return feed_codes.display(message.get("type", ""), m.group(1), cur)
+            return feed_codes.display(message.get("type", ""), m.group(1), cur,
+                                      context=message.get("context"))
         return "" if cur is None else str(cur)
 
     return _PLACEHOLDER.sub(fill, template)
@@ -233,7 +234,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
         "config": CONFIG_TYPES,
-        "codes": feed_codes.bootstrap(),
+        "codes": feed_codes.bootstrap(context),
         "timezone": _timezone(),
         "labels": {
             "live": _("Live"),
