@@ -22,10 +22,10 @@ from sqlalchemy import select
 from .contexts import LIVE
 from .extensions import db
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
+from .i18n import pick
 from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
 from .roster.models import OVERRIDE_LABELS, STEP_LABELS
-from .i18n import pick
 from .stock.models import REASON_LABELS, TARGET_MODE_LABELS, Depot, Item
 from .units.models import STATUS_LABELS as UNIT_STATUS
 

@@ -60,7 +60,7 @@ def test_escalations_and_zones_name_their_codes(app: Flask) -> None:
 
 
 def test_stock_sentences_name_depots_and_items_in_the_readers_language(app: Flask) -> None:
-    """A receipt reads "福州库 … 含氯消毒片", not "FZ … chlorine_tabs"; the page's codes carry them."""
+    """A receipt reads "FZ库 … 含氯消毒片", not "FZ … chlorine_tabs"; so do the page codes."""
     from sqlalchemy import select
 
     from coordination.events import Event
