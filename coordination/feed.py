@@ -190,8 +190,15 @@ def describe(message: dict[str, Any]) -> str:
             actor = message.get("actor")
             return str(actor.get("name", "") if isinstance(actor, dict) else actor or "")
         cur: Any = message
+        parent: Any = None
         for part in path:
+            parent = cur
             cur = cur.get(part) if isinstance(cur, dict) else None
+        # A value written in both languages (a plan task's title) has its pair beside it
+        # as ``<name>_i18n``: the reader's half, not the writer's.
+        both = parent.get(f"{path[-1]}_i18n") if isinstance(parent, dict) else None
+        if isinstance(both, dict) and {"zh", "en"} <= both.keys():
+            cur = both
         if isinstance(cur, dict) and {"zh", "en"} <= cur.keys():
             from .i18n import pick
 

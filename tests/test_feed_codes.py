@@ -96,3 +96,13 @@ def test_stock_sentences_name_depots_and_items_in_the_readers_language(app: Flas
     with app.test_request_context(), force_locale("en"):
         text = feed.describe(transfer)
     assert "from FZ depot to HD depot" in text
+
+
+def test_a_two_language_task_title_reads_in_the_readers_language(app: Flask) -> None:
+    ev = {"type": "task.created", "context": "live", "actor": None,
+          "payload": {"agency_name_zh": "疾控", "title": "流调",
+                      "title_i18n": {"zh": "流调", "en": "Field investigation"}}}
+    with app.test_request_context(), force_locale("en"):
+        assert feed.describe(ev).endswith(": Field investigation")
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert "流调" in feed.describe(ev) and "Field" not in feed.describe(ev)

@@ -65,7 +65,9 @@ def test_activation_names_a_person_and_phone_for_every_step(drill):
     for st in ems["steps"]:
         p = st["people"][0]
         assert f"{p['name']} {p['phone']}" in details
-    assert "[车组组长 / Crew leader: crew_leader-" in details and "[crew_leader]" not in details
+    assert "[车组组长: crew_leader-" in details and "[crew_leader]" not in details
+    assert "Crew leader" not in details  # one language per reader: zh-CN here
+    assert "/" not in roster.get_task(context=drill, task_id=ems["roster_task_id"])["title"]
     assert "(level3)" not in details
     # The printed plan shows the people on duty too.
     detail = plans.plan_detail(plan_id=PLAN, context=drill)

@@ -73,8 +73,11 @@ def rule_for(ev: Event) -> AlertIn | None:
                            lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq, once=True)
         if ev.type == "task.escalated" and (p.get("step") or {}).get("target") == "command_room":
             name = p.get("agency_name_zh") or p.get("agency_code") or ""
-            zh, en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
-                                    agency=name, title=p.get("title", "")))
+            pair = p.get("title_i18n") or {}  # a plan's task: each language its own title
+            zh, _en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
+                                     agency=name, title=pair.get("zh") or p.get("title", "")))
+            _zh, en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
+                                     agency=name, title=pair.get("en") or p.get("title", "")))
             return AlertIn(kind=AlertKind.ESCALATION, key=f"escalation:{p.get('id')}",
                            title_zh=zh, title_en=en, subject=("task", p.get("id")),
                            source_seq=ev.seq)
