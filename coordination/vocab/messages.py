@@ -10,6 +10,7 @@ the response's ``details`` for integrators.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -51,11 +52,11 @@ BY_TYPE = {
 }
 
 
-def field_of(error: dict[str, Any]) -> str:
+def field_of(error: Mapping[str, Any]) -> str:
     return ".".join(str(p) for p in error["loc"]) or "input"
 
 
-def problem(error: dict[str, Any], field: str | None = None) -> str:
+def problem(error: Mapping[str, Any], field: str | None = None) -> str:
     """One pydantic error as a sentence in the reader's language."""
     name = field or field_of(error)
     sentence = BY_TYPE.get(error["type"])
