@@ -218,14 +218,22 @@ def describe(message: dict[str, Any]) -> str:
             actor = message.get("actor")
             return str(actor.get("name", "") if isinstance(actor, dict) else actor or "")
         cur: Any = message
+        parent: Any = None
         for part in path:
+            parent = cur
             cur = cur.get(part) if isinstance(cur, dict) else None
+        # A value written in both languages (a plan task's title) has its pair beside it
+        # as ``<name>_i18n``: the reader's half, not the writer's.
+        both = parent.get(f"{path[-1]}_i18n") if isinstance(parent, dict) else None
+        if isinstance(both, dict) and {"zh", "en"} <= both.keys():
+            cur = both
         if isinstance(cur, dict) and {"zh", "en"} <= cur.keys():
             from .i18n import pick
 
             return pick(cur)
         if isinstance(cur, str):
-            return feed_codes.display(message.get("type", ""), m.group(1), cur)
+            return feed_codes.display(message.get("type", ""), m.group(1), cur,
+                                      context=message.get("context"))
         return "" if cur is None else str(cur)
 
     return _PLACEHOLDER.sub(fill, template)
@@ -261,7 +269,7 @@ def feed_bootstrap(principal: Principal, *, context: str = LIVE, limit: int = 30
         "descriptions": descriptions(),
         "quiet": sorted(QUIET),
         "config": CONFIG_TYPES,
-        "codes": feed_codes.bootstrap(),
+        "codes": feed_codes.bootstrap(context),
         "timezone": _timezone(),
         "labels": {
             "live": _("Live"),

@@ -5,19 +5,30 @@ An event's payload carries codes (``reported``, ``decontaminating``,
 a relabelling. The feed, the incident timeline and the after-action report
 turn a code placeholder into its display name in the reader's language, so a
 sentence says "由 已报告 变为 已核实", never "由 reported 变为 verified".
+
+Depots and items are vocabularies too, but kept in the database per context
+(an administrator adds them): a stock sentence names "福州市应急物资储备库", not
+``FZ``. Those two are read from the context's rows when a page is built.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask import g, has_app_context
+from flask_babel import get_locale
+from sqlalchemy import select
+
+from .contexts import LIVE
+from .extensions import db
 from .facilities.capabilities import condition_labels
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
+from .i18n import pick
 from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
 from .incidents.patient_models import TRIAGE_LABELS
 from .roster.models import OVERRIDE_LABELS, STEP_LABELS
-from .stock.models import REASON_LABELS, TARGET_MODE_LABELS
+from .stock.models import REASON_LABELS, TARGET_MODE_LABELS, Depot, Item
 from .units.models import STATUS_LABELS as UNIT_STATUS
 
 # event type -> placeholder -> vocabulary name
@@ -41,6 +52,15 @@ CODED: dict[str, dict[str, str]] = {
     "zone.updated": {"payload.disease": "disease"},
     "zone.lifted": {"payload.disease": "disease"},
 }
+_DEPOT_ITEM = {"payload.depot": "depot", "payload.item": "item"}
+for _type in ("stock.received", "stock.issued", "stock.adjusted", "stock.counted",
+              "stock.target_set", "stock.reserved", "stock.reservation_released",
+              "stock.request_approved", "stock.request_shipped"):
+    CODED[_type] = {**CODED.get(_type, {}), **_DEPOT_ITEM}
+for _type in ("stock.transfer_sent", "stock.transfer_received"):
+    CODED[_type] = {"payload.item": "item", "payload.from_depot": "depot",
+                    "payload.to_depot": "depot"}
+DB_VOCABS = frozenset({"depot", "item"})
 
 
 def _str(labels: dict[Any, Any]) -> dict[str, str]:
@@ -66,14 +86,46 @@ def vocabularies() -> dict[str, dict[str, str]]:
     }
 
 
-def bootstrap() -> dict[str, Any]:
+def stock_names(context: str = LIVE) -> dict[str, dict[str, str]]:
+    """The context's depots and items by code, in the reader's language.
+
+    Two small catalogue tables, read once per page; a code the catalogue no
+    longer holds reads as itself.
+    """
+    with db.reading() as s:
+        depots = s.execute(select(Depot.code, Depot.name_zh, Depot.name_en)
+                           .where(Depot.context == context)).all()
+        items = s.execute(select(Item.code, Item.name_zh, Item.name_en)
+                          .where(Item.context == context)).all()
+    return {"depot": {c: pick({"zh": zh, "en": en}) for c, zh, en in depots},
+            "item": {c: pick({"zh": zh, "en": en}) for c, zh, en in items}}
+
+
+def _stock_names_once(context: str) -> dict[str, dict[str, str]]:
+    """``stock_names`` kept for the rest of the request (a report describes many events)."""
+    if not has_app_context():
+        return stock_names(context)
+    kept: dict[tuple[str, str], dict[str, dict[str, str]]] = g.setdefault("_stock_names", {})
+    key = (context, str(get_locale()))
+    if key not in kept:
+        kept[key] = stock_names(context)
+    return kept[key]
+
+
+def bootstrap(context: str = LIVE) -> dict[str, Any]:
     """What a page's client needs to name codes: which placeholders, which words."""
-    return {"coded": CODED, "vocab": vocabularies()}
+    return {"coded": CODED, "vocab": vocabularies() | stock_names(context)}
 
 
-def display(event_type: str, placeholder: str, value: str) -> str:
-    """The display name of one code in a sentence; an unknown code reads as itself."""
+def display(event_type: str, placeholder: str, value: str, *,
+            context: str | None = None) -> str:
+    """The display name of one code in a sentence; an unknown code reads as itself.
+
+    ``context`` is the event's own: depot and item names are looked up there.
+    """
     vocab = CODED.get(event_type, {}).get(placeholder)
     if vocab is None:
         return value
+    if vocab in DB_VOCABS:
+        return _stock_names_once(context or LIVE)[vocab].get(value, value)
     return vocabularies()[vocab].get(value, value)

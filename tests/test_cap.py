@@ -422,3 +422,30 @@ def test_a_refused_incident_leaves_no_cap_record(app):
                                region=BBox.parse("100,30,101,31"))
     assert _counts() == before
     assert cap_service.import_cap(data=alert(CIRCLE), actor=Actor.system("t"))["id"]
+
+
+def test_a_refused_alerts_field_problems_are_in_the_readers_language(app, make_user, auth):
+    """The model's checks (here: 20 000 patients) reach the sender in one language: the
+    error and every entry of ``details``, never pydantic's English in a zh-CN reply."""
+    import re
+
+    from coordination.extensions import db
+
+    _operator(make_user, auth)  # zh-CN, the default
+    before = _counts()
+    huge = swap(VALID, "<value>2</value>", "<value>20000</value>")
+    body = _post(auth, huge).get_json()
+    assert "patients" in body["error"] and "过大" in body["error"]
+    assert body["details"] and all(re.search(r"[\u4e00-\u9fff]", d) for d in body["details"])
+    assert not any("Input should" in d or "less than" in d for d in body["details"])
+    with db.reading():
+        assert _counts() == before
+    make_user("operator", username="op-en", locale="en")
+    from .conftest import Auth
+
+    en = Auth(app.test_client())
+    en.login("op-en")
+    body = en.client.post("/api/incidents/cap", data=huge,
+                          headers=CAP_TYPE | {"X-CSRFToken": en.csrf}).get_json()
+    assert body["details"] == ["patients is too large."]
+    assert not re.search(r"[\u4e00-\u9fff]", body["error"])

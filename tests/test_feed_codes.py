@@ -57,3 +57,52 @@ def test_escalations_and_zones_name_their_codes(app: Flask) -> None:
 
         text = feed.describe(zone)
         assert f"({diseases.labels()['plague']})" in text and "(plague)" not in text
+
+
+def test_stock_sentences_name_depots_and_items_in_the_readers_language(app: Flask) -> None:
+    """A receipt reads "FZ库 … 含氯消毒片", not "FZ … chlorine_tabs"; so do the page codes."""
+    from sqlalchemy import select
+
+    from coordination.events import Event
+    from coordination.extensions import db
+    from tests.test_stock_support import make_depot, make_item, receive
+
+    with app.app_context():
+        make_depot("FZ")
+        make_item("chlorine_tabs", name_zh="含氯消毒片", name_en="Chlorine disinfectant tablets")
+        receive("FZ", "chlorine_tabs", "L1", 40)
+        make_depot("HD")
+        with db.reading() as s:
+            sent = [e.as_message() for e in s.scalars(
+                select(Event).where(Event.type == "stock.received"))]
+    assert len(sent) == 1
+    with app.test_request_context(), force_locale("zh_CN"):
+        text = feed.describe(sent[0])
+        codes = feed_codes.bootstrap()
+    assert "FZ库" in text and "含氯消毒片" in text
+    assert "chlorine_tabs" not in text and " FZ" not in text.replace("FZ库", "")
+    assert codes["coded"]["stock.received"]["payload.depot"] == "depot"
+    assert codes["vocab"]["depot"] == {"FZ": "FZ库", "HD": "HD库"}
+    assert codes["vocab"]["item"]["chlorine_tabs"] == "含氯消毒片"
+    with app.test_request_context(), force_locale("en"):
+        text = feed.describe(sent[0])
+        codes = feed_codes.bootstrap()
+    assert "Chlorine disinfectant tablets" in text and "FZ depot" in text
+    assert codes["vocab"]["item"]["chlorine_tabs"] == "Chlorine disinfectant tablets"
+    # a transfer names both depots
+    transfer = {"type": "stock.transfer_sent", "context": "live", "actor": {"name": "w"},
+                "payload": {"quantity": 5, "item": "chlorine_tabs", "from_depot": "FZ",
+                            "to_depot": "HD"}}
+    with app.test_request_context(), force_locale("en"):
+        text = feed.describe(transfer)
+    assert "from FZ depot to HD depot" in text
+
+
+def test_a_two_language_task_title_reads_in_the_readers_language(app: Flask) -> None:
+    ev = {"type": "task.created", "context": "live", "actor": None,
+          "payload": {"agency_name_zh": "疾控", "title": "流调",
+                      "title_i18n": {"zh": "流调", "en": "Field investigation"}}}
+    with app.test_request_context(), force_locale("en"):
+        assert feed.describe(ev).endswith(": Field investigation")
+    with app.test_request_context(), force_locale("zh_CN"):
+        assert "流调" in feed.describe(ev) and "Field" not in feed.describe(ev)

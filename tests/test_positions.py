@@ -65,7 +65,9 @@ def test_activation_names_a_person_and_phone_for_every_step(drill):
     for st in ems["steps"]:
         p = st["people"][0]
         assert f"{p['name']} {p['phone']}" in details
-    assert "[车组组长 / Crew leader: crew_leader-" in details and "[crew_leader]" not in details
+    assert "[车组组长: crew_leader-" in details and "[crew_leader]" not in details
+    assert "Crew leader" not in details  # one language per reader: zh-CN here
+    assert "/" not in roster.get_task(context=drill, task_id=ems["roster_task_id"])["title"]
     assert "(level3)" not in details
     # The printed plan shows the people on duty too.
     detail = plans.plan_detail(plan_id=PLAN, context=drill)
@@ -148,3 +150,44 @@ def test_admin_sets_holders_on_the_roster_page_and_the_api(app, make_user, auth)
         "agency_code": "ems", "position": "crew_leader", "officer_id": int(ids[0])})
     assert gone.status_code == 200 and gone.get_json()["shift"]["officer_ids"] == [int(ids[1])]
     assert auth.post_json("/api/roster/positions/remove", {"position": "x"}).status_code == 400
+
+
+def test_a_vacant_position_is_an_alert_in_the_command_rooms_list(drill):
+    """The watcher's time rule raises the shortfall readiness shows, once a day per post."""
+    from sqlalchemy import update
+
+    from coordination.alerts import service as alerts
+    from coordination.alerts import watch
+    from coordination.alerts.models import AlertCursor
+    from coordination.extensions import db
+
+    def vacancies():  # other plans name posts the fixture leaves empty: look at this one
+        return [a for a in alerts.list_alerts(context=drill) if a["kind"] == "position_vacant"
+                and a["key"].startswith("vacant:ems:crew_leader:")]
+
+    def sweep():
+        with db.unit_of_work() as s:  # the next time-rule sweep is due at once
+            s.execute(update(AlertCursor).values(swept_at=None))
+        watch.scan(drill)
+
+    watch.scan(drill)  # starts the cursor at the log's head
+    sweep()
+    assert vacancies() == []
+    shift = next(p for p in positions.positions_overview(context=drill)
+                 if p["agency_code"] == "ems" and p["position"] == "crew_leader")
+    for officer_id in shift["officer_ids"]:
+        positions.remove_holder(context=drill, agency_code="ems", position="crew_leader",
+                                officer_id=officer_id, actor=ADMIN)
+    sweep()
+    found = vacancies()
+    assert len(found) == 1
+    alert = found[0]
+    assert alert["subject"] == {"type": "agency", "id": "ems"}
+    assert "车组组长" in alert["title"]["zh"] and "crew_leader" not in alert["title"]["zh"]
+    assert "Crew leader" in alert["title"]["en"] and "crew_leader" not in alert["title"]["en"]
+    plan = registry.get_plan(PLAN, context=drill).plan
+    assert plan.title.zh in alert["title"]["zh"] and plan.title.en in alert["title"]["en"]
+    # Raised once: acknowledged, the next sweep the same day does not raise it again.
+    alerts.acknowledge(alert_id=alert["id"], actor=OPERATOR, context=drill)
+    sweep()
+    assert vacancies() == []

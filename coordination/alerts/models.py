@@ -28,6 +28,7 @@ class AlertKind(StrEnum):
     STOCK_OUT = "stock_out"
     ROSTER_GAP = "roster_gap"
     EARLY_WARNING = "early_warning"
+    POSITION_VACANT = "position_vacant"
 
 
 KIND_LABELS = {
@@ -38,6 +39,7 @@ KIND_LABELS = {
     AlertKind.STOCK_OUT: _l("Critical item out of stock"),
     AlertKind.ROSTER_GAP: _l("Roster gap in the next 12 hours"),
     AlertKind.EARLY_WARNING: _l("Early warning"),
+    AlertKind.POSITION_VACANT: _l("Position with nobody on duty"),
 }
 
 

@@ -3,8 +3,9 @@
 Event rules read the event log after a cursor (new incident, escalation to the
 command room, facility full, critical item out of stock); the cursor moves by
 compare-and-set, so with several processes each event is judged exactly once.
-Time rules (a missed reporting deadline, a roster gap in the next 12 hours)
-look at the current state every sweep; their alert keys make them idempotent.
+Time rules (a missed reporting deadline, a roster gap in the next 12 hours, a
+position a plan's checklist names with nobody on duty now) look at the current
+state every sweep; their alert keys make them idempotent.
 Nothing here changes another domain's rows: it reads, then calls the alerts
 service.
 
@@ -24,7 +25,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
@@ -80,10 +81,14 @@ def rule_for(ev: Event) -> AlertIn | None:
                            severity=Severity.CRITICAL if critical else Severity.HIGH,
                            lon=p.get("lon"), lat=p.get("lat"), source_seq=ev.seq, once=True)
         if ev.type == "task.escalated" and (p.get("step") or {}).get("target") == "command_room":
-            zh, en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
-                                    agency=localized(p.get("agency_name_zh"),
-                                                     p.get("agency_name_en"))
-                                    or p.get("agency_code") or "", title=p.get("title", "")))
+            def agency() -> str:
+                return (localized(p.get("agency_name_zh"), p.get("agency_name_en"))
+                        or p.get("agency_code") or "")
+            pair = p.get("title_i18n") or {}  # a plan's task: each language its own title
+            zh, _en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
+                                     agency=agency(), title=pair.get("zh") or p.get("title", "")))
+            _zh, en = both(lambda: _("Escalated to the command room: %(agency)s — %(title)s",
+                                     agency=agency(), title=pair.get("en") or p.get("title", "")))
             return AlertIn(kind=AlertKind.ESCALATION, key=f"escalation:{p.get('id')}",
                            title_zh=zh, title_en=en, subject=("task", p.get("id")),
                            source_seq=ev.seq)
@@ -143,6 +148,48 @@ def time_rules(context: str, now: datetime) -> list[AlertIn]:
                                key=f"gap:{g['agency_code']}:{g['start']}", title_zh=zh,
                                title_en=en, severity=Severity.NORMAL,
                                subject=("agency", g["agency_code"]), once=True))
+    out += vacant_positions(context, now)
+    return out
+
+
+def vacant_positions(context: str, now: datetime) -> list[AlertIn]:
+    """A position some plan's checklist names, at an agency the roster keeps, that nobody
+    holds now: the same shortfall the readiness table shows, as one alert per position.
+
+    The key carries the day, so an acknowledged vacancy is not raised again every sweep,
+    yet a post still (or again) empty tomorrow is raised afresh.
+    """
+    from .. import vocab
+    from ..plans import registry, responsible
+    from ..roster import positions
+
+    named: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for lr in registry.plan_set(context=context).plans.values():
+        if lr.plan is None:
+            continue
+        for pair in responsible.wanted(lr.plan):
+            named.setdefault(pair, []).append(lr.plan.title.model_dump())
+    if not named:
+        return []
+    with db.reading() as s:
+        held = positions.resolve(s, context=context, wanted=list(named), at=now)
+    out = []
+    with _both() as both:
+        for (agency, position), holders in sorted(held.items()):
+            if holders != []:  # filled, or an agency the roster does not keep (None)
+                continue
+            plans = named[(agency, position)]
+            zh, en = both(lambda a=agency, p=position, ps=plans: _(
+                "Nobody on duty as %(position)s at %(agency)s (named by %(plans)s)",
+                position=vocab.label("position", p, context=context),
+                agency=vocab.label("agency", a, context=context),
+                plans="、".join(dict.fromkeys(t["zh"] for t in ps))
+                if str(get_locale()).startswith("zh")
+                else ", ".join(dict.fromkeys(t["en"] for t in ps))))
+            out.append(AlertIn(kind=AlertKind.POSITION_VACANT,
+                               key=f"vacant:{agency}:{position}:{now.date().isoformat()}",
+                               title_zh=zh, title_en=en, severity=Severity.HIGH,
+                               subject=("agency", agency), once=True))
     return out
 
 

@@ -185,12 +185,14 @@ def _validate_payload(kind: str, payload: dict[str, Any]) -> list[dict[str, Any]
 
     registered = REGISTRY.get(kind)
     if registered is None:
-        return [{"field": "type", "message": f"inject type {kind!r} is not available"}]
+        return [{"field": "type", "message": str(_l("The inject type %(kind)s is not available.",
+                                                   kind=kind))}]
     try:
         registered.payload.model_validate(payload)
     except ValidationError as exc:
-        return [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-                for e in exc.errors()]
+        from ..vocab import messages
+
+        return messages.problems(exc)
     return []
 
 

@@ -30,6 +30,7 @@ from ..facilities import service as facilities
 from ..facilities.capabilities import CapabilitiesIn, CapabilityTextError, parse_capabilities
 from ..facilities.models import BedKind, Facility, FacilityKind
 from ..facilities.schemas import Beds, CapacityReportIn, NewFacility
+from ..vocab import messages
 from . import layer_columns
 from .datums import Datum
 from .layer_files import COLUMNS, RawLayer, RawRow, read_layer
@@ -297,7 +298,8 @@ def _figures(raw: RawRow, errors: list[RowError]) -> CapacityReportIn | None:
         try:
             figures[bed] = Beds(capacity=cap, occupied=occ or 0)  # type: ignore[arg-type]
         except ValidationError as exc:
-            errors.append(RowError(raw.number, cap_col, exc.errors()[0]["msg"]))
+            errors.append(RowError(raw.number, cap_col,
+                                   messages.problem(exc.errors()[0], field=cap_col)))
     return CapacityReportIn(figures=figures) if figures else None
 
 
@@ -392,8 +394,8 @@ def check_layer(layer: RawLayer, kind: str, *, region: BBox | None, areas: set[s
             _add(out, kind, common, subtype, geom, lon, lat, area, population, initial, caps)
         except ValidationError as exc:
             first = exc.errors()[0]
-            out.errors.append(RowError(raw.number, ".".join(str(p) for p in first["loc"]),
-                                       first["msg"]))
+            field = messages.field_of(first)
+            out.errors.append(RowError(raw.number, field, messages.problem(first, field=field)))
             continue
         if len(out.preview) < PREVIEW_ROWS:
             out.preview.append({"row": raw.number, "code": common["code"],

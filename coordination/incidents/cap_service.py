@@ -33,6 +33,7 @@ from ..errors import Conflict, ValidationFailed
 from ..events import Actor
 from ..extensions import db
 from ..geo.region import BBox
+from ..vocab import messages
 from . import cap, cap_areas, cap_meaning, cap_updates, diseases
 from . import service as incidents
 from .cap_models import CapMessage
@@ -84,8 +85,8 @@ def incident_from_alert(alert: cap.CapAlert, *, context: str,
     try:
         return IncidentIn.model_validate(data), location, found
     except ValidationError as exc:
-        raise _invalid([f"{'.'.join(str(p) for p in e['loc']) or 'alert'}: {e['msg']}"
-                        for e in exc.errors()]) from None
+        # In the reader's language: "CAP 消息无效：lat：请输入数字。", never pydantic's English.
+        raise _invalid([messages.problem(e) for e in exc.errors()]) from None
 
 
 def _sent_text(alert: cap.CapAlert) -> str:

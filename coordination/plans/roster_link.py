@@ -26,32 +26,38 @@ from . import responsible
 from .models import PlanActivation
 from .schema import Plan, Task
 
-PPE_TEXT = {"none": "", "standard": "标准预防", "level1": "一级防护", "level2": "二级防护",
-            "level3": "三级防护"}
+PPE_TEXT = {"zh": {"none": "", "standard": "标准预防", "level1": "一级防护",
+                   "level2": "二级防护", "level3": "三级防护"},
+            "en": {"none": "", "standard": "Standard precautions", "level1": "PPE level 1",
+                   "level2": "PPE level 2", "level3": "PPE level 3"}}
+NOBODY = {"zh": "无人在岗", "en": "nobody on duty"}
+LANGS = ("zh", "en")
 
 
 def _agency(s: Session, context: str, code: str) -> Agency | None:
     return s.scalar(select(Agency).where(Agency.context == context, Agency.code == code))
 
 
-def details_text(task: Task, people: dict[str, list[dict[str, Any]]] | None = None) -> str:
-    """The checklist as the officer's phone shows it: step, protection, equipment, and the
-    person by name: the position's holder on duty (``people``: position -> holders)."""
+def details_text(task: Task, people: dict[str, list[dict[str, Any]]] | None = None,
+                 lang: str = "zh") -> str:
+    """The checklist as the officer's phone shows it, in one language (``zh``/``en``): step,
+    protection, equipment, and the person by name: the position's holder on duty
+    (``people``: position -> holders). Written once per language, stored side by side,
+    so a reader never gets a "中文 / English" line."""
     lines = []
     if task.details:
-        lines.append(f"{task.details.zh} / {task.details.en}")
+        lines.append(getattr(task.details, lang))
     for n, step in enumerate(task.checklist, start=1):
         pos = vocab.positions().get(step.responsible, {})
         who = (responsible.person_text((people or {}).get(step.responsible, []))
-               or "无人在岗 / nobody on duty")
-        line = (f"{n}. {step.text.zh} / {step.text.en} "
-                f"[{pos.get('zh', step.responsible)} / {pos.get('en', step.responsible)}: {who}]")
-        if PPE_TEXT.get(step.ppe.value):
-            line += f" {PPE_TEXT[step.ppe.value]}"
+               or NOBODY[lang])
+        line = f"{n}. {getattr(step.text, lang)} [{pos.get(lang, step.responsible)}: {who}]"
+        if PPE_TEXT[lang].get(step.ppe.value):
+            line += f" {PPE_TEXT[lang][step.ppe.value]}"
         if step.equipment:
-            line += " — " + ", ".join(
-                f"{e.name.zh}×{e.quantity}" + (f" ({e.item})" if e.item else "")
-                for e in step.equipment)
+            # by name only: the catalogue code (``e.item``) is for the stock pages
+            line += " — " + ", ".join(f"{getattr(e.name, lang)}×{e.quantity}"
+                                      for e in step.equipment)
         lines.append(line)
     return "\n".join(lines)[:5000]
 
@@ -75,7 +81,8 @@ def create_task(s: Session, *, context: str, agency: str, role: str, task: Task,
     people = {pos: holders or [] for (_a, pos), holders in found.items()}
     created = roster.create_task_in(
         s, context=context, agency_code=holder, role=None,
-        title=f"{task.title.zh} / {task.title.en}"[:200], details=details_text(task, people),
+        title=task.title.zh[:200], title_en=task.title.en[:200],
+        details=details_text(task, people, "zh"), details_en=details_text(task, people, "en"),
         due_at=due_at, ack_deadline=ack_deadline, source="plan", source_ref=source_ref[:120],
         incident_ref=incident_ref[:120], actor=actor, chain=chain)
     if chain and chain[0]["target"] == StepTarget.COMMAND_ROOM.value:

@@ -220,8 +220,13 @@ class Task(Base):
     context: Mapped[str] = mapped_column(ForeignKey("contexts.name"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("roster_agencies.id"))
     role: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    # ``title``/``details`` as written; a task written in both languages (a plan's) keeps
+    # its Chinese there and its English in ``title_en``/``details_en``, and each reader
+    # gets their own (task_reads.py). A one-language task leaves these None.
     title: Mapped[str] = mapped_column(String(200))
     details: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    details_en: Mapped[str | None] = mapped_column(Text, nullable=True)
     source: Mapped[str] = mapped_column(String(16))
     source_ref: Mapped[str | None] = mapped_column(String(120), nullable=True)
     incident_ref: Mapped[str | None] = mapped_column(String(120), nullable=True)

@@ -167,6 +167,7 @@ def enqueue_step(
     payload = {
         "task_id": task.id, "context": task.context, "agency": agency.code,
         "title": task.title, "details": task.details, "incident_ref": task.incident_ref,
+        "title_en": task.title_en, "details_en": task.details_en,
         "step": task.step_index, "target": step["target"], "reason": reason,
         "at": now.isoformat(),
         "ack_deadline": task.ack_deadline.isoformat() if task.ack_deadline else None,

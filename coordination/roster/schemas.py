@@ -131,6 +131,9 @@ class NewTask(_In):
     role: str | None = Field(default=None, max_length=80)
     title: str = Field(min_length=1, max_length=200)
     details: str = Field(default="", max_length=5000)
+    # The English of a task written in both languages (title/details then hold the Chinese).
+    title_en: str | None = Field(default=None, min_length=1, max_length=200)
+    details_en: str | None = Field(default=None, max_length=5000)
     due_at: RoomTime = None
     ack_deadline: RoomTime = None
     source: TaskSource = TaskSource.MANUAL

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..errors import NotFound
 from ..events import Actor
 from ..extensions import db
+from ..vocab import localized
 from .common import agency_by_code, iso_utc, officer_dict, officer_of, officers_by_id
 from .models import (
     CLOSED,
@@ -79,7 +80,13 @@ def _one_dict(task: Task, agency: Agency, steps: list[TaskStep], rows: list[Assi
     return {
         "id": task.id, "context": task.context, "agency_code": agency.code,
         "agency_name_zh": agency.name_zh, "agency_name_en": agency.name_en,
-        "role": task.role, "title": task.title, "details": task.details,
+        "role": task.role, "title": localized(task.title, task.title_en),
+        "details": localized(task.details, task.details_en),
+        # both languages of a two-language task, for a page that re-renders a live event
+        # written in someone else's language (None: the task has one language)
+        "title_i18n": {"zh": task.title, "en": task.title_en} if task.title_en else None,
+        "details_i18n": ({"zh": task.details, "en": task.details_en}
+                         if task.details_en is not None else None),
         "source": task.source, "source_ref": task.source_ref,
         "incident_ref": task.incident_ref, "due_at": opt(task.due_at),
         "ack_deadline": opt(task.ack_deadline),

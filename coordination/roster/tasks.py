@@ -58,13 +58,15 @@ def create_task(
     due_at: datetime | str | None, ack_deadline: datetime | str | None, source: str,
     source_ref: str | None, incident_ref: str | None, actor: Actor,
     ack_mode: str = AckMode.SINGLE, quorum: int = 1, ack_expiry_minutes: int | None = None,
+    title_en: str | None = None, details_en: str | None = None,
 ) -> dict[str, Any]:
     """Create a task addressed to an agency role, resolved to whoever is on duty now.
     Times may come as the client sent them: the schema (``NewTask``) validates them."""
     with db.unit_of_work() as s:
         return create_task_in(
             s, context=context, agency_code=agency_code, role=role, title=title,
-            details=details, due_at=due_at, ack_deadline=ack_deadline, source=source,
+            details=details, title_en=title_en, details_en=details_en, due_at=due_at,
+            ack_deadline=ack_deadline, source=source,
             source_ref=source_ref, incident_ref=incident_ref, actor=actor,
             ack_mode=ack_mode, quorum=quorum, ack_expiry_minutes=ack_expiry_minutes,
         )
@@ -77,15 +79,19 @@ def create_task_in(
     source_ref: str | None, incident_ref: str | None, actor: Actor,
     ack_mode: str = AckMode.SINGLE, quorum: int = 1, ack_expiry_minutes: int | None = None,
     chain: list[dict[str, Any]] | None = None,
+    title_en: str | None = None, details_en: str | None = None,
 ) -> dict[str, Any]:
     """:func:`create_task` inside the caller's transaction (a plan activation's).
 
     ``chain`` replaces the agency's escalation chain for this one task: a plan
     activation sends a task whose role has nobody on duty to the agency head, the
-    command room or a named officer, as the operator chose.
+    command room or a named officer, as the operator chose. ``title``/``details`` in
+    Chinese with ``title_en``/``details_en`` make a task written in both languages:
+    each reader is shown their own.
     """
     data: NewTask = parse(NewTask, {
         "agency_code": agency_code, "role": role, "title": title, "details": details,
+        "title_en": title_en, "details_en": details_en,
         "due_at": due_at, "ack_deadline": ack_deadline, "source": source,
         "source_ref": source_ref, "incident_ref": incident_ref, "ack_mode": ack_mode,
         "quorum": quorum, "ack_expiry_minutes": ack_expiry_minutes,
@@ -95,7 +101,8 @@ def create_task_in(
     agency = agency_by_code(s, context, data.agency_code)
     task = Task(
         context=context, agency_id=agency.id, role=data.role, title=data.title,
-        details=data.details, source=data.source.value, source_ref=data.source_ref,
+        details=data.details, title_en=data.title_en, details_en=data.details_en,
+        source=data.source.value, source_ref=data.source_ref,
         incident_ref=data.incident_ref, due_at=data.due_at,
         ack_deadline=data.ack_deadline, status=TaskStatus.OPEN,
         ack_mode=data.ack_mode.value,

@@ -68,12 +68,19 @@ def problem(error: Mapping[str, Any], field: str | None = None) -> str:
     return _("%(field)s is not valid.", field=name)
 
 
+def problems(exc: ValidationError) -> list[dict[str, str]]:
+    """Every problem of ``exc`` for a response's ``details``: the field, the sentence in the
+    reader's language (never pydantic's English in a zh-CN reply), and pydantic's error
+    type, a stable code an integrator can branch on."""
+    return [{"field": field_of(e), "message": problem(e), "type": str(e["type"])}
+            for e in exc.errors()]
+
+
 def validated(model: type[BaseModel], data: Any) -> Any:
     """``data`` as ``model``, or a 400 saying the first problem in the reader's words with
-    every problem (pydantic's own wording) in ``details``."""
+    every problem in ``details`` (each in the reader's words too, with its error type)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        errors = exc.errors()
-        details = [{"field": field_of(e), "message": e["msg"]} for e in errors]
-        raise ValidationFailed(problem(errors[0]), details=details) from None
+        details = problems(exc)
+        raise ValidationFailed(details[0]["message"], details=details) from None

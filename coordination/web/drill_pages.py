@@ -32,6 +32,7 @@ from ..drills import report as reports
 from ..drills import service as drills
 from ..drills.scenario import Capability, Inject, Rating
 from ..errors import CoordinationError, ValidationFailed
+from ..vocab import messages
 from . import context as ctx
 from . import reports as web_reports
 from .access import page, principal
@@ -171,9 +172,8 @@ def _adhoc_inject(form: Any) -> Inject:
             "controller": principal().display_name, "delivery": form.get("delivery", "phone"),
         })
     except ValidationError as exc:
-        raise ValidationFailed(_("The inject is not valid."), details=[
-            {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]}
-            for e in exc.errors()]) from None
+        raise ValidationFailed(_("The inject is not valid."),
+                               details=messages.problems(exc)) from None
 
 
 @bp.route("/drills/runs/<int:run_id>/injects", methods=["POST"])

@@ -18,7 +18,7 @@
   });
 
   function lookup(ev, path) {
-    var value = ev, parent = null, last = null;
+    var value = ev, parent = null, last = "";
     path.split(".").forEach(function (key) {
       parent = value;
       last = key;
@@ -28,6 +28,9 @@
     if (last === "name" && parent && parent.name_en && lang.indexOf("zh") !== 0) {
       return String(parent.name_en);
     }
+    // A value written in both languages (a plan task's title) has its pair beside it.
+    var both = parent && typeof parent === "object" ? parent[last + "_i18n"] : null;
+    if (both && typeof both === "object" && "zh" in both && "en" in both) value = both;
     if (value === undefined || value === null) return "";
     if (typeof value === "object" && "zh" in value && "en" in value) {  // a {zh, en} pair
       return String(document.documentElement.lang.indexOf("zh") === 0 ? value.zh : value.en);

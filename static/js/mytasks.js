@@ -59,7 +59,8 @@
       var card = template.content.firstElementChild.cloneNode(true);
       card.dataset.task = t.id;
       card.dataset.status = t.status;
-      text(card.querySelector(".t-title"), t.title);
+      // a two-language task (a plan's) in the reader's language, even from a live event
+      text(card.querySelector(".t-title"), t.title_i18n ? (zh ? t.title_i18n.zh : t.title_i18n.en) : t.title);
       var meta = (zh ? t.agency_name_zh : t.agency_name_en) + (t.incident_ref ? " · " + t.incident_ref : "");
       if (t.ack_deadline) meta += " · " + data.text.ack_by + " " + fmt.format(new Date(t.ack_deadline));
       if (t.due_at) meta += " · " + data.text.due + " " + fmt.format(new Date(t.due_at));

@@ -43,9 +43,10 @@
       text(row.cells[0], task.id);
       var link = document.createElement("a");
       link.href = data.task_url.replace(/0$/, String(task.id));
-      text(link, task.title);
-      row.cells[1].appendChild(link);
       var zh = (document.documentElement.lang || "").indexOf("zh") === 0;
+      // a two-language task (a plan's) in the reader's language, even from a live event
+      text(link, task.title_i18n ? (zh ? task.title_i18n.zh : task.title_i18n.en) : task.title);
+      row.cells[1].appendChild(link);
       text(row.cells[2], zh ? task.agency_name_zh : task.agency_name_en);
       body.insertBefore(row, body.firstChild);
     }
