@@ -179,7 +179,7 @@ def vacant_positions(context: str, now: datetime) -> list[AlertIn]:
             if holders != []:  # filled, or an agency the roster does not keep (None)
                 continue
             plans = named[(agency, position)]
-            zh, en = both(lambda a=agency, p=position, ps=plans: _(
+            zh, en = both(lambda a=agency, p=position, ps=plans: _(  # type: ignore[misc]
                 "Nobody on duty as %(position)s at %(agency)s (named by %(plans)s)",
                 position=vocab.label("position", p, context=context),
                 agency=vocab.label("agency", a, context=context),
