@@ -12,7 +12,9 @@ from lxml import etree
 from shapely.geometry import shape
 
 from coordination.incidents import cap
-from coordination.incidents.cap import CapError, CapExport, build_cap, cap_time, parse_cap
+from coordination.incidents.cap import CapError, parse_cap
+from coordination.incidents.cap_export import CapExport, build_cap, cap_time
+from coordination.incidents.cap_location import alert_location
 
 from .cap_samples import CIRCLE, POLYGON, VALID, alert, swap
 
@@ -29,7 +31,7 @@ def test_valid_alert_parses_with_its_fields():
 
 
 def test_polygon_becomes_area_and_centroid():
-    loc = cap.alert_location(parse_cap(alert()))
+    loc = alert_location(parse_cap(alert()))
     assert loc.lon == pytest.approx(113.15, abs=1e-3)
     assert loc.lat == pytest.approx(41.43, abs=1e-3)
     assert shape(loc.area).geom_type == "Polygon"
@@ -37,7 +39,7 @@ def test_polygon_becomes_area_and_centroid():
 
 
 def test_circle_becomes_a_disc_of_its_radius():
-    loc = cap.alert_location(parse_cap(alert(CIRCLE)))
+    loc = alert_location(parse_cap(alert(CIRCLE)))
     assert (loc.lon, loc.lat) == pytest.approx((113.15, 41.43), abs=1e-4)
     import geopandas as gpd
 
@@ -46,14 +48,14 @@ def test_circle_becomes_a_disc_of_its_radius():
 
 
 def test_zero_radius_circle_is_a_point():
-    loc = cap.alert_location(parse_cap(alert("<circle>41.43,113.15 0</circle>")))
+    loc = alert_location(parse_cap(alert("<circle>41.43,113.15 0</circle>")))
     assert loc.area is None and loc.lat == pytest.approx(41.43)
 
 
 def test_no_area_gives_no_location():
     start, end = VALID.index("<area>"), VALID.index("</area>") + len("</area>")
     body = VALID[:start] + VALID[end:]
-    assert cap.alert_location(parse_cap(body.encode())) is None
+    assert alert_location(parse_cap(body.encode())) is None
 
 
 # --- layer one: the schema ---------------------------------------------------------

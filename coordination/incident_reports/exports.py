@@ -16,7 +16,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from ..contexts import LIVE
-from ..incidents import cap
+from ..incidents import cap_export
 from ..incidents.cap_updates import site_sender
 from . import labels
 from .models import ReportKind, ReportStatus
@@ -101,7 +101,8 @@ def cap_xml(r: dict[str, Any], *, context: str = LIVE, lang: str = "zh-CN",
     refs = []
     for v in r.get("previous", []):
         refs.append((sender, cap_identifier(sender, context, v),
-                     cap.cap_time(datetime.fromisoformat(v["issued_at"] or v["drafted_at"]))))
+                     cap_export.cap_time(
+                         datetime.fromisoformat(v["issued_at"] or v["drafted_at"]))))
     event = labels.value_text("disease", f.get("disease")) if f.get("disease") else \
         labels.value_text("type", f.get("type"))
     texts = [str(r["body"].get(k) or "") for k in ("summary", "measures", "next_steps")]
@@ -119,7 +120,7 @@ def cap_xml(r: dict[str, Any], *, context: str = LIVE, lang: str = "zh-CN",
     if f.get("disease"):
         codes["disease"] = str(f["disease"])
     final = r["kind"] == ReportKind.FINAL.value
-    export = cap.CapExport(
+    export = cap_export.CapExport(
         identifier=cap_identifier(sender, context, r), sender=sender, sent=sent,
         status=status, msg_type="Update" if refs else "Alert", event=event,
         headline=f"#{r['incident_id']} {labels.title(r)}", description=description,
@@ -132,4 +133,4 @@ def cap_xml(r: dict[str, Any], *, context: str = LIVE, lang: str = "zh-CN",
         note=labels.status_label(r["status"]), references=refs,
         sender_name=r.get("issued_by") or r.get("drafted_by") or "", language=lang,
         event_codes=codes, parameters=params)
-    return cap.build_cap(export)
+    return cap_export.build_cap(export)

@@ -21,17 +21,14 @@ Reasons are translated (Flask-Babel) when a request or app context has a locale.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask_babel import gettext as _
 from lxml import etree
-
-from ..geo.crs import utm_crs
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 XSD_PATH = Path(__file__).with_name("data") / "CAP-v1.2.xsd"
@@ -347,216 +344,13 @@ def parse_cap(data: bytes) -> CapAlert:
     return alert
 
 
-# --- geometry -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CapLocation:
-    lon: float
-    lat: float
-    area: dict[str, Any] | None  # GeoJSON (WGS-84), None for a bare point
-    description: str
-
-
-# A geocode resolved by the caller: the area's outline (GeoJSON, WGS-84) and the
-# point that stands for it (a county's seat), or None for a code it does not hold.
-GeocodeResolver = Callable[[str, str], "tuple[dict[str, Any], tuple[float, float]] | None"]
-
-
 def chosen_info(alert: CapAlert) -> CapInfo | None:
     """The info block the incident comes from: the first Health one, else the first."""
     return next((i for i in alert.infos if "Health" in i.categories),
                 alert.infos[0] if alert.infos else None)
 
 
-def alert_location(alert: CapAlert, info: CapInfo | None = None,
-                   geocodes: GeocodeResolver | None = None) -> CapLocation | None:
-    """The union of the chosen info's areas; its centroid is the location.
-
-    Only that info's areas count (CAP 1.2 §3.2.4: an info's areas are that
-    info's target; a sandstorm circle in another info is not where the plague
-    case is). An area with neither polygon nor circle is resolved by its
-    geocodes (administrative codes the caller holds); an unknown code is
-    refused with the reason, never guessed. Circles are drawn in the local UTM
-    zone (metres); a radius of 0 is a point. When the centroid falls outside
-    the union (two disjoint areas, a crescent-shaped county), the
-    representative point inside it is used instead; one geocoded area alone
-    stands at its seat.
-    """
-    import geopandas as gpd
-    from shapely.geometry import Point, Polygon, mapping, shape
-    from shapely.ops import unary_union
-
-    info = info or chosen_info(alert)
-    if info is None:
-        return None
-    shapes: list[Any] = []
-    descs: list[str] = []
-    seats: list[tuple[float, float]] = []
-    reasons: list[str] = []
-    for n, area in enumerate(info.areas, start=1):
-        if area.description:
-            descs.append(area.description)
-        shapes.extend(Polygon(ring) for ring in area.polygons)
-        shapes.extend(("circle", c) for c in area.circles)
-        if area.polygons or area.circles or not area.geocodes:
-            continue
-        found = [(k, v, geocodes(k, v) if geocodes else None) for k, v in area.geocodes.items()]
-        known = [hit for _k, _v, hit in found if hit is not None]
-        if not known:
-            reasons.append(_("area %(n)s: no polygon or circle, and the system holds none of its "
-                             "geocodes (%(codes)s)", n=n,
-                             codes=", ".join(f"{k} {v}" for k, v, _h in found)))
-            continue
-        for outline, seat in known:
-            shapes.append(shape(outline))
-            seats.append(seat)
-    if reasons:
-        raise CapError(reasons)
-    if not shapes:
-        return None
-    anchor = next(s[1][:2] if isinstance(s, tuple) else s.centroid.coords[0] for s in shapes)
-    crs = utm_crs(*anchor)
-    projected: list[Any] = []
-    for s in shapes:
-        if isinstance(s, tuple):
-            lon, lat, km = s[1]
-            pt = gpd.GeoSeries([Point(lon, lat)], crs="EPSG:4326").to_crs(crs).iloc[0]
-            projected.append(pt.buffer(km * 1000, quad_segs=16) if km > 0 else pt)
-        else:
-            projected.append(gpd.GeoSeries([s], crs="EPSG:4326").to_crs(crs).iloc[0])
-    merged = unary_union(projected)
-    inside = merged.centroid if merged.geom_type == "Point" or merged.contains(
-        merged.centroid) else merged.representative_point()
-    centre = gpd.GeoSeries([inside], crs=crs).to_crs("EPSG:4326").iloc[0]
-    if len(shapes) == 1 and len(seats) == 1:
-        centre = Point(seats[0])
-    area_wgs = gpd.GeoSeries([merged], crs=crs).to_crs("EPSG:4326").iloc[0]
-    area_json = None if area_wgs.geom_type == "Point" else mapping(area_wgs)
-    return CapLocation(lon=round(centre.x, 7), lat=round(centre.y, 7), area=area_json,
-                       description="; ".join(dict.fromkeys(descs)))
-
-
-# --- export -------------------------------------------------------------------
-
-
-def cap_time(value: datetime) -> str:
-    """A CAP time: seconds, an explicit offset, and UTC written -00:00 (never Z)."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given; CAP times carry an offset")
-    value = value.replace(microsecond=0)
-    offset = value.utcoffset() or timedelta(0)
-    if offset == timedelta(0):
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
-    return value.isoformat()
-
-
-def _ring_text(coords: list[list[float]] | list[tuple[float, float]]) -> str:
-    return " ".join(f"{c[1]:.6f},{c[0]:.6f}" for c in coords)
-
-
-@dataclass
-class CapExport:
-    """What an incident contributes to an outgoing alert (filled by the service)."""
-
-    identifier: str
-    sender: str
-    sent: datetime
-    status: str  # Actual for live, Exercise for a drill
-    event: str
-    headline: str
-    description: str
-    urgency: str
-    severity: str
-    certainty: str
-    area_description: str
-    lon: float
-    lat: float
-    area: dict[str, Any] | None = None
-    effective: datetime | None = None
-    msg_type: str = "Alert"
-    scope: str = "Restricted"
-    restriction: str = "Health-commission command rooms and partner agencies only"
-    note: str = ""
-    references: list[tuple[str, str, str]] = field(default_factory=list)
-    sender_name: str = ""
-    contact: str = ""
-    language: str = "zh-CN"
-    event_codes: dict[str, str] = field(default_factory=dict)
-    parameters: dict[str, str] = field(default_factory=dict)
-
-
-def _sub(parent: etree._Element, name: str, text: str | None) -> etree._Element | None:
-    if text is None or text == "":
-        return None
-    el = etree.SubElement(parent, _Q + name)
-    el.text = text
-    return el
-
-
-def _pair(parent: etree._Element, name: str, key: str, value: str) -> None:
-    el = etree.SubElement(parent, _Q + name)
-    _sub(el, "valueName", key)
-    _sub(el, "value", value)
-
-
-def _polygon_rings(area: dict[str, Any]) -> list[list[list[float]]]:
-    if area["type"] == "Polygon":
-        return [area["coordinates"][0]]
-    if area["type"] == "MultiPolygon":
-        return [poly[0] for poly in area["coordinates"]]
-    return []
-
-
-def build_cap(x: CapExport) -> bytes:
-    """An alert in the schema's element order; validated before it is returned."""
-    root = etree.Element(_Q + "alert", nsmap={None: NS})
-    _sub(root, "identifier", x.identifier)
-    _sub(root, "sender", x.sender)
-    _sub(root, "sent", cap_time(x.sent))
-    _sub(root, "status", x.status)
-    _sub(root, "msgType", x.msg_type)
-    _sub(root, "scope", x.scope)
-    if x.scope == "Restricted":
-        _sub(root, "restriction", x.restriction)
-    _sub(root, "note", x.note)
-    if x.references:
-        _sub(root, "references", " ".join(",".join(r) for r in x.references))
-    info = etree.SubElement(root, _Q + "info")
-    _sub(info, "language", x.language)
-    _sub(info, "category", "Health")
-    _sub(info, "event", x.event)
-    _sub(info, "urgency", x.urgency)
-    _sub(info, "severity", x.severity)
-    _sub(info, "certainty", x.certainty)
-    for k, v in x.event_codes.items():
-        _pair(info, "eventCode", k, v)
-    if x.effective is not None:
-        _sub(info, "effective", cap_time(x.effective))
-    _sub(info, "senderName", x.sender_name)
-    _sub(info, "headline", x.headline[:160])
-    _sub(info, "description", x.description)
-    _sub(info, "contact", x.contact)
-    for k, v in x.parameters.items():
-        _pair(info, "parameter", k, v)
-    area = etree.SubElement(info, _Q + "area")
-    _sub(area, "areaDesc", x.area_description or f"{x.lat:.6f},{x.lon:.6f}")
-    rings = _polygon_rings(x.area) if x.area else []
-    for ring in rings:
-        _sub(area, "polygon", _ring_text(ring))
-    if not rings:
-        _sub(area, "circle", f"{x.lat:.6f},{x.lon:.6f} 0")
-    data = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-    tree = parse_xml(data)
-    problems = validate_schema(tree)
-    _alert, reasons = check_rules(tree)
-    if problems or reasons:  # a bug here, never the user's input
-        raise RuntimeError("generated CAP is invalid: " + "; ".join(problems + reasons))
-    return data
-
-
 __all__ = [
-    "CapAlert", "CapArea", "CapError", "CapExport", "CapInfo", "CapLocation", "NS",
-    "GeocodeResolver", "alert_location", "build_cap", "cap_time", "check_rules", "chosen_info",
+    "CapAlert", "CapArea", "CapError", "CapInfo", "NS", "check_rules", "chosen_info",
     "parse_cap", "parse_xml", "schema", "validate_schema",
 ]

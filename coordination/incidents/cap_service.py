@@ -34,7 +34,7 @@ from ..events import Actor
 from ..extensions import db
 from ..geo.region import BBox
 from ..vocab import messages
-from . import cap, cap_areas, cap_meaning, cap_updates, diseases
+from . import cap, cap_areas, cap_export, cap_location, cap_meaning, cap_updates, diseases
 from . import service as incidents
 from .cap_models import CapMessage
 from .models import TYPE_LABELS, IncidentType
@@ -52,16 +52,16 @@ def _invalid(reasons: list[str]) -> ValidationFailed:
     return ValidationFailed(head, details=reasons)
 
 
-def incident_from_alert(alert: cap.CapAlert, *, context: str,
-                        info: cap.CapInfo | None = None) -> tuple[IncidentIn, cap.CapLocation,
-                                                                  cap_meaning.Meaning]:
+def incident_from_alert(
+        alert: cap.CapAlert, *, context: str, info: cap.CapInfo | None = None,
+) -> tuple[IncidentIn, cap_location.CapLocation, cap_meaning.Meaning]:
     """What the alert means as an incident; raises ValidationFailed with the reasons."""
     _check_status(alert, context)
     info = info or cap.chosen_info(alert)
     if info is None:
         raise _invalid([str(_l("The alert has no <info> block."))])
     try:
-        location = cap.alert_location(alert, info, cap_areas.resolve_geocode)
+        location = cap_location.alert_location(alert, info, cap_areas.resolve_geocode)
     except cap.CapError as exc:
         raise _invalid(exc.reasons) from None
     if location is None:
@@ -90,7 +90,7 @@ def incident_from_alert(alert: cap.CapAlert, *, context: str,
 
 
 def _sent_text(alert: cap.CapAlert) -> str:
-    return cap.cap_time(alert.sent) if alert.sent.utcoffset() else \
+    return cap_export.cap_time(alert.sent) if alert.sent.utcoffset() else \
         alert.sent.strftime("%Y-%m-%dT%H:%M:%S") + "-00:00"
 
 
@@ -205,7 +205,7 @@ def export_cap(*, incident_id: int, context: str = LIVE, sender: str | None = No
     codes = {"incident_type": body["type"]}
     if body.get("disease"):
         codes["disease"] = body["disease"]
-    export = cap.CapExport(
+    export = cap_export.CapExport(
         identifier=_SAFE.sub("-", f"{sender}.{context}.incident.{body['id']}.v{body['version']}"),
         sender=sender, sent=now, status="Actual" if context == LIVE else "Exercise",
         event=event, headline=f"#{body['id']} {event}",
@@ -221,7 +221,7 @@ def export_cap(*, incident_id: int, context: str = LIVE, sender: str | None = No
         event_codes=codes, parameters={"patients": str(body.get("patients", 0)),
                                        "status": body["status"]},
     )
-    return cap.build_cap(export)
+    return cap_export.build_cap(export)
 
 
 def _parse(value: str) -> Any:
