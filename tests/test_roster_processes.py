@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from coordination import create_app, migrate
 from coordination.events import Actor, Event
@@ -81,13 +81,19 @@ def test_restart_fires_overdue_at_once_and_pending_on_time_exactly_once(shared):
     server = _server(url, workdir, "a", stack)
     now = datetime.now(UTC)
     early = roster.create_task(context="live", agency_code="cdc", role=None, title="early",
-                               due_at=None, ack_deadline=now + timedelta(seconds=3),
+                               due_at=None, ack_deadline=now + timedelta(hours=1),
                                source="manual", source_ref=None, incident_ref=None, actor=SYSTEM)
     late = roster.create_task(context="live", agency_code="cdc", role=None, title="late",
                               due_at=None, ack_deadline=now + timedelta(seconds=LATE),
                               source="manual", source_ref=None, incident_ref=None, actor=SYSTEM)
     server.kill()  # SIGKILL: no clean shutdown, nothing in memory survives
-    time.sleep(max(0.0, (now + timedelta(seconds=4) - datetime.now(UTC)).total_seconds()))
+    # The early task falls due while nobody sweeps: its deadline is moved into the past
+    # only once no server is alive, so no sweeper can have seen it due (no race with
+    # how long creating the tasks and the kill take on a loaded machine).
+    overdue_at = datetime.now(UTC) - timedelta(seconds=1)
+    with db.unit_of_work() as s:
+        s.execute(update(Task).where(Task.id == early["id"]).values(
+            ack_deadline=overdue_at, next_escalation_at=overdue_at))
     assert len(_steps()[early["id"]]) == 1  # nobody swept while the server was down
     _server(url, workdir, "b", stack)  # answering requests: its sweeper runs too
     assert _wait_for(lambda: len(_steps()[early["id"]]) == 2, 60)
@@ -95,7 +101,7 @@ def test_restart_fires_overdue_at_once_and_pending_on_time_exactly_once(shared):
         fired = s.scalar(select(TaskStep.at).where(TaskStep.task_id == early["id"],
                                                    TaskStep.seq == 2))
     # Overdue while nobody swept: fired by the restarted server's sweep, after its deadline.
-    assert fired >= now + timedelta(seconds=3)
+    assert fired >= overdue_at
     assert _wait_for(lambda: len(_steps()[late["id"]]) == 2, LATE + 60)
     with db.reading() as s:
         fired_late = s.scalar(select(TaskStep.at).where(TaskStep.task_id == late["id"],
