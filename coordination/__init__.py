@@ -101,9 +101,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import register_web, shedding
 
     shedding.init_app(app)
-    from .jobs import foreground
+    from .web import job_hooks
 
-    foreground.init_app(app)
+    job_hooks.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
     init_i18n(app, babel)

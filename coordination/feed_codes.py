@@ -15,15 +15,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, has_app_context
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from .contexts import LIVE
-from .extensions import db
+from .extensions import db, request_memo
 from .facilities.capabilities import condition_labels
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
-from .i18n import pick
+from .i18n import current_code, pick
 from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
 from .incidents.patient_models import TRIAGE_LABELS
@@ -103,13 +101,7 @@ def stock_names(context: str = LIVE) -> dict[str, dict[str, str]]:
 
 def _stock_names_once(context: str) -> dict[str, dict[str, str]]:
     """``stock_names`` kept for the rest of the request (a report describes many events)."""
-    if not has_app_context():
-        return stock_names(context)
-    kept: dict[tuple[str, str], dict[str, dict[str, str]]] = g.setdefault("_stock_names", {})
-    key = (context, str(get_locale()))
-    if key not in kept:
-        kept[key] = stock_names(context)
-    return kept[key]
+    return request_memo(("stock_names", context, current_code()), lambda: stock_names(context))
 
 
 def bootstrap(context: str = LIVE) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from ..facilities.capabilities import (
     lacks,
 )
 from ..facilities.models import STATUS_LABELS, BedKind, Facility, FacilityKind, FacilityStatus
+from ..geo.distance import haversine_m
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def _reason(f: Facility, condition: Condition) -> str | None:
     return None
 
 
-def _etas(lon: float, lat: float, rows: list[Facility], *, network: Any,
+def facility_etas(lon: float, lat: float, rows: list[Facility], *, network: Any,
           straight: Any) -> tuple[np.ndarray, np.ndarray, str | None]:
     """Seconds from the scene to each facility, which were by road, and a notice on failure."""
     lonlat = np.array([(f.lon, f.lat) for f in rows], dtype=np.float64).reshape(-1, 2)
@@ -112,9 +113,7 @@ def care_destinations(s: Session, *, context: str, lon: float, lat: float,
     }
     if not rows:
         return out
-    from .recommend import haversine_m
-
-    eta, via_road, notice = _etas(lon, lat, rows, network=network, straight=straight)
+    eta, via_road, notice = facility_etas(lon, lat, rows, network=network, straight=straight)
     dist = haversine_m(lon, lat, np.array([f.lon for f in rows]), np.array([f.lat for f in rows]))
     out["notice"] = notice
     if via_road.any():

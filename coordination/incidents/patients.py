@@ -37,7 +37,7 @@ from ..facilities import service as facilities
 from ..facilities.capabilities import NEEDS, Condition, lacks
 from ..facilities.models import BedKind, Facility, FacilityStatus
 from ..units.models import Unit
-from .care import HOSPITAL_KINDS, _etas
+from .care import HOSPITAL_KINDS, facility_etas
 from .common import context_row, incident_row, iso, mask_id, record_event
 from .models import Assignment, Incident
 from .patient_models import (
@@ -216,7 +216,7 @@ def _slots(s: Session, context: str, i: Incident, network: Any) -> list[Slot]:
             Patient.destination_id.in_([f.id for f in rows]))
         .group_by(Patient.destination_id)).all())
     model = EtaModel.configured()
-    eta, _via, _notice = _etas(i.lon, i.lat, rows, network=network,
+    eta, _via, _notice = facility_etas(i.lon, i.lat, rows, network=network,
                                straight=lambda lon, lat, lons, lats: straight_eta(
                                    lon, lat, lons, lats, model))
     need = NEEDS[Condition.MAJOR_TRAUMA]
@@ -237,9 +237,9 @@ def distribute(*, context: str = LIVE, incident_id: int, actor: Actor,
     Minor patients released at the scene and patients already assigned keep
     theirs. One ``incident.patients_distributed`` event lists how many went where.
     """
-    from .recommend import _network_or_none
+    from .recommend import network_or_none
 
-    net, notice = _network_or_none(context, network, use_network)
+    net, notice = network_or_none(context, network, use_network)
     with db.unit_of_work() as s:
         now = context_row(s, context).clock().now()
         i = _open_incident(s, incident_id, context)

@@ -36,6 +36,7 @@ from ..events import Event
 from ..extensions import db
 from ..facilities.capabilities import Condition, condition_for
 from ..facilities.models import BedKind, Facility, FacilityKind, FacilityStatus
+from ..geo.distance import EARTH_RADIUS_M, haversine_m
 from ..units.models import Unit, UnitStatus
 from . import diseases
 from .care import care_destinations
@@ -43,7 +44,6 @@ from .common import context_row, incident_row
 from .settings import needs_negative_pressure
 
 log = logging.getLogger(__name__)
-EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_DETOUR = 1.35
 DEFAULT_SPEED_KMH = 60.0
 DESTINATION_KINDS = [FacilityKind.DESIGNATED_HOSPITAL, FacilityKind.FEVER_CLINIC]
@@ -62,15 +62,6 @@ class EtaModel:
         if settings is None:
             return cls()
         return cls(detour=settings.eta_detour_factor, speed_kmh=settings.eta_speed_kmh)
-
-
-def haversine_m(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
-    """Great-circle metres from one point to many (vectorised)."""
-    lon1, lat1 = math.radians(lon), math.radians(lat)
-    lon2, lat2 = np.radians(lons), np.radians(lats)
-    a = (np.sin((lat2 - lat1) / 2) ** 2
-         + math.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2)
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.minimum(a, 1.0)))
 
 
 def straight_eta(lon: float, lat: float, lons: np.ndarray, lats: np.ndarray,
@@ -343,7 +334,7 @@ def beds_needed(disease: str | None) -> tuple[list[FacilityKind], list[str]]:
     return DESTINATION_KINDS, [bed]
 
 
-def _network_or_none(context: str, network: Any, use_network: bool) -> tuple[Any, str | None]:
+def network_or_none(context: str, network: Any, use_network: bool) -> tuple[Any, str | None]:
     """The road network for the care ranking; a failure to load it is logged and said."""
     if network is not None or not use_network:
         return network, None
@@ -365,7 +356,7 @@ def care_choices(s: Session, *, context: str, i: Any, condition: Condition, limi
     the notice says so, rather than an empty list. A condition the dispatcher
     picked is never overridden.
     """
-    net, notice = _network_or_none(context, network, use_network)
+    net, notice = network_or_none(context, network, use_network)
     care = care_destinations(
         s, context=context, lon=i.lon, lat=i.lat, condition=condition, network=net,
         straight=lambda lon, lat, lons, lats: straight_eta(lon, lat, lons, lats, model),

@@ -5,7 +5,8 @@ CPU-heavy job competes with requests for Python's interpreter lock; measured on 
 50,000-row import, a reader's latency rose to 3.9× its idle figure. Between chunks of
 work a job calls ``step_aside``: if requests are in flight it waits (up to ``MAX_WAIT``,
 so a busy deployment still lets the job progress) until none is. Requests are counted by
-two hooks on the Flask app; Socket.IO connections are not requests here.
+two hooks on the Flask app (``web/job_hooks.py``); Socket.IO connections are not requests
+here.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from flask import Flask, g
 
 #: The longest one step aside lasts; a job under constant load still moves.
 MAX_WAIT = 0.2
@@ -27,17 +26,14 @@ _idle = threading.Condition(_lock)
 _in_flight = 0
 
 
-def _started() -> None:
+def request_began() -> None:
     global _in_flight
     with _lock:
         _in_flight += 1
-    g._counted_request = True
 
 
-def _ended(_exc: BaseException | None = None) -> None:
+def request_done() -> None:
     global _in_flight
-    if not g.pop("_counted_request", False):
-        return
     with _lock:
         _in_flight -= 1
         if _in_flight <= 0:
@@ -54,11 +50,6 @@ def step_aside(max_wait: float = MAX_WAIT) -> None:
     with _lock:
         if _in_flight:
             _idle.wait_for(lambda: _in_flight == 0, timeout=max_wait)
-
-
-def init_app(app: Flask) -> None:
-    app.before_request(_started)
-    app.teardown_request(_ended)
 
 
 _running_jobs = 0

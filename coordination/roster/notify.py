@@ -39,6 +39,7 @@ from .models import (
     StepTarget,
     Task,
 )
+from .sms_codes import REPLY_HINT, short_code
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,6 @@ class SmsChannel:
     def send(self, target: str, payload: dict[str, Any]) -> str:
         text = self.template.format_map(_Defaults(payload))
         if payload.get("sms_code") and "{sms_code}" not in self.template:
-            from .sms_inbound import REPLY_HINT
-
             text += " " + REPLY_HINT.format(code=payload["sms_code"])
         text = text[:500]
         body = json.dumps({"to": target, "text": text}, ensure_ascii=False).encode()
@@ -175,8 +174,6 @@ def enqueue_step(
     sms_config = configs.get("sms")
     reply_secret = str((sms_config.config or {}).get("inbound_secret", "")) if sms_config else ""
     if reply_secret:
-        from .sms_inbound import short_code
-
         payload["sms_code"] = short_code(task.id, reply_secret)
     rows: list[tuple[str, str]] = []
     hook = configs.get("webhook")

@@ -30,8 +30,7 @@ from .api import int_arg as _int_arg
 from .context import current_context
 from .jsonbody import body as _body
 from .jsonbody import optional_object
-from .map_api import _enum_arg
-from .params import query_model
+from .params import enum_arg, query_model
 
 bp = Blueprint("incident_api", __name__, url_prefix="/api")
 
@@ -91,7 +90,7 @@ def timeline(incident_id: int) -> Any:
 def recommendation(incident_id: int) -> Any:
     """``?condition=stroke`` previews the capable centres for a condition not yet recorded."""
     limit = _int_arg("limit", 5, lo=1, hi=50)
-    condition = _enum_arg("condition", Condition)
+    condition = enum_arg("condition", Condition)
     return jsonify(recommend.recommend(context=current_context(),
                                        incident_id=incident_id, limit=limit,
                                        condition=condition.value if condition else None))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 from flask_babel import gettext as _
 
 from ..auth.roles import Permission
@@ -29,7 +29,7 @@ from .context import current_context
 from .jsonbody import body as _body
 from .jsonbody import json_object as _json_object
 from .jsonbody import validated as _validated
-from .params import flag_arg
+from .params import enum_arg, flag_arg
 
 bp = Blueprint("map_api", __name__, url_prefix="/api")
 
@@ -44,21 +44,11 @@ def _settings() -> Settings:
     return current_app.config["COORDINATION"]
 
 
-def _enum_arg(name: str, enum: Any) -> Any:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    try:
-        return enum(raw)
-    except ValueError:
-        raise ValidationFailed(_("Unknown %(name)s: %(value)s", name=name, value=raw)) from None
-
-
 @bp.route("/map/facilities")
 @api(Permission.VIEW_MAP)
 def facilities_layer() -> Any:
     return jsonify(facilities.facilities_geojson(
-        stale_after=_settings().facility_stale_after, kind=_enum_arg("kind", FacilityKind),
+        stale_after=_settings().facility_stale_after, kind=enum_arg("kind", FacilityKind),
         context=current_context()))
 
 
@@ -72,7 +62,7 @@ def units_layer() -> Any:
 @api(Permission.VIEW_MAP)
 def places_layer() -> Any:
     points = flag_arg("points")
-    return jsonify(places.places_geojson(kind=_enum_arg("kind", PlaceKind), points_only=points))
+    return jsonify(places.places_geojson(kind=enum_arg("kind", PlaceKind), points_only=points))
 
 
 @bp.route("/facilities/<int:facility_id>")

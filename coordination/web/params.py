@@ -7,7 +7,7 @@ error the caller sees rather than a silent "no".
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import request
 from flask_babel import gettext as _
@@ -42,5 +42,18 @@ def query_model(model: type[M]) -> M:
         return model.model_validate(given)
     except ValidationError as exc:
         name = ".".join(str(p) for p in exc.errors()[0]["loc"])
+        raise ValidationFailed(_("The parameter %(name)s has an unknown value.",
+                                 name=name)) from None
+
+
+def enum_arg(name: str, enum: Any, default: Any = None) -> Any:
+    """A query parameter that must be one of an enum's values; absent or blank is
+    ``default``, anything else a 400 naming the parameter and the value."""
+    raw = request.args.get(name)
+    if not raw:
+        return default
+    try:
+        return enum(raw)
+    except ValueError:
         raise ValidationFailed(_("The parameter %(name)s has an unknown value.",
                                  name=name)) from None

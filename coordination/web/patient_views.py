@@ -24,8 +24,8 @@ from ..incidents import patients
 from ..incidents import service as incidents
 from ..incidents.patient_models import PATIENT_STATUS_LABELS, TRIAGE_LABELS, Triage
 from .access import api, page, principal
-from .api import _body
 from .context import current_context
+from .jsonbody import body as _body
 
 api_bp = Blueprint("patient_api", __name__, url_prefix="/api")
 pages_bp = Blueprint("patient_pages", __name__)

@@ -40,7 +40,7 @@ from .api import int_arg as _int_arg
 from .compress import gzip_json
 from .context import current_context
 from .jsonbody import body as _body
-from .params import flag_arg
+from .params import enum_arg, flag_arg
 
 bp = Blueprint("stock_api", __name__, url_prefix="/api/stock")
 
@@ -49,17 +49,6 @@ MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-def _enum_arg(name: str, enum: Any, default: Any = None) -> Any:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return enum(raw)
-    except ValueError:
-        raise ValidationFailed(_("The parameter %(name)s has an unknown value.",
-                                 name=name)) from None
 
 
 def format_arg() -> str:
@@ -131,7 +120,7 @@ def stock_card() -> Any:
 
 def gap_options() -> stock.GapOptions:
     return stock.GapOptions(
-        level=_enum_arg("level", ResponseLevel, ResponseLevel.ANY),
+        level=enum_arg("level", ResponseLevel, ResponseLevel.ANY),
         window_days=_int_arg("window", 30, lo=1, hi=365),
         warn_days=_int_arg("warn_days", 30, lo=1, hi=365),
     )
@@ -146,7 +135,7 @@ def _code_arg(name: str) -> str | None:
 
 def gap_filter() -> stock.GapFilter:
     """Rows to show: ``depot``, ``item``, ``category``, ``short=1``, ``critical=1``."""
-    category = _enum_arg("category", Category)
+    category = enum_arg("category", Category)
     return stock.GapFilter(depot=_code_arg("depot"), item=_code_arg("item"),
                            category=category.value if category else None,
                            short_only=flag_arg("short"), critical_only=flag_arg("critical"))
@@ -208,7 +197,7 @@ def count() -> Any:
 @bp.route("/transfers")
 @api(Permission.VIEW_STOCK)
 def transfers() -> Any:
-    status = _enum_arg("status", TransferStatus)
+    status = enum_arg("status", TransferStatus)
     return jsonify({"transfers": stock.list_transfers(context=current_context(), status=status)})
 
 
@@ -270,7 +259,7 @@ def viewer() -> Any:
 @bp.route("/requests")
 @api(Permission.VIEW_STOCK_CATALOGUE)
 def requests_() -> Any:
-    status = _enum_arg("status", RequestStatus)
+    status = enum_arg("status", RequestStatus)
     return jsonify({"requests": stock.list_requests(context=current_context(),
                                                     viewer=viewer(), status=status)})
 
