@@ -19,7 +19,7 @@ from coordination.events import Event
 from coordination.extensions import db
 from coordination.facilities.capabilities import parse_capabilities
 from coordination.facilities.models import CapacityReport, Facility
-from coordination.incidents import patients
+from coordination.incidents import patient_boards, patients
 from coordination.incidents.patient_models import Patient
 from coordination.incidents.patients import PatientIn, Slot, plan
 from coordination.ops.panels import incidents_panel
@@ -72,7 +72,7 @@ def test_forty_patient_mci_is_distributed_across_three_hospitals_by_capacity(app
     assert out["assigned"] == 40 and out["unplaced"] == 0
     got = {h["facility_id"]: h["count"] for h in out["hospitals"]}
     assert got == {big.id: 20, mid.id: 12, small.id: 8}
-    board = patients.incident_board(incident_id=inc["id"])
+    board = patient_boards.incident_board(incident_id=inc["id"])
     assert board["counts"]["total"] == 40 and board["counts"]["status"] == {"assigned": 40}
     immediate_at = {p["destination_id"] for p in board["patients"] if p["triage"] == "immediate"}
     assert immediate_at <= {big.id, mid.id}  # the trauma centres
@@ -98,7 +98,7 @@ def test_load_and_hand_over_take_a_bed_and_are_logged(app):
     with pytest.raises(Conflict):  # no destination yet
         patients.load(patient_id=p["id"], unit_id=unit.id, version=p["version"], actor=ACTOR)
     patients.distribute(incident_id=inc["id"], actor=ACTOR, use_network=False)
-    p = patients.incident_board(incident_id=inc["id"])["patients"][0]
+    p = patient_boards.incident_board(incident_id=inc["id"])["patients"][0]
     assert p["destination_id"] == h.id and p["status"] == "assigned"
     dispatch(inc["id"], unit.id)
     with pytest.raises(ValidationFailed):  # not working this incident
@@ -115,7 +115,7 @@ def test_load_and_hand_over_take_a_bed_and_are_logged(app):
     with db.reading() as s:
         report = s.scalars(select(CapacityReport).order_by(CapacityReport.id.desc())).first()
         assert "T-001" in report.note
-    hb = patients.hospital_board(facility_id=h.id)
+    hb = patient_boards.hospital_board(facility_id=h.id)
     assert [r["tag"] for r in hb["handed_over"]] == ["T-001"] and hb["incoming"] == []
     types = [e.type for e in events_of("incident.patient_loaded")
              + events_of("incident.patient_handed_over")]
@@ -129,7 +129,7 @@ def test_tags_are_unique_per_incident_and_a_closed_incident_refuses(app):
         register(inc["id"], 1, "delayed")
     other = log(type="mass_casualty", disease=None, patients=1)
     register(other["id"], 1, "minor")  # the same tag on another incident is fine
-    p = patients.incident_board(incident_id=inc["id"])["patients"][0]
+    p = patient_boards.incident_board(incident_id=inc["id"])["patients"][0]
     released = patients.release(patient_id=p["id"], version=p["version"], actor=ACTOR)
     assert released["status"] == "released"
     to(inc["id"], "cancelled")
@@ -143,14 +143,14 @@ def test_tags_are_unique_per_incident_and_a_closed_incident_refuses(app):
 def test_names_and_id_numbers_are_masked_and_never_logged(app):
     inc = log(type="mass_casualty", disease=None, patients=1)
     register(inc["id"], 7, "delayed", name="欧阳娜娜", id_number="150902199001011234")
-    row = patients.incident_board(incident_id=inc["id"])["patients"][0]
+    row = patient_boards.incident_board(incident_id=inc["id"])["patients"][0]
     assert row["name"] == "欧***" and row["id_number"] == "150***********1234"
-    found = patients.find_patients(query="娜娜")
+    found = patient_boards.find_patients(query="娜娜")
     assert [r["tag"] for r in found] == ["T-007"] and found[0]["name"] == "欧***"
-    assert patients.find_patients(query="150902199001011234")[0]["tag"] == "T-007"
-    assert patients.find_patients(query="%%") == []  # a wildcard is text, not "everyone"
+    assert patient_boards.find_patients(query="150902199001011234")[0]["tag"] == "T-007"
+    assert patient_boards.find_patients(query="%%") == []  # a wildcard is text, not "everyone"
     with pytest.raises(ValidationFailed):
-        patients.find_patients(query="欧")
+        patient_boards.find_patients(query="欧")
     with db.reading() as s:
         logged = json.dumps([e.payload for e in s.scalars(select(Event))], ensure_ascii=False)
     assert "娜娜" not in logged and "199001011234" not in logged
@@ -203,7 +203,7 @@ def test_pages_and_api_are_role_checked_escaped_and_refuse_bad_input(app, auth, 
                             data={"tag": "B-4", "triage": "minor"}).status_code == 400
     html = auth.client.get(f"/incidents/{inc['id']}/patients").get_data(as_text=True)
     assert "张*" in html and "张三" not in html
-    p = next(x for x in patients.incident_board(incident_id=inc["id"])["patients"]
+    p = next(x for x in patient_boards.incident_board(incident_id=inc["id"])["patients"]
              if x["tag"] == "B-2")
     r = auth.client.post(f"/patients/{p['id']}/release",
                          data={"csrf_token": token, "version": p["version"],

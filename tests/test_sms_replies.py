@@ -21,7 +21,8 @@ from coordination.extensions import db
 from coordination.roster import manage, notify
 from coordination.roster import service as roster
 from coordination.roster.models import Task
-from coordination.roster.sms_inbound import InboundSms, short_code, task_of
+from coordination.roster.sms_codes import short_code, task_of
+from coordination.roster.sms_inbound import InboundSms
 from tests.roster_factories import ADMIN, crew
 from tests.test_roster_notify import Receiver
 

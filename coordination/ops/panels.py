@@ -24,7 +24,7 @@ from ..extensions import db
 from ..facilities import service as facilities
 from ..facilities.models import FacilityKind
 from ..incidents import service as incidents
-from ..incidents.patients import triage_counts
+from ..incidents.patient_boards import triage_counts
 from ..roster import queries as roster_queries
 from ..roster import service as roster
 from ..stock.gaps import gap_report

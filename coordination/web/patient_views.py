@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 from ..auth.principal import allowed
 from ..auth.roles import Permission
 from ..errors import CoordinationError, ValidationFailed
-from ..incidents import patients
+from ..incidents import patient_boards, patients
 from ..incidents import service as incidents
 from ..incidents.patient_models import PATIENT_STATUS_LABELS, TRIAGE_LABELS, Triage
 from .access import api, page, principal
@@ -61,7 +61,8 @@ def labels() -> dict[str, Any]:
 @api_bp.route("/incidents/<int:incident_id>/patients")
 @api(Permission.VIEW_INCIDENTS)
 def board(incident_id: int) -> Any:
-    return jsonify(patients.incident_board(context=current_context(), incident_id=incident_id))
+    return jsonify(patient_boards.incident_board(context=current_context(),
+                                                 incident_id=incident_id))
 
 
 @api_bp.route("/incidents/<int:incident_id>/patients", methods=["POST"])
@@ -125,14 +126,15 @@ def release(patient_id: int) -> Any:
 @api_bp.route("/facilities/<int:facility_id>/patients")
 @api(Permission.VIEW_INCIDENTS)
 def hospital(facility_id: int) -> Any:
-    return jsonify(patients.hospital_board(context=current_context(), facility_id=facility_id))
+    return jsonify(patient_boards.hospital_board(context=current_context(),
+                                                 facility_id=facility_id))
 
 
 @api_bp.route("/patients")
 @api(Permission.VIEW_INCIDENTS)
 def find() -> Any:
     """``?q=`` a name (part), an ID number or a tag: the family-liaison desk's question."""
-    return jsonify({"patients": patients.find_patients(context=current_context(),
+    return jsonify({"patients": patient_boards.find_patients(context=current_context(),
                                                        query=request.args.get("q", ""))})
 
 
@@ -161,7 +163,7 @@ def _version() -> int:
 def incident_board(incident_id: int) -> str:
     context = current_context()
     inc = incidents.get_incident(context=context, incident_id=incident_id)
-    body = patients.incident_board(context=context, incident_id=incident_id)
+    body = patient_boards.incident_board(context=context, incident_id=incident_id)
     return render_template(
         "incidents/patients.html", i=inc, board=body, labels=labels(),
         can_manage=allowed(principal(), Permission.MANAGE_INCIDENTS) and body["open"],
@@ -273,7 +275,7 @@ def triage_form(patient_id: int) -> Response:
 @pages_bp.route("/facilities/<int:facility_id>/patients")
 @page(Permission.VIEW_INCIDENTS)
 def hospital_board(facility_id: int) -> str:
-    body = patients.hospital_board(context=current_context(), facility_id=facility_id)
+    body = patient_boards.hospital_board(context=current_context(), facility_id=facility_id)
     return render_template("incidents/hospital_patients.html", board=body, labels=labels())
 
 
@@ -286,7 +288,7 @@ def find_page() -> tuple[str, int] | str:
     status = 200
     if q:
         try:
-            rows = patients.find_patients(context=current_context(), query=q)
+            rows = patient_boards.find_patients(context=current_context(), query=q)
         except CoordinationError as exc:
             flash(str(exc.message), "error")
             status = exc.status
