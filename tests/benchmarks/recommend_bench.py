@@ -59,7 +59,7 @@ def run(*, units: int, queries: int, database_url: str | None) -> dict[str, Any]
     from coordination.extensions import db
     from coordination.facilities import service as facilities
     from coordination.facilities.schemas import NewFacility
-    from coordination.incidents import recommend
+    from coordination.incidents import fleet, recommend
     from coordination.incidents import service as incidents
     from coordination.incidents.models import Incident
     from coordination.incidents.schemas import IncidentIn
@@ -101,7 +101,7 @@ def run(*, units: int, queries: int, database_url: str | None) -> dict[str, Any]
 
         model = recommend.EtaModel()
         with db.reading() as s:
-            cands = recommend.candidate_units(s, context="live", negative_pressure=False)
+            cands = fleet.candidate_units(s, context="live", negative_pressure=False)
         triples = list(zip(cands.ids.tolist(), cands.lonlat[:, 0].tolist(),
                            cands.lonlat[:, 1].tolist(), strict=True))
 
@@ -129,7 +129,7 @@ def run(*, units: int, queries: int, database_url: str | None) -> dict[str, Any]
             with db.reading() as s:
                 inc = s.get(Incident, incident_id)
                 required = incidents.needs_negative_pressure(inc.disease)
-                c = recommend.candidate_units(s, context="live", negative_pressure=required)
+                c = fleet.candidate_units(s, context="live", negative_pressure=required)
                 kinds, beds = recommend.beds_needed(inc.disease)
                 recommend.nearest_facilities(s, context="live", lon=x, lat=y, kinds=kinds,
                                              beds=beds, limit=3)
