@@ -39,7 +39,7 @@ def operator(make_user, auth):
     return auth
 
 
-def _form(auth, url, data=None):
+def post_form(auth, url, data=None):
     return auth.client.post(url, data={"csrf_token": auth.csrf, **(data or {})})
 
 
@@ -71,16 +71,16 @@ def test_review_issue_by_a_named_person_stops_the_countdown(operator):
     page = operator.client.get(f"/incidents/{inc['id']}")
     assert "初次报告" in page.text or "Initial report" in page.text
     evil = "<script>alert(1)</script>"
-    resp = _form(operator, f"/reports/{r['id']}/edit",
+    resp = post_form(operator, f"/reports/{r['id']}/edit",
                  {"summary": evil, "measures": "隔离患者，封锁疫点", "next_steps": ""})
     assert resp.status_code == 302
     html = operator.client.get(f"/reports/{r['id']}").text
     assert evil not in html and "&lt;script&gt;" in html
     # Issue before review is refused; the page says so and nothing changes.
-    _form(operator, f"/reports/{r['id']}/issue")
+    post_form(operator, f"/reports/{r['id']}/issue")
     assert reports.get_report(report_id=r["id"])["status"] == "draft"
-    _form(operator, f"/reports/{r['id']}/review")
-    _form(operator, f"/reports/{r['id']}/issue", {"position": "应急办值班长"})
+    post_form(operator, f"/reports/{r['id']}/review")
+    post_form(operator, f"/reports/{r['id']}/issue", {"position": "应急办值班长"})
     issued = reports.get_report(report_id=r["id"])
     assert issued["status"] == "issued" and issued["issued_by"] == "王值班"
     assert issued["issued_role"] == "应急办值班长"
@@ -212,3 +212,29 @@ def test_closing_drafts_the_final_report_once(app):
     assert len(final) == 1 and final[0]["body"]["trigger"] == "closed"
     assert final[0]["body"]["changes"]  # status at least
     assert re.match(r"\d{4}-", final[0]["drafted_at"])
+
+
+def test_a_correction_is_a_new_version_and_the_page_drafts_on_demand(operator):
+    inc = operator.post_json("/api/incidents", PLAGUE).get_json()
+    r = _initial(inc["id"])
+    operator.post_json(f"/api/reports/{r['id']}/review", {})
+    assert operator.post_json(f"/api/reports/{r['id']}/issue", {}).status_code == 200
+    # Over the API: a new draft version that supersedes the issued one once issued.
+    fixed = operator.post_json(f"/api/reports/{r['id']}/correct", {})
+    assert fixed.status_code == 201
+    body = fixed.get_json()
+    assert body["status"] == "draft" and body["version"] == 2
+    assert reports.get_report(report_id=r["id"])["status"] == "issued"  # kept as issued
+    # Through the pages: a progress report drafted from the incident page's form.
+    resp = post_form(operator, f"/incidents/{inc['id']}/reports", {"kind": "progress"})
+    assert resp.status_code == 302
+    kinds = [x["kind"] for x in reports.reports_for(incident_id=inc["id"])]
+    assert "progress" in kinds
+    assert post_form(operator, f"/incidents/{inc['id']}/reports",
+                     {"kind": "nonsense"}).status_code == 302  # refused, nothing drafted
+    assert [x["kind"] for x in reports.reports_for(incident_id=inc["id"])] == kinds
+    # Correcting a draft from its page is refused with a message; nothing is added.
+    before = len(reports.reports_for(incident_id=inc["id"]))
+    page = post_form(operator, f"/reports/{body['id']}/correct")
+    assert page.status_code == 302
+    assert len(reports.reports_for(incident_id=inc["id"])) == before

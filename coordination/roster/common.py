@@ -17,7 +17,6 @@ from ..auth.models import User
 from ..contexts import context_row as context_row  # one helper; modules here import it from common
 from ..errors import NotFound, ValidationFailed
 from ..events import Actor
-from ..vocab import messages
 from .models import (
     Agency,
     Officer,
@@ -33,8 +32,11 @@ def parse(model: type[Any], data: Any) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        # In the reader's language (vocab.messages), never pydantic's English in zh-CN.
-        problems = [messages.problem(e) for e in exc.errors()]
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
         raise ValidationFailed("; ".join(problems), details=problems) from None
 
 
