@@ -21,11 +21,18 @@ from coordination.incidents.schemas import IncidentIn, StatusChangeIn
 from coordination.plans.models import PlanActivation
 
 from . import map_factories as mf
+from .roster_factories import crew
 
 ACTOR = mf.ACTOR
 SIZIWANG = (111.706, 41.533)  # 四子王旗 (150929)
 JINING = (113.123, 41.000)  # 集宁区 (150902)
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(days=30)
+
+
+# Every agency the plague plan's roles name (plans/plague-human-case.yaml).
+PLAGUE_AGENCIES = ("army", "cdc", "civil_aviation", "customs", "designated_hospital",
+                   "disinfection", "ems", "fever_clinic", "health_commission",
+                   "public_security", "railway")
 
 
 def case(day: float, *, disease: str = "influenza", where=SIZIWANG, patients: int = 1,
@@ -211,6 +218,15 @@ def test_one_click_activates_the_suggested_plan_with_the_incidents(app, make_use
     alerts = ew_alerts("area-3-in-7d")
     assert alerts == []
     [a1, a2] = ew_alerts("class-a-case")
+    # Nobody on duty for the plan's roles: refused before anything is written, with the
+    # tasks and the choices (no task to nobody), and the alert stays to be acted on.
+    refused = auth.post_json(f"/api/alerts/{a1.id}/activate", {})
+    assert refused.status_code == 409 and refused.get_json()["code"] == "recipients_needed"
+    assert refused.get_json()["details"]["tasks"]
+    with db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(PlanActivation)) == 0
+    for code in PLAGUE_AGENCIES:
+        crew("live", code, users=False)
     resp = auth.post_json(f"/api/alerts/{a1.id}/activate", {})
     assert resp.status_code == 201, resp.text
     body = resp.get_json()

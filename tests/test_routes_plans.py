@@ -11,7 +11,9 @@ PLAN = "food-poisoning"
 
 
 def _agencies() -> None:
-    for code in ("cdc", "ems", "food_hygiene", "food_testing"):
+    # Every agency the plan's roles name, each with someone on duty: no task to nobody.
+    for code in ("cdc", "ems", "food_hygiene", "food_testing", "health_commission", "hospital",
+                 "market_regulation"):
         crew("live", code, users=False)
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -383,10 +383,15 @@ class ActivateIn(BaseModel):
 
     level: Level | None = None
     note: str = Field(default="", max_length=500)
+    # Where a task goes whose role has nobody on duty (as on the plan's own activation):
+    # without it such an activation is refused with the tasks and the choices.
+    recipients: dict[Annotated[str, Field(max_length=64)],
+                     Annotated[str, Field(max_length=40)]] = Field(default_factory=dict)
 
 
 def activate(*, alert_id: int, actor: Actor, context: str = LIVE,
-             level: Level | None = None, note: str = "") -> dict[str, Any]:
+             level: Level | None = None, note: str = "",
+             recipients: dict[str, str] | None = None) -> dict[str, Any]:
     """Activate the alert's suggested plan at its level (or ``level``) for its incidents.
 
     The activation names the first case's incident and lists every incident of the
@@ -419,7 +424,8 @@ def activate(*, alert_id: int, actor: Actor, context: str = LIVE,
     activation = plans.activate_plan(
         plan_id=sug["plan"], actor=actor, context=context,
         data=ActivationIn(level=chosen, subject_kind=SubjectKind.INCIDENT,
-                          subject_ref=str(ids[0]), note=text[:1000]))
+                          subject_ref=str(ids[0]), note=text[:1000],
+                          recipients=recipients or {}))
     with db.unit_of_work() as s:
         body = mark_acted_in(s, context=context, alert_id=alert_id, actor=actor,
                              acted={"activation_id": activation["id"],

@@ -67,4 +67,4 @@ def activate_from_alert(alert_id: int) -> Any:
     data = _body(early_warning.ActivateIn)
     return jsonify(early_warning.activate(alert_id=alert_id, actor=principal().actor,
                                           context=current_context(), level=data.level,
-                                          note=data.note)), 201
+                                          note=data.note, recipients=data.recipients)), 201
