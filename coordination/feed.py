@@ -161,6 +161,16 @@ DESCRIPTIONS = {
         "{actor} set the patient's condition on incident #{payload.id} to {payload.condition}"),
     "incident.case_confirmed": _l("{actor} confirmed the {payload.disease} case of incident "
                                   "#{payload.id}"),
+    "incident_report.drafted": _l(
+        "{actor} drafted the {payload.kind} of incident #{payload.incident_id} "
+        "(version {payload.version})"),
+    "incident_report.edited": _l(
+        "{actor} edited the {payload.kind} of incident #{payload.incident_id}"),
+    "incident_report.reviewed": _l(
+        "{actor} reviewed the {payload.kind} of incident #{payload.incident_id}"),
+    "incident_report.issued": _l(
+        "{actor} issued the {payload.kind} of incident #{payload.incident_id} upward "
+        "(version {payload.version})"),
     "incident.case_added": _l("{actor} recorded a case location for incident "
                               "#{payload.incident_id}"),
     "incident.contact_added": _l("{actor} recorded a close contact of incident "

@@ -22,6 +22,7 @@ from .extensions import db, request_memo
 from .facilities.capabilities import condition_labels
 from .facilities.models import STATUS_LABELS as FACILITY_STATUS
 from .i18n import current_code, pick
+from .incident_reports.labels import KIND_LABELS as REPORT_KINDS
 from .incidents import diseases
 from .incidents.models import CLOCK_LABELS, STATUS_LABELS, TYPE_LABELS, Clock
 from .incidents.patient_models import TRIAGE_LABELS
@@ -55,6 +56,9 @@ for _type in ("stock.received", "stock.issued", "stock.adjusted", "stock.counted
               "stock.target_set", "stock.reserved", "stock.reservation_released",
               "stock.request_approved", "stock.request_shipped"):
     CODED[_type] = {**CODED.get(_type, {}), **_DEPOT_ITEM}
+for _type in ("incident_report.drafted", "incident_report.edited", "incident_report.reviewed",
+              "incident_report.issued"):
+    CODED[_type] = {"payload.kind": "report_kind"}
 for _type in ("stock.transfer_sent", "stock.transfer_received"):
     CODED[_type] = {"payload.item": "item", "payload.from_depot": "depot",
                     "payload.to_depot": "depot"}
@@ -81,6 +85,7 @@ def vocabularies() -> dict[str, dict[str, str]]:
         "facility_status": _str(FACILITY_STATUS),
         "condition": condition_labels(),
         "triage": _str(TRIAGE_LABELS),
+        "report_kind": _str(REPORT_KINDS),
     }
 
 

@@ -60,7 +60,7 @@ def test_an_early_warning_appears_on_the_command_room_and_activates_its_plan(
     every = api.get(base + "/api/alerts?all=1", timeout=10).json()["alerts"]
     [acted] = [a for a in every if a["kind"] == "early_warning"
                and a["suggestion"]["incidents"] == [incident["id"]]]
-    assert acted["open"] is False and acted["acked_by"] == "王芳（指挥大厅值班员）"
+    assert acted["open"] is False and acted["acked_by"].startswith("王芳")
     activation_id = acted["suggestion"]["activation_id"]
     view = api.get(base + f"/api/plans/activations/{activation_id}", timeout=10)
     assert view.status_code == 200, view.text[:300]
