@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -255,7 +256,16 @@ def test_pause_and_resume_keep_inject_order(demo: None, running_scheduler: None)
     wait_for(lambda: inject(run["id"], "1")["status"] == "fired")
     drills.pause_run(run_id=run["id"], actor=TRAINER)
     frozen = drills.get_run(run_id=run["id"])["sim_now"]
-    time.sleep(2.5)  # 2.5 min of scenario time at 60x, had the clock been running
+    # Stands still: the paused clock reads the same a scenario hour of wall time later
+    # (asked of the clock itself, no waiting), and a sweep while paused fires nothing.
+    from coordination.clock import wall_now
+    from coordination.contexts import Context
+    from coordination.drills.firing import fire_due
+
+    with db.reading() as s:
+        clock = s.get(Context, run["context"]).clock()
+    assert clock.sim_time_at(wall_now() + timedelta(minutes=60)).isoformat() == frozen
+    assert fire_due(actor=TRAINER) == []
     paused = drills.get_run(run_id=run["id"])
     assert paused["sim_now"] == frozen
     assert inject(run["id"], "2")["status"] == "pending"
