@@ -108,6 +108,21 @@ def _open_incident(s: Session, incident_id: int, context: str) -> Incident:
     return i
 
 
+def _current(s: Session, patient_id: int, context: str,
+             version: int) -> tuple[Patient, Incident]:
+    """The patient, locked, at an open incident, as the caller last saw it (else 409)."""
+    p = _patient(s, patient_id, context, lock=True)
+    i = _open_incident(s, p.incident_id, context)
+    if p.version != version:
+        raise Conflict(str(_l("The patient was changed by someone else; reload.")))
+    return p, i
+
+
+def _still_at_scene(p: Patient) -> None:
+    if p.status not in (PatientStatus.AT_SCENE.value, PatientStatus.ASSIGNED.value):
+        raise Conflict(str(_l("The patient has left the scene.")))
+
+
 def register_patient(*, context: str = LIVE, incident_id: int, data: PatientIn,
                      actor: Actor) -> dict[str, Any]:
     """Register one patient by triage tag; a tag used twice on the incident is refused."""
@@ -139,12 +154,8 @@ def retriage(*, context: str = LIVE, patient_id: int, triage: Triage, version: i
              actor: Actor) -> dict[str, Any]:
     """Re-triage (START is repeated): refused once the patient has left the scene."""
     with db.unit_of_work() as s:
-        p = _patient(s, patient_id, context, lock=True)
-        i = _open_incident(s, p.incident_id, context)
-        if p.version != version:
-            raise Conflict(str(_l("The patient was changed by someone else; reload.")))
-        if p.status not in (PatientStatus.AT_SCENE.value, PatientStatus.ASSIGNED.value):
-            raise Conflict(str(_l("The patient has left the scene.")))
+        p, i = _current(s, patient_id, context, version)
+        _still_at_scene(p)
         previous, p.triage = p.triage, triage.value
         p.version += 1
         p.status_at = context_row(s, context).clock().now()
@@ -269,10 +280,7 @@ def set_destination(*, context: str = LIVE, patient_id: int, facility_id: int, v
                     actor: Actor) -> dict[str, Any]:
     """The dispatcher overrides the plan for one patient (before hand-over)."""
     with db.unit_of_work() as s:
-        p = _patient(s, patient_id, context, lock=True)
-        i = _open_incident(s, p.incident_id, context)
-        if p.version != version:
-            raise Conflict(str(_l("The patient was changed by someone else; reload.")))
+        p, i = _current(s, patient_id, context, version)
         if p.status not in (PatientStatus.AT_SCENE.value, PatientStatus.ASSIGNED.value,
                             PatientStatus.TRANSPORTING.value):
             raise Conflict(str(_l("The patient has already been handed over or released.")))
@@ -293,10 +301,7 @@ def load(*, context: str = LIVE, patient_id: int, unit_id: int, version: int,
          actor: Actor) -> dict[str, Any]:
     """The patient leaves in an ambulance working this incident, for the assigned hospital."""
     with db.unit_of_work() as s:
-        p = _patient(s, patient_id, context, lock=True)
-        i = _open_incident(s, p.incident_id, context)
-        if p.version != version:
-            raise Conflict(str(_l("The patient was changed by someone else; reload.")))
+        p, i = _current(s, patient_id, context, version)
         if p.status != PatientStatus.ASSIGNED.value or p.destination_id is None:
             raise Conflict(str(_l("Assign a destination before loading the patient.")))
         on_incident = s.scalar(select(Assignment.id).where(
@@ -351,12 +356,8 @@ def release(*, context: str = LIVE, patient_id: int, version: int,
             actor: Actor) -> dict[str, Any]:
     """A minor patient treated at the scene and sent home."""
     with db.unit_of_work() as s:
-        p = _patient(s, patient_id, context, lock=True)
-        i = _open_incident(s, p.incident_id, context)
-        if p.version != version:
-            raise Conflict(str(_l("The patient was changed by someone else; reload.")))
-        if p.status not in (PatientStatus.AT_SCENE.value, PatientStatus.ASSIGNED.value):
-            raise Conflict(str(_l("The patient has left the scene.")))
+        p, i = _current(s, patient_id, context, version)
+        _still_at_scene(p)
         p.status, p.destination_id = PatientStatus.RELEASED.value, None
         p.status_at = context_row(s, context).clock().now()
         p.version += 1

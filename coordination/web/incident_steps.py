@@ -30,6 +30,7 @@ from ..plans.recipients import RecipientsNeeded
 from ..plans.schemas import ActivationIn
 from .access import page, principal
 from .context import current_context
+from .flashing import flashed
 from .plan_recipients import choices_from, choose_page
 
 bp = Blueprint("incident_steps", __name__)
@@ -68,12 +69,7 @@ def page_steps(body: dict[str, Any], me: Principal) -> dict[str, Any]:
 
 
 def _back(incident_id: int, call: Callable[[], Any], done: str) -> Response:
-    try:
-        call()
-    except CoordinationError as exc:
-        flash(str(exc.message), "error")
-    else:
-        flash(done, "info")
+    flashed(call, done)
     return redirect(url_for("incident_pages.incident", incident_id=incident_id))
 
 

@@ -25,6 +25,7 @@ from ..incidents import service as incidents
 from ..incidents.patient_models import PATIENT_STATUS_LABELS, TRIAGE_LABELS, Triage
 from .access import api, page, principal
 from .context import current_context
+from .flashing import flashed
 from .jsonbody import body as _body
 
 api_bp = Blueprint("patient_api", __name__, url_prefix="/api")
@@ -142,12 +143,7 @@ def find() -> Any:
 
 
 def _back(incident_id: int, call: Callable[[], Any], done: str) -> Response:
-    try:
-        call()
-    except CoordinationError as exc:
-        flash(str(exc.message), "error")
-    else:
-        flash(done, "info")
+    flashed(call, done)
     return redirect(url_for("patient_pages.incident_board", incident_id=incident_id))
 
 
