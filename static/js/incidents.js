@@ -427,8 +427,8 @@
   }
 
   // "Load earlier": the page holds the latest events; older pages come on demand.
-  function timelineItem(ev) {
-    var li = el("li");
+  function timelineItem(ev, cls) {
+    var li = el("li", cls || null);
     li.dataset.seq = ev.seq;
     li.dataset.type = ev.type;
     var t = el("time", null, whenFormat.format(new Date(ev.at)));
@@ -460,15 +460,7 @@
     if (!timeline || !ev.subject || ev.subject.type !== "incident" ||
         String(ev.subject.id) !== String(cfg.incident_id)) return;
     if (timeline.querySelector('[data-seq="' + ev.seq + '"]')) return;
-    var li = el("li", "fresh");
-    li.dataset.seq = ev.seq;
-    li.dataset.type = ev.type;
-    var t = el("time", null, whenFormat.format(new Date(ev.at)));
-    t.dateTime = ev.at;
-    li.appendChild(t);
-    li.appendChild(document.createTextNode(" "));
-    li.appendChild(el("span", "timeline-text", describe(ev)));
-    timeline.appendChild(li);
+    timeline.appendChild(timelineItem(ev, "fresh"));
     var p = ev.payload || {};
     var status = document.getElementById("incident-status");
     if (status && p.status && INCIDENT_EVENTS.indexOf(ev.type) >= 0 && p.id === cfg.incident_id) {
