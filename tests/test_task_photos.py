@@ -118,3 +118,20 @@ def test_a_decompression_bomb_is_refused_before_it_is_decoded(app, client, auth,
     r = _upload(client, auth, officer_task, bomb)
     assert r.status_code == 400
     assert "照片" in r.get_json()["error"]
+
+
+def test_a_cut_off_photo_is_refused_even_once_a_pdf_was_rendered_in_the_process(app):
+    """WeasyPrint makes Pillow accept truncated images process-wide when it is imported
+    (an after-action report rendered earlier); the check must not depend on that."""
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    from coordination.errors import ValidationFailed
+    from coordination.roster.photos import photo_kind
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True
+    for fmt in ("JPEG", "PNG", "WEBP"):
+        whole = _image(fmt, (800, 600))
+        assert photo_kind(whole)
+        with pytest.raises(ValidationFailed):
+            photo_kind(whole[:len(whole) // 2])

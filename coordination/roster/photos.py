@@ -43,7 +43,10 @@ def photo_kind(data: bytes) -> str:
                 if kind is None:
                     raise ValidationFailed(_l("The photo must be a JPEG, PNG or WebP image."))
                 _check_size(width, height)
-                img.load()  # a truncated or corrupt file fails here, not in a browser
+                if not _whole(kind, data):
+                    raise ValidationFailed(_l("The photo is damaged or incomplete; take or "
+                                              "choose it again."))
+                img.load()  # a corrupt file fails here, not in a browser
     except UnidentifiedImageError:
         raise ValidationFailed(_l("The photo must be a JPEG, PNG or WebP image.")) from None
     except (Image.DecompressionBombWarning, Image.DecompressionBombError):
@@ -54,6 +57,17 @@ def photo_kind(data: bytes) -> str:
         raise ValidationFailed(_l("The photo is damaged or incomplete; take or "
                                   "choose it again.")) from None
     return kind
+
+
+def _whole(kind: str, data: bytes) -> bool:
+    """Whether the file runs to its format's end marker. Pillow alone cannot say: WeasyPrint
+    sets ``ImageFile.LOAD_TRUNCATED_IMAGES`` for the whole process when it is imported, and
+    from then on a cut-off JPEG decodes as if it were whole."""
+    if kind == "jpg":
+        return data.rstrip(b"\0").endswith(b"\xff\xd9")
+    if kind == "png":
+        return b"IEND" in data[-16:]
+    return len(data) >= 12 and int.from_bytes(data[4:8], "little") + 8 <= len(data)  # RIFF
 
 
 def _check_size(width: int, height: int) -> None:
