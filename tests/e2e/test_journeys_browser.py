@@ -175,12 +175,25 @@ def test_clicking_where_an_ambulance_stands_sets_the_incident_location(
     page.wait_for_function("() => document.querySelector('#livemap .unit-marker, "
                            "#livemap .leaflet-marker-icon') !== null", timeout=LIVE_MS)
     page.click("#log-incident-btn")  # a map click sets the location while the dialog is open
-    # An ambulance's marker (facilities carry titles too, so the class picks the unit).
-    icon = page.locator("#livemap .leaflet-marker-pane .leaflet-marker-icon.unit-icon[title]").first
-    icon.scroll_into_view_if_needed()
+    # An ambulance's marker (facilities carry titles too, so the class picks the unit) that
+    # nothing covers at its centre: the open dialog, a panel or another marker may lie over
+    # some of them, depending on where the demo's ambulances have driven by now.
+    icons = page.locator("#livemap .leaflet-marker-pane .leaflet-marker-icon.unit-icon[title]")
+    index = page.evaluate("""sel => {
+        const all = [...document.querySelectorAll(sel)];
+        return all.findIndex(el => {
+            const r = el.getBoundingClientRect();
+            const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            return r.width > 0 && top !== null && (top === el || el.contains(top));
+        });
+    }""", "#livemap .leaflet-marker-pane .leaflet-marker-icon.unit-icon[title]")
+    assert index >= 0, "no ambulance marker is uncovered on the map"
+    icon = icons.nth(index)
     box = icon.bounding_box()
     assert box is not None
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.wait_for_function("() => document.querySelector('#incident-form input[name=lon]')"
+                           ".value !== ''", timeout=10_000)
     lon = page.input_value("#incident-form input[name=lon]")
     lat = page.input_value("#incident-form input[name=lat]")
     assert lon and lat, "the click on the ambulance did not set the incident location"
